@@ -1,0 +1,74 @@
+#pragma once
+// The potential interface shared by every model mlpot runs (MTP now, MACE next).
+//
+// A potential sees atoms the way LAMMPS hands them to a pair style: the first n_local atoms
+// own their energy, the rest (up to n_total) are ghosts (periodic images or atoms of other MPI
+// ranks). Neighbours come as a full list per local atom. Forces are produced for ghosts too,
+// so the caller can fold them back onto their owners (reverse communication).
+//
+// All pointers are raw and non-owning, and may point into device memory
+// (memory == MemorySpace::Device): a LAMMPS-Kokkos pair style passes d_x.data(), d_f.data()
+// and its neighbour view directly, with no copies.
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace mlpot {
+
+enum class MemorySpace { Host, Device };
+
+struct AtomsRef {
+  int n_local = 0;                    // atoms whose site energies count
+  int n_total = 0;                    // local + ghost atoms
+  const double* positions = nullptr;  // [n_total][3], row-major (LAMMPS x layout)
+  const int* species = nullptr;       // model species index 0..num_species-1, [n_total]
+  MemorySpace memory = MemorySpace::Host;  // where all pointers here, in NeighborsRef and OutputsRef live
+};
+
+// Full neighbour list of the local atoms, in either of two shapes:
+//  - CSR: offsets[n_local+1]; neighbour jj of atom i is neighbors[offsets[i] + jj].
+//  - padded 2-D (LAMMPS-Kokkos d_neighbors): counts[n_local]; neighbour jj of atom i is
+//    neighbors[i*row_stride + jj*slot_stride] (LayoutRight: row_stride=maxneigh, slot_stride=1;
+//    LayoutLeft: row_stride=1, slot_stride=n_rows).
+// Entries are atom indices in [0, n_total), and'ed with index_mask (LAMMPS NEIGHMASK).
+// Neighbours at or beyond the potential's cutoff are allowed (skin) and ignored.
+struct NeighborsRef {
+  const int* neighbors = nullptr;
+  const std::int64_t* offsets = nullptr;  // CSR form, or null
+  const int* counts = nullptr;            // padded form, or null
+  std::int64_t row_stride = 0;
+  std::int64_t slot_stride = 1;
+  int index_mask = ~0;
+};
+
+// Outputs; null pointers are not computed. Layout of per-atom virials and of the
+// global virial: xx, yy, zz, xy, xz, yz (LAMMPS order), in eV.
+struct OutputsRef {
+  double* forces = nullptr;       // [n_total][3], accumulated (+=), ghosts included
+  double* atom_energy = nullptr;  // [n_local], overwritten
+  double* atom_virial = nullptr;  // [n_total][6], accumulated (+=), ghosts included
+};
+
+struct Totals {
+  double energy = 0.0;                 // sum of local site energies, eV
+  std::array<double, 6> virial{};      // sum_i r_i (x) f_i over the pair terms, eV
+};
+
+class Potential {
+ public:
+  virtual ~Potential() = default;
+  virtual std::string kind() const = 0;  // "mtp", "mace"
+  virtual int num_species() const = 0;
+  // Atomic number of each model species, 0 where the model file does not say.
+  virtual std::vector<int> atomic_numbers() const = 0;
+  virtual double cutoff() const = 0;
+  // Name of the execution space the potential runs on ("Serial", "OpenMP", "Cuda").
+  virtual std::string backend() const = 0;
+  // Whether device pointers (MemorySpace::Device) are accepted; host pointers always are.
+  virtual bool accepts_device_memory() const = 0;
+  virtual Totals compute(const AtomsRef& atoms, const NeighborsRef& neighbors,
+                         const OutputsRef& outputs) = 0;
+};
+
+}  // namespace mlpot

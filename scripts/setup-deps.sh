@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# Obtains and builds mlpot's dependencies from the package registries, cached outside the clone.
+#
+#   scripts/setup-deps.sh [--cuda]
+#
+# Cache root: $MLPOT_CACHE (default ~/.cache/mlpot). Each step writes a stamp file that records
+# the exact inputs it was built from, so a second run is a no-op and a changed pin rebuilds.
+#
+# What comes from where (see docs/dependencies.md for why):
+#   - Kokkos 4.5.1: the only registry copy of Kokkos >= 4.5 reachable here is the one vendored,
+#     complete and unmodified, in PyPI's source distribution of pycompadre 1.7.6 (kokkos/).
+#     We download that sdist by pinned version, check its sha256 and build kokkos/ only.
+#   - GoogleTest, ccache, ninja: Debian packages.
+#   - Python oracles (motep, ase, numpy, matplotlib): PyPI, pinned, in a venv.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cache="${MLPOT_CACHE:-$HOME/.cache/mlpot}"
+jobs="${MLPOT_JOBS:-$(nproc)}"
+with_cuda=0
+for arg in "$@"; do
+  case "$arg" in
+    --cuda) with_cuda=1 ;;
+    *) echo "setup-deps: unknown argument '$arg'" >&2; exit 2 ;;
+  esac
+done
+mkdir -p "$cache"
+
+log() { printf '[setup] %s\n' "$*" >&2; }
+
+# ---------------------------------------------------------------- Debian packages
+need_pkgs=()
+for p in libgtest-dev ccache ninja-build cmake g++; do
+  dpkg -s "$p" >/dev/null 2>&1 || need_pkgs+=("$p")
+done
+if ((${#need_pkgs[@]})); then
+  log "installing Debian packages: ${need_pkgs[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >/dev/null
+fi
+export CCACHE_DIR="${CCACHE_DIR:-$cache/ccache}"
+
+# ---------------------------------------------------------------- Python oracles
+py_reqs="$here/python-requirements.txt"
+py_stamp="$cache/venv/.mlpot-stamp"
+py_want="$(sha256sum "$py_reqs" | cut -d' ' -f1)"
+if [[ ! -f "$py_stamp" || "$(cat "$py_stamp")" != "$py_want" ]]; then
+  log "creating Python venv for test oracles in $cache/venv"
+  rm -rf "$cache/venv"
+  python3 -m venv "$cache/venv"
+  "$cache/venv/bin/pip" install -q -r "$py_reqs"
+  echo "$py_want" > "$py_stamp"
+fi
+
+# ---------------------------------------------------------------- Kokkos source
+kokkos_version=4.5.1
+compadre_version=1.7.6
+compadre_sha256=c766ec4d445ce076069be4b8c51a23ffac4ee79ea949ca86446bfd8c299b154c
+src_root="$cache/src"
+kokkos_src="$src_root/kokkos-$kokkos_version"
+if [[ ! -f "$kokkos_src/.mlpot-stamp" ]]; then
+  log "fetching Kokkos $kokkos_version (vendored in pycompadre $compadre_version sdist)"
+  mkdir -p "$src_root/dl"
+  tarball="$src_root/dl/pycompadre-$compadre_version.tar.gz"
+  if [[ ! -f "$tarball" ]]; then
+    # --no-binary for pycompadre only: its build requirements come as wheels, so pip merely
+    # prepares metadata and saves the sdist; nothing of pycompadre is built.
+    "$cache/venv/bin/pip" download -q --no-deps --no-binary pycompadre \
+      "pycompadre==$compadre_version" -d "$src_root/dl"
+  fi
+  echo "$compadre_sha256  $tarball" | sha256sum -c --quiet -
+  rm -rf "$kokkos_src" "$src_root/tmp"
+  mkdir -p "$src_root/tmp"
+  tar -xzf "$tarball" -C "$src_root/tmp" "pycompadre-$compadre_version/kokkos"
+  mv "$src_root/tmp/pycompadre-$compadre_version/kokkos" "$kokkos_src"
+  rm -rf "$src_root/tmp"
+  got="$(sed -n 's/^set(Kokkos_VERSION_\(MAJOR\|MINOR\|PATCH\) \([0-9]*\))/\2/p' "$kokkos_src/CMakeLists.txt" | paste -sd.)"
+  [[ "$got" == "$kokkos_version" ]] || { echo "setup-deps: expected Kokkos $kokkos_version, sdist has $got" >&2; exit 1; }
+  echo "$compadre_sha256" > "$kokkos_src/.mlpot-stamp"
+fi
+
+build_kokkos() {  # name, extra cmake args...
+  local name="$1"; shift
+  local prefix="$cache/$name"
+  local want="$kokkos_version $compadre_sha256 $* $(sha256sum "$here/setup-deps.sh" | cut -c1-16)"
+  if [[ -f "$prefix/.mlpot-stamp" && "$(cat "$prefix/.mlpot-stamp")" == "$want" ]]; then
+    return 0
+  fi
+  log "building $name (Kokkos $kokkos_version: $*)"
+  rm -rf "$prefix" "$cache/build-$name"
+  cmake -S "$kokkos_src" -B "$cache/build-$name" -G Ninja -Wno-dev \
+    -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX="$prefix" \
+    -DCMAKE_CXX_STANDARD=17 -DCMAKE_POSITION_INDEPENDENT_CODE=ON \
+    -DCMAKE_CXX_COMPILER_LAUNCHER=ccache \
+    -DKokkos_ENABLE_SERIAL=ON -DKokkos_ENABLE_TESTS=OFF -DKokkos_ENABLE_EXAMPLES=OFF \
+    "$@" >"$cache/build-$name.log" 2>&1 || { tail -40 "$cache/build-$name.log"; exit 1; }
+  cmake --build "$cache/build-$name" -j "$jobs" >>"$cache/build-$name.log" 2>&1 \
+    || { tail -40 "$cache/build-$name.log"; exit 1; }
+  cmake --install "$cache/build-$name" >>"$cache/build-$name.log" 2>&1
+  rm -rf "$cache/build-$name"
+  echo "$want" > "$prefix/.mlpot-stamp"
+}
+
+build_kokkos kokkos-openmp -DKokkos_ENABLE_OPENMP=ON
+
+if ((with_cuda)); then
+  "$here/patch-kokkos-cuda13.sh" "$kokkos_src"
+  build_kokkos kokkos-cuda -DKokkos_ENABLE_OPENMP=OFF -DKokkos_ENABLE_CUDA=ON \
+    -DKokkos_ARCH_HOPPER90=ON -DKokkos_ENABLE_CUDA_LAMBDA=ON \
+    -DCMAKE_CXX_COMPILER="$kokkos_src/bin/nvcc_wrapper"
+fi
+
+log "dependencies ready in $cache"

@@ -1,0 +1,280 @@
+// mlpot command-line tool: evaluate, inspect and benchmark potentials.
+#include <Kokkos_Core.hpp>
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "mlpot/builders.hpp"
+#include "mlpot/error.hpp"
+#include "mlpot/mtp_model.hpp"
+#include "mlpot/mtp_potential.hpp"
+#include "mlpot/neighbor_list.hpp"
+#include "mlpot/structure_io.hpp"
+
+namespace {
+
+const char* kUsage = R"(usage: mlpot COMMAND [options]
+
+commands:
+  info MODEL                      summarise a .mtp/.almtp model
+  eval --model M --input IN [--output OUT] [--elements H,Li,...] [--backend B] [--threads N]
+                                  energy, forces and stress of every configuration in IN
+                                  (.cfg or .xyz), written in IN's format (stdout by default)
+  bench --model M [--input IN | --system li2co3:3x5x4] [--steps N] [--warmup N]
+        [--backend B] [--threads N] [--elements ...]
+                                  time the force call; prints microseconds per atom-step
+  make-model --template T.almtp --out M.mtp [--species N] [--min-dist D] [--max-dist D] [--seed S]
+                                  synthetic MTP with the template's basis (benchmark model)
+  build li2co3 --cells AxBxC --out FILE.cfg|.xyz
+                                  monoclinic Li2CO3 supercell (24 atoms per cell)
+  backends                        list the Kokkos backends compiled in
+)";
+
+struct Args {
+  std::vector<std::string> positional;
+  std::map<std::string, std::string> opt;
+  std::string get(const std::string& k, const std::string& def = "") const {
+    auto it = opt.find(k);
+    return it == opt.end() ? def : it->second;
+  }
+  std::string need(const std::string& k) const {
+    auto it = opt.find(k);
+    if (it == opt.end()) throw mlpot::Error("missing option --" + k);
+    return it->second;
+  }
+};
+
+Args parse_args(int argc, char** argv, int first) {
+  Args a;
+  for (int i = first; i < argc; ++i) {
+    std::string s = argv[i];
+    if (s.rfind("--", 0) == 0) {
+      std::string key = s.substr(2), value;
+      size_t eq = key.find('=');
+      if (eq != std::string::npos) {
+        value = key.substr(eq + 1);
+        key = key.substr(0, eq);
+      } else {
+        if (i + 1 >= argc) throw mlpot::Error("option --" + key + " needs a value");
+        value = argv[++i];
+      }
+      a.opt[key] = value;
+    } else {
+      a.positional.push_back(s);
+    }
+  }
+  return a;
+}
+
+std::vector<std::string> split(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  std::string cur;
+  std::istringstream is(s);
+  while (std::getline(is, cur, sep)) {
+    if (!cur.empty()) out.push_back(cur);
+  }
+  return out;
+}
+
+int to_int(const std::string& s, const char* what) {
+  try {
+    size_t pos = 0;
+    int v = std::stoi(s, &pos);
+    if (pos != s.size()) throw 0;
+    return v;
+  } catch (...) {
+    throw mlpot::Error(std::string("option ") + what + ": expected an integer, got '" + s + "'");
+  }
+}
+
+double to_num(const std::string& s, const char* what) {
+  try {
+    size_t pos = 0;
+    double v = std::stod(s, &pos);
+    if (pos != s.size()) throw 0;
+    return v;
+  } catch (...) {
+    throw mlpot::Error(std::string("option ") + what + ": expected a number, got '" + s + "'");
+  }
+}
+
+std::array<int, 3> parse_cells(const std::string& s) {
+  auto parts = split(s, 'x');
+  if (parts.size() != 3) throw mlpot::Error("cells must look like 3x5x4, got '" + s + "'");
+  return {to_int(parts[0], "cells"), to_int(parts[1], "cells"), to_int(parts[2], "cells")};
+}
+
+int cmd_info(const Args& a) {
+  if (a.positional.empty()) throw mlpot::Error("info: which model?");
+  mlpot::MtpModel m = mlpot::read_mtp(a.positional[0]);
+  std::printf("file               %s\n", a.positional[0].c_str());
+  std::printf("kind               MTP (MLIP version 1.1.0)%s\n", m.selection_state.empty() ? "" : ", .almtp with selection state");
+  std::printf("potential_name     %s\n", m.potential_name.c_str());
+  std::printf("level              %d\n", m.level());
+  std::printf("species_count      %d\n", m.species_count);
+  std::printf("radial basis       %s, %d functions, %d radial functions\n", m.radial_basis_type.c_str(),
+              m.radial_basis_size, m.radial_funcs_count);
+  std::printf("min_dist, cutoff   %.6g, %.6g A\n", m.min_dist, m.max_dist);
+  std::printf("scaling            %.17g\n", m.scaling);
+  std::printf("moments            %d (basic %zu, products %zu, scalar %d), max tensor rank %d\n",
+              m.alpha_moments_count, m.alpha_index_basic.size(), m.alpha_index_times.size(),
+              m.alpha_scalar_moments(), m.max_tensor_rank());
+  std::printf("parameters         %ld\n", m.parameter_count());
+  std::printf("trained            %s\n", m.trained() ? "yes" : "no (untrained template)");
+  return 0;
+}
+
+std::vector<mlpot::Structure> input_structures(const Args& a, const std::vector<std::string>& elements) {
+  if (a.opt.count("input")) return mlpot::read_structures(a.need("input"), elements);
+  std::string sys = a.get("system", "li2co3:3x5x4");
+  if (sys.rfind("li2co3:", 0) == 0) {
+    auto c = parse_cells(sys.substr(7));
+    return {mlpot::build_li2co3(c[0], c[1], c[2])};
+  }
+  throw mlpot::Error("unknown --system '" + sys + "' (built in: li2co3:AxBxC)");
+}
+
+int cmd_eval(const Args& a) {
+  mlpot::MtpModel model = mlpot::read_mtp(a.need("model"));
+  mlpot::require_evaluable(model);
+  std::vector<std::string> elements = split(a.get("elements"), ',');
+  const std::string input = a.need("input");
+  auto fmt = mlpot::format_from_path(input);
+  auto structures = mlpot::read_structures(input, elements);
+  mlpot::KokkosRuntime rt(to_int(a.get("threads", "0"), "--threads"));
+  auto pot = mlpot::make_mtp_potential(model, a.get("backend", "default"));
+  std::ofstream file;
+  std::ostream* out = &std::cout;
+  if (a.opt.count("output")) {
+    file.open(a.need("output"));
+    if (!file) throw mlpot::Error(a.need("output") + ": cannot write");
+    out = &file;
+  }
+  std::cout.precision(17);
+  for (auto& s : structures) {
+    mlpot::Evaluation ev = mlpot::evaluate(*pot, s);
+    s.energy = ev.energy;
+    s.forces = ev.forces;
+    // PlusStress (MLIP): the virial in eV, order xx yy zz yz xz xy.
+    s.plus_stress = std::array<double, 6>{ev.virial[0], ev.virial[1], ev.virial[2], ev.virial[5], ev.virial[4], ev.virial[3]};
+    if (fmt == mlpot::StructureFormat::Cfg) {
+      s.features.erase(std::remove_if(s.features.begin(), s.features.end(), [](auto& f) { return f.first == "EFS_by"; }),
+                       s.features.end());
+      s.features.emplace_back("EFS_by", "mlpot");
+      mlpot::write_cfg(*out, s);
+    } else {
+      mlpot::write_extxyz(*out, s, elements);
+    }
+  }
+  return 0;
+}
+
+int cmd_bench(const Args& a) {
+  mlpot::MtpModel model = mlpot::read_mtp(a.need("model"));
+  mlpot::require_evaluable(model);
+  std::vector<std::string> elements = split(a.get("elements", "H,Li,C,O,F,P"), ',');
+  auto structures = input_structures(a, elements);
+  const int steps = to_int(a.get("steps", "20"), "--steps");
+  const int warmup = to_int(a.get("warmup", "2"), "--warmup");
+  mlpot::KokkosRuntime rt(to_int(a.get("threads", "0"), "--threads"));
+  auto pot = mlpot::make_mtp_potential(model, a.get("backend", "default"));
+  const mlpot::Structure& s = structures.front();
+  for (int i = 0; i < s.size(); ++i) {
+    if (s.species[i] >= pot->num_species()) throw mlpot::Error(s.source + ": atom " + std::to_string(i + 1) + " has a species the model lacks");
+  }
+  // The neighbour list is built once: this times the force call, as MD codes that reuse
+  // their list across steps see it.
+  mlpot::GhostedSystem g = mlpot::build_neighbor_list(s, pot->cutoff());
+  std::vector<double> f(3 * size_t(g.n_total()));
+  std::vector<double> e(g.n_local);
+  mlpot::AtomsRef atoms{g.n_local, g.n_total(), g.positions.data(), g.species.data(), mlpot::MemorySpace::Host};
+  mlpot::NeighborsRef nbr;
+  nbr.neighbors = g.neighbors.data();
+  nbr.offsets = g.offsets.data();
+  mlpot::OutputsRef out{f.data(), e.data(), nullptr};
+  mlpot::Totals t{};
+  for (int i = 0; i < warmup; ++i) t = pot->compute(atoms, nbr, out);
+  std::vector<double> times;
+  for (int i = 0; i < steps; ++i) {
+    std::fill(f.begin(), f.end(), 0.0);
+    auto t0 = std::chrono::steady_clock::now();
+    t = pot->compute(atoms, nbr, out);
+    auto t1 = std::chrono::steady_clock::now();
+    times.push_back(std::chrono::duration<double>(t1 - t0).count());
+  }
+  std::sort(times.begin(), times.end());
+  const double median = times[times.size() / 2];
+  const double n = g.n_local;
+  const double mean_nbr = double(g.neighbors.size()) / n;
+  std::printf("model        %s (level %d, %d species, cutoff %.3g A)\n", a.need("model").c_str(), model.level(),
+              model.species_count, model.max_dist);
+  std::printf("system       %s: %d atoms, %.1f neighbours/atom\n", s.source.c_str(), g.n_local, mean_nbr);
+  std::printf("backend      %s, %d thread(s)\n", pot->backend().c_str(), Kokkos::DefaultHostExecutionSpace().concurrency());
+  std::printf("energy       %.10f eV\n", t.energy);
+  std::printf("steps        %d (median of %zu timed)\n", steps, times.size());
+  std::printf("us/atom-step %.3f\n", median / n * 1e6);
+  std::printf("atom-steps/s %.4g\n", n / median);
+  return 0;
+}
+
+int cmd_make_model(const Args& a) {
+  mlpot::MtpModel tmpl = mlpot::read_mtp(a.need("template"));
+  mlpot::MtpModel m = mlpot::make_synthetic_mtp(tmpl, to_int(a.get("species", "6"), "--species"),
+                                                to_num(a.get("min-dist", "0.92"), "--min-dist"),
+                                                to_num(a.get("max-dist", "5.0"), "--max-dist"),
+                                                unsigned(to_int(a.get("seed", "2025"), "--seed")));
+  mlpot::write_mtp(m, a.need("out"));
+  std::printf("wrote %s: level %d, %d species, %ld parameters\n", a.need("out").c_str(), m.level(), m.species_count,
+              m.parameter_count());
+  return 0;
+}
+
+int cmd_build(const Args& a) {
+  if (a.positional.empty() || a.positional[0] != "li2co3") throw mlpot::Error("build: only 'li2co3' is built in");
+  auto c = parse_cells(a.get("cells", "3x5x4"));
+  mlpot::Structure s = mlpot::build_li2co3(c[0], c[1], c[2]);
+  const std::string path = a.need("out");
+  std::ofstream out(path);
+  if (!out) throw mlpot::Error(path + ": cannot write");
+  if (mlpot::format_from_path(path) == mlpot::StructureFormat::Cfg) {
+    mlpot::write_cfg(out, s);
+  } else {
+    mlpot::write_extxyz(out, s, mlpot::sei_elements());
+  }
+  std::printf("wrote %s: %d atoms\n", path.c_str(), s.size());
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") {
+    std::fputs(kUsage, argc < 2 ? stderr : stdout);
+    return argc < 2 ? 2 : 0;
+  }
+  const std::string cmd = argv[1];
+  try {
+    Args a = parse_args(argc, argv, 2);
+    if (cmd == "info") return cmd_info(a);
+    if (cmd == "eval") return cmd_eval(a);
+    if (cmd == "bench") return cmd_bench(a);
+    if (cmd == "make-model") return cmd_make_model(a);
+    if (cmd == "build") return cmd_build(a);
+    if (cmd == "backends") {
+      for (const auto& b : mlpot::available_backends()) std::printf("%s\n", b.c_str());
+      return 0;
+    }
+    std::fprintf(stderr, "mlpot: unknown command '%s'\n%s", cmd.c_str(), kUsage);
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "mlpot %s: error: %s\n", cmd.c_str(), e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,167 @@
+#include "mlpot/builders.hpp"
+
+#include <cmath>
+#include <random>
+
+#include "mlpot/error.hpp"
+
+namespace mlpot {
+
+const std::vector<std::string>& sei_elements() {
+  static const std::vector<std::string> e{"H", "Li", "C", "O", "F", "P"};
+  return e;
+}
+
+Structure build_li2co3(int na, int nb, int nc) {
+  if (na < 1 || nb < 1 || nc < 1) throw Error("li2co3: repetitions must be positive");
+  const double a = 8.359, b = 4.977, c = 6.194, beta = 114.79 * M_PI / 180.0;
+  const Mat3 cell{{{a, 0, 0}, {0, b, 0}, {c * std::cos(beta), 0, c * std::sin(beta)}}};
+  struct Site { int species; double x, y, z; };
+  const Site asym[] = {{1, 0.1965, 0.4484, 0.8339}, {2, 0.0, 0.0657, 0.25}, {3, 0.0, 0.3229, 0.25},
+                       {3, 0.1463, -0.0640, 0.3131}};
+  // C2/c (unique axis b): (x,y,z) (-x,y,1/2-z) (-x,-y,-z) (x,-y,1/2+z), plus C-centring.
+  std::vector<Site> cellsites;
+  for (const Site& s : asym) {
+    const double ops[4][3] = {{s.x, s.y, s.z}, {-s.x, s.y, 0.5 - s.z}, {-s.x, -s.y, -s.z}, {s.x, -s.y, 0.5 + s.z}};
+    for (int t = 0; t < 2; ++t) {
+      for (const auto& o : ops) {
+        double f[3] = {o[0] + 0.5 * t, o[1] + 0.5 * t, o[2]};
+        for (double& v : f) v -= std::floor(v);
+        bool dup = false;
+        for (const Site& q : cellsites) {
+          double d[3] = {f[0] - q.x, f[1] - q.y, f[2] - q.z};
+          for (double& v : d) v -= std::round(v);
+          if (std::fabs(d[0]) + std::fabs(d[1]) + std::fabs(d[2]) < 1e-6) dup = true;
+        }
+        if (!dup) cellsites.push_back({s.species, f[0], f[1], f[2]});
+      }
+    }
+  }
+  if (cellsites.size() != 24) throw Error("li2co3: internal error, expected 24 atoms per cell");
+  Structure s;
+  s.pbc = {true, true, true};
+  for (int r = 0; r < 3; ++r) {
+    const int rep = r == 0 ? na : (r == 1 ? nb : nc);
+    for (int d = 0; d < 3; ++d) s.cell[r][d] = cell[r][d] * rep;
+  }
+  for (int i = 0; i < na; ++i) {
+    for (int j = 0; j < nb; ++j) {
+      for (int k = 0; k < nc; ++k) {
+        for (const Site& q : cellsites) {
+          const double f[3] = {q.x + i, q.y + j, q.z + k};
+          for (int d = 0; d < 3; ++d) s.positions.push_back(f[0] * cell[0][d] + f[1] * cell[1][d] + f[2] * cell[2][d]);
+          s.species.push_back(q.species);
+          s.symbols.push_back(sei_elements()[q.species]);
+        }
+      }
+    }
+  }
+  s.source = "li2co3:" + std::to_string(na) + "x" + std::to_string(nb) + "x" + std::to_string(nc);
+  return s;
+}
+
+namespace {
+
+// Least-squares Chebyshev coefficients c_n with sum_n c_n T_n(xi(r)) (r - rc)^2 ~= target(r)
+// on [rmin, rc], by normal equations on a fine grid (R <= 64, well conditioned in T_n).
+std::vector<double> fit_radial(int R, double rmin, double rc, double (*target)(double, double), double r0) {
+  const int npts = 400;
+  std::vector<double> ata(size_t(R) * R, 0.0), atb(R, 0.0), row(R);
+  for (int p = 0; p < npts; ++p) {
+    double r = rmin + (rc - rmin) * (p + 0.5) / npts;
+    double xi = (2 * r - (rmin + rc)) / (rc - rmin);
+    double w = (r - rc) * (r - rc);
+    double t0 = 1, t1 = xi;
+    for (int n = 0; n < R; ++n) {
+      double tn = n == 0 ? 1 : (n == 1 ? xi : 2 * xi * t1 - t0);
+      if (n >= 2) { t0 = t1; t1 = tn; }
+      row[n] = tn * w;
+    }
+    double y = target(r, r0);
+    for (int a = 0; a < R; ++a) {
+      atb[a] += row[a] * y;
+      for (int b = 0; b < R; ++b) ata[size_t(a) * R + b] += row[a] * row[b];
+    }
+  }
+  // Gaussian elimination with partial pivoting.
+  std::vector<double> x = atb;
+  for (int col = 0; col < R; ++col) {
+    int piv = col;
+    for (int r = col + 1; r < R; ++r) if (std::fabs(ata[size_t(r) * R + col]) > std::fabs(ata[size_t(piv) * R + col])) piv = r;
+    for (int c = 0; c < R; ++c) std::swap(ata[size_t(col) * R + c], ata[size_t(piv) * R + c]);
+    std::swap(x[col], x[piv]);
+    for (int r = col + 1; r < R; ++r) {
+      double f = ata[size_t(r) * R + col] / ata[size_t(col) * R + col];
+      for (int c = col; c < R; ++c) ata[size_t(r) * R + c] -= f * ata[size_t(col) * R + c];
+      x[r] -= f * x[col];
+    }
+  }
+  for (int r = R - 1; r >= 0; --r) {
+    for (int c = r + 1; c < R; ++c) x[r] -= ata[size_t(r) * R + c] * x[c];
+    x[r] /= ata[size_t(r) * R + r];
+  }
+  return x;
+}
+
+// Soft repulsion (eV per bond counted from one side): 0.5 eV at r = r0, decaying smoothly.
+double soft_repulsion(double r, double r0) { return 0.5 * std::exp(-(r - r0) / 0.45); }
+
+}  // namespace
+
+MtpModel make_synthetic_mtp(const MtpModel& tmpl, int C, double min_dist, double max_dist, unsigned seed) {
+  if (C < 1) throw Error("synthetic MTP: species_count must be >= 1");
+  if (!(max_dist > min_dist)) throw Error("synthetic MTP: need min_dist < max_dist");
+  MtpModel m = tmpl;
+  m.selection_state.clear();
+  m.potential_name = "mlpot_synthetic";
+  m.has_potential_tag = true;
+  m.potential_tag = "synthetic benchmark model, not fitted to any data";
+  m.has_scaling = true;
+  m.scaling = 1.0;
+  m.species_count = C;
+  m.species_labels.clear();
+  m.min_dist = min_dist;
+  m.max_dist = max_dist;
+  const int K = m.radial_funcs_count, R = m.radial_basis_size;
+  // Covalent-like radii of H Li C O F P (A); further species reuse them cyclically.
+  const double radius[6] = {0.31, 1.28, 0.76, 0.66, 0.57, 1.07};
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<double> normal(0.0, 1.0);
+  m.radial_coeffs.assign(size_t(C) * C * K * R, 0.0);
+  for (int s1 = 0; s1 < C; ++s1) {
+    for (int s2 = 0; s2 < C; ++s2) {
+      // Symmetric in the species pair so that the pair term is a proper pair potential.
+      const double r0 = 0.85 * (radius[s1 % 6] + radius[s2 % 6]);
+      std::vector<double> pair = fit_radial(R, min_dist, max_dist, soft_repulsion, r0);
+      for (int xi = 0; xi < R; ++xi) m.radial_coeffs[((size_t(s1) * C + s2) * K + 0) * R + xi] = pair[xi];
+    }
+  }
+  for (int s1 = 0; s1 < C; ++s1) {
+    for (int s2 = 0; s2 < C; ++s2) {
+      for (int mu = 1; mu < K; ++mu) {
+        for (int xi = 0; xi < R; ++xi) m.radial_coeffs[((size_t(s1) * C + s2) * K + mu) * R + xi] = 0.01 * normal(rng);
+      }
+    }
+  }
+  m.species_coeffs.assign(C, 0.0);
+  for (int s = 0; s < C; ++s) m.species_coeffs[s] = -1.0 - 0.1 * s;
+  m.moment_coeffs.assign(m.alpha_moment_mapping.size(), 0.0);
+  int pair_moment = -1;
+  for (size_t b = 0; b < m.alpha_index_basic.size(); ++b) {
+    const auto& q = m.alpha_index_basic[b];
+    if (q[0] == 0 && q[1] == 0 && q[2] == 0 && q[3] == 0) pair_moment = int(b);
+  }
+  bool carried = false;
+  for (size_t q = 0; q < m.alpha_moment_mapping.size(); ++q) {
+    if (m.alpha_moment_mapping[q] == pair_moment && !carried) {
+      m.moment_coeffs[q] = 1.0;
+      carried = true;
+    } else {
+      m.moment_coeffs[q] = 1e-4 * normal(rng);
+    }
+  }
+  if (!carried) throw Error("synthetic MTP: template has no scalar rank-0 moment of radial function 0");
+  return m;
+}
+
+}  // namespace mlpot

@@ -1,0 +1,229 @@
+#include "mlpot/neighbor_list.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+#include "mlpot/error.hpp"
+
+namespace mlpot {
+
+namespace {
+
+double det3(const Mat3& m) {
+  return m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0]) +
+         m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0]);
+}
+
+// Inverse of the row-vector cell: frac = x * inv.
+Mat3 inverse3(const Mat3& m, double det) {
+  Mat3 r;
+  r[0][0] = (m[1][1] * m[2][2] - m[1][2] * m[2][1]) / det;
+  r[0][1] = (m[0][2] * m[2][1] - m[0][1] * m[2][2]) / det;
+  r[0][2] = (m[0][1] * m[1][2] - m[0][2] * m[1][1]) / det;
+  r[1][0] = (m[1][2] * m[2][0] - m[1][0] * m[2][2]) / det;
+  r[1][1] = (m[0][0] * m[2][2] - m[0][2] * m[2][0]) / det;
+  r[1][2] = (m[0][2] * m[1][0] - m[0][0] * m[1][2]) / det;
+  r[2][0] = (m[1][0] * m[2][1] - m[1][1] * m[2][0]) / det;
+  r[2][1] = (m[0][1] * m[2][0] - m[0][0] * m[2][1]) / det;
+  r[2][2] = (m[0][0] * m[1][1] - m[0][1] * m[1][0]) / det;
+  return r;
+}
+
+std::array<double, 3> cross(const std::array<double, 3>& a, const std::array<double, 3>& b) {
+  return {a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]};
+}
+
+std::string where(const Structure& s) { return s.source.empty() ? std::string("structure") : s.source; }
+
+}  // namespace
+
+GhostedSystem build_neighbor_list(const Structure& s, double cutoff) {
+  const int n = s.size();
+  if (n == 0) throw Error(where(s) + ": configuration has no atoms");
+  if (int(s.positions.size()) != 3 * n) throw Error(where(s) + ": positions and species differ in length");
+  for (int i = 0; i < n; ++i) {
+    for (int d = 0; d < 3; ++d) {
+      if (!std::isfinite(s.positions[3 * i + d])) {
+        throw Error(where(s) + ": atom " + std::to_string(i + 1) + " has a non-finite coordinate (" +
+                    std::to_string(s.positions[3 * i + d]) + ")");
+      }
+    }
+  }
+  if (!(cutoff > 0) || !std::isfinite(cutoff)) throw Error("neighbour list: cutoff must be positive");
+
+  GhostedSystem g;
+  g.n_local = n;
+  g.positions = s.positions;
+  g.species = s.species;
+  g.owner.resize(n);
+  for (int i = 0; i < n; ++i) g.owner[i] = i;
+
+  const bool periodic = s.pbc[0] || s.pbc[1] || s.pbc[2];
+  if (periodic) {
+    const Mat3& c = s.cell;
+    for (int a = 0; a < 3; ++a) {
+      for (int d = 0; d < 3; ++d) {
+        if (!std::isfinite(c[a][d])) throw Error(where(s) + ": cell has a non-finite component");
+      }
+    }
+    const double det = det3(c);
+    if (!(std::fabs(det) > 1e-8)) throw Error(where(s) + ": periodic cell is degenerate (volume " + std::to_string(det) + ")");
+    const Mat3 inv = inverse3(c, det);
+    // Plane spacing along each lattice direction bounds how many images reach the cutoff.
+    int n_img[3] = {0, 0, 0};
+    double margin[3] = {0, 0, 0};
+    for (int a = 0; a < 3; ++a) {
+      if (!s.pbc[a]) continue;
+      auto bc = cross(c[(a + 1) % 3], c[(a + 2) % 3]);
+      double h = std::fabs(det) / std::sqrt(bc[0] * bc[0] + bc[1] * bc[1] + bc[2] * bc[2]);
+      margin[a] = cutoff / h;
+      n_img[a] = int(std::ceil(margin[a]));
+      if (n_img[a] > 1000) throw Error(where(s) + ": periodic cell is too thin for the cutoff");
+    }
+    std::vector<double> frac(3 * size_t(n));
+    for (int i = 0; i < n; ++i) {
+      for (int a = 0; a < 3; ++a) {
+        double f = 0;
+        for (int d = 0; d < 3; ++d) f += s.positions[3 * i + d] * inv[d][a];
+        double shift = s.pbc[a] ? std::floor(f) : 0.0;
+        f -= shift;
+        if (s.pbc[a] && f >= 1.0) f = 0.0;  // floor round-off at the upper edge
+        frac[3 * i + a] = f;
+      }
+      // Local atoms are wrapped into the cell along periodic axes (pair vectors, and so
+      // energies and forces, do not change); ghosts are then images of the wrapped atoms.
+      for (int d = 0; d < 3; ++d) {
+        double x = 0;
+        for (int a = 0; a < 3; ++a) x += frac[3 * i + a] * c[a][d];
+        g.positions[3 * i + d] = x;
+      }
+    }
+    for (int t0 = -n_img[0]; t0 <= n_img[0]; ++t0) {
+      for (int t1 = -n_img[1]; t1 <= n_img[1]; ++t1) {
+        for (int t2 = -n_img[2]; t2 <= n_img[2]; ++t2) {
+          if (t0 == 0 && t1 == 0 && t2 == 0) continue;
+          const int t[3] = {t0, t1, t2};
+          for (int i = 0; i < n; ++i) {
+            bool inside = true;
+            for (int a = 0; a < 3 && inside; ++a) {
+              if (!s.pbc[a]) continue;
+              double f = frac[3 * i + a] + t[a];
+              inside = f >= -margin[a] && f <= 1.0 + margin[a];
+            }
+            if (!inside) continue;
+            for (int d = 0; d < 3; ++d) {
+              g.positions.push_back(g.positions[3 * i + d] + t0 * c[0][d] + t1 * c[1][d] + t2 * c[2][d]);
+            }
+            g.species.push_back(s.species[i]);
+            g.owner.push_back(i);
+          }
+        }
+      }
+    }
+  }
+
+  // Cell-list binning over the bounding box of local + ghost atoms.
+  const int n_total = g.n_total();
+  double lo[3], hi[3];
+  for (int d = 0; d < 3; ++d) lo[d] = hi[d] = g.positions[d];
+  for (int a = 0; a < n_total; ++a) {
+    for (int d = 0; d < 3; ++d) {
+      lo[d] = std::min(lo[d], g.positions[3 * a + d]);
+      hi[d] = std::max(hi[d], g.positions[3 * a + d]);
+    }
+  }
+  double bin = cutoff;
+  long nb[3];
+  for (;;) {
+    long total = 1;
+    for (int d = 0; d < 3; ++d) {
+      nb[d] = std::max(1L, long((hi[d] - lo[d]) / bin));
+      total *= nb[d];
+    }
+    if (total <= 8L * n_total + 64) break;
+    bin *= 2;  // sparse open systems: fewer, larger bins
+  }
+  auto bin_of = [&](int a, int d) {
+    long b = long((g.positions[3 * a + d] - lo[d]) / (hi[d] - lo[d] + 1e-300) * nb[d]);
+    return std::clamp(b, 0L, nb[d] - 1);
+  };
+  std::vector<long> bin_index(n_total);
+  std::vector<int> bin_count(nb[0] * nb[1] * nb[2] + 1, 0);
+  for (int a = 0; a < n_total; ++a) {
+    bin_index[a] = (bin_of(a, 0) * nb[1] + bin_of(a, 1)) * nb[2] + bin_of(a, 2);
+    ++bin_count[bin_index[a] + 1];
+  }
+  for (size_t b = 1; b < bin_count.size(); ++b) bin_count[b] += bin_count[b - 1];
+  std::vector<int> bin_atoms(n_total);
+  {
+    std::vector<int> fill(bin_count.begin(), bin_count.end() - 1);
+    for (int a = 0; a < n_total; ++a) bin_atoms[fill[bin_index[a]]++] = a;
+  }
+  const double rc2 = cutoff * cutoff;
+  g.offsets.assign(1, 0);
+  for (int i = 0; i < n; ++i) {
+    long bi[3] = {bin_of(i, 0), bin_of(i, 1), bin_of(i, 2)};
+    for (long b0 = std::max(0L, bi[0] - 1); b0 <= std::min(nb[0] - 1, bi[0] + 1); ++b0) {
+      for (long b1 = std::max(0L, bi[1] - 1); b1 <= std::min(nb[1] - 1, bi[1] + 1); ++b1) {
+        for (long b2 = std::max(0L, bi[2] - 1); b2 <= std::min(nb[2] - 1, bi[2] + 1); ++b2) {
+          long b = (b0 * nb[1] + b1) * nb[2] + b2;
+          for (int q = bin_count[b]; q < bin_count[b + 1]; ++q) {
+            int j = bin_atoms[q];
+            if (j == i) continue;
+            double r2 = 0;
+            for (int d = 0; d < 3; ++d) {
+              double dx = g.positions[3 * j + d] - g.positions[3 * i + d];
+              r2 += dx * dx;
+            }
+            if (r2 >= rc2) continue;
+            if (r2 < 1e-20) {
+              throw Error(where(s) + ": atoms " + std::to_string(i + 1) + " and " + std::to_string(g.owner[j] + 1) +
+                          (j < n ? "" : " (periodic image)") + " are at the same position");
+            }
+            g.neighbors.push_back(j);
+          }
+        }
+      }
+    }
+    g.offsets.push_back(std::int64_t(g.neighbors.size()));
+  }
+  return g;
+}
+
+Evaluation evaluate(Potential& potential, const Structure& s, bool atom_virial) {
+  const int n = s.size();
+  for (int i = 0; i < n; ++i) {
+    if (s.species[i] < 0 || s.species[i] >= potential.num_species()) {
+      throw Error(where(s) + ": atom " + std::to_string(i + 1) + " has species " + std::to_string(s.species[i]) +
+                  " but the model has " + std::to_string(potential.num_species()) + " species (0.." +
+                  std::to_string(potential.num_species() - 1) + ")");
+    }
+  }
+  GhostedSystem g = build_neighbor_list(s, potential.cutoff());
+  const int nt = g.n_total();
+  std::vector<double> f(3 * size_t(nt), 0.0), v(atom_virial ? 6 * size_t(nt) : 0, 0.0);
+  Evaluation ev;
+  ev.atom_energy.assign(n, 0.0);
+  AtomsRef atoms{n, nt, g.positions.data(), g.species.data(), MemorySpace::Host};
+  NeighborsRef nbr;
+  nbr.neighbors = g.neighbors.data();
+  nbr.offsets = g.offsets.data();
+  OutputsRef out{f.data(), ev.atom_energy.data(), atom_virial ? v.data() : nullptr};
+  Totals t = potential.compute(atoms, nbr, out);
+  ev.energy = t.energy;
+  ev.virial = t.virial;
+  ev.forces.assign(3 * size_t(n), 0.0);
+  for (int a = 0; a < nt; ++a) {
+    for (int d = 0; d < 3; ++d) ev.forces[3 * g.owner[a] + d] += f[3 * size_t(a) + d];
+  }
+  if (atom_virial) {
+    ev.atom_virial.assign(6 * size_t(n), 0.0);
+    for (int a = 0; a < nt; ++a) {
+      for (int d = 0; d < 6; ++d) ev.atom_virial[6 * g.owner[a] + d] += v[6 * size_t(a) + d];
+    }
+  }
+  return ev;
+}
+
+}  // namespace mlpot

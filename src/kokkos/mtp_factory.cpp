@@ -1,0 +1,65 @@
+#include <Kokkos_Core.hpp>
+#include <algorithm>
+#include <cctype>
+
+#include "mlpot/error.hpp"
+#include "mlpot/mtp_potential.hpp"
+#include "mtp_backends.hpp"
+
+namespace mlpot {
+
+std::vector<std::string> available_backends() {
+  std::vector<std::string> out;
+#ifdef KOKKOS_ENABLE_SERIAL
+  out.push_back("Serial");
+#endif
+#ifdef KOKKOS_ENABLE_OPENMP
+  out.push_back("OpenMP");
+#endif
+#ifdef KOKKOS_ENABLE_CUDA
+  out.push_back("Cuda");
+#endif
+  return out;
+}
+
+std::string default_backend() {
+  auto all = available_backends();
+  for (const char* pref : {"Cuda", "OpenMP", "Serial"}) {
+    if (std::find(all.begin(), all.end(), pref) != all.end()) return pref;
+  }
+  throw Error("no Kokkos backend compiled in");
+}
+
+static std::string lower(std::string s) {
+  for (auto& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+std::unique_ptr<Potential> make_mtp_potential(const MtpModel& model, const std::string& backend) {
+  if (!Kokkos::is_initialized()) throw Error("Kokkos is not initialised (create an mlpot::KokkosRuntime first)");
+  std::string b = lower(backend == "default" ? default_backend() : backend);
+  std::unique_ptr<Potential> p;
+  if (b == "serial") p = kokkos::make_mtp_serial(model);
+  else if (b == "openmp") p = kokkos::make_mtp_openmp(model);
+  else if (b == "cuda") p = kokkos::make_mtp_cuda(model);
+  if (!p) {
+    std::string avail;
+    for (const auto& a : available_backends()) avail += (avail.empty() ? "" : ", ") + a;
+    throw Error("backend '" + backend + "' is not available in this build (available: " + avail + ")");
+  }
+  return p;
+}
+
+KokkosRuntime::KokkosRuntime(int threads) {
+  if (Kokkos::is_initialized()) return;
+  Kokkos::InitializationSettings settings;
+  if (threads > 0) settings.set_num_threads(threads);
+  Kokkos::initialize(settings);
+  owner_ = true;
+}
+
+KokkosRuntime::~KokkosRuntime() {
+  if (owner_) Kokkos::finalize();
+}
+
+}  // namespace mlpot

@@ -1,0 +1,12 @@
+#include "mtp_backends.hpp"
+#include "mtp_potential_impl.hpp"
+
+namespace mlpot::kokkos {
+#ifdef KOKKOS_ENABLE_OPENMP
+std::unique_ptr<Potential> make_mtp_openmp(const MtpModel& model) {
+  return std::make_unique<MtpPotential<Kokkos::OpenMP>>(model);
+}
+#else
+std::unique_ptr<Potential> make_mtp_openmp(const MtpModel&) { return nullptr; }
+#endif
+}  // namespace mlpot::kokkos

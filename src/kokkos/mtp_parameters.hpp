@@ -1,0 +1,85 @@
+#pragma once
+// MTP model data laid out for the kernels, in the memory space of one execution space.
+// Built once per model from mlpot::MtpModel; the kernels never see the file structure.
+#include <Kokkos_Core.hpp>
+
+#include "mlpot/mtp_model.hpp"
+
+namespace mlpot::kokkos {
+
+// Host-side tables derived from the model: the moment basis reorganised around the
+// distinct Cartesian monomials x^a y^b z^c of the unit bond vector, so each neighbour
+// evaluates every monomial once instead of once per basic moment.
+struct MtpTables {
+  int max_rank = 0;
+  int n_mono = 0;                  // all (a,b,c) with a+b+c <= max_rank, ordered by degree
+  std::vector<int> mono_parent;    // u[m] = u[parent] * rhat[axis]  (m >= 1)
+  std::vector<int> mono_axis;
+  std::vector<double> mono_degree;
+  std::vector<int> mono_lower;     // [m][3]: monomial with the exponent along axis lowered by 1 (0 if none)
+  std::vector<double> mono_exp;    // [m][3]: exponent along each axis (the derivative's factor)
+  std::vector<int> basic_mu;       // radial function of each basic moment
+  std::vector<int> basic_mono;     // monomial of each basic moment
+  std::vector<double> linear;      // [alpha_moments_count]: moment_coeffs scattered by the mapping
+};
+
+MtpTables build_tables(const MtpModel& model);
+
+template <class MemorySpace>
+struct MtpParameters {
+  int n_species = 0, n_radial = 0, basis_size = 0;
+  int n_basic = 0, n_moments = 0, n_times = 0, n_mono = 0;
+  double min_dist = 0, max_dist = 0, scaling = 1;
+  Kokkos::View<const double*, MemorySpace> radial;          // [C][C][K][R]
+  Kokkos::View<const double*, MemorySpace> species_coeffs;  // [C]
+  Kokkos::View<const double*, MemorySpace> linear;          // [n_moments]
+  Kokkos::View<const int*, MemorySpace> basic_mu, basic_mono;
+  Kokkos::View<const int*, MemorySpace> times;              // [n_times][4]: i, j, mult, k
+  Kokkos::View<const int*, MemorySpace> mono_parent, mono_axis, mono_lower;
+  Kokkos::View<const double*, MemorySpace> mono_degree, mono_exp;
+};
+
+namespace detail {
+template <class MemorySpace, class T>
+Kokkos::View<const T*, MemorySpace> to_device(const std::vector<T>& v, const char* label) {
+  Kokkos::View<T*, MemorySpace> d(std::string(label), v.size());
+  auto h = Kokkos::create_mirror_view(d);
+  for (size_t i = 0; i < v.size(); ++i) h(i) = v[i];
+  Kokkos::deep_copy(d, h);
+  return d;
+}
+}  // namespace detail
+
+template <class MemorySpace>
+MtpParameters<MemorySpace> make_parameters(const MtpModel& m) {
+  require_evaluable(m);
+  MtpTables t = build_tables(m);
+  MtpParameters<MemorySpace> p;
+  p.n_species = m.species_count;
+  p.n_radial = m.radial_funcs_count;
+  p.basis_size = m.radial_basis_size;
+  p.n_basic = static_cast<int>(m.alpha_index_basic.size());
+  p.n_moments = m.alpha_moments_count;
+  p.n_times = static_cast<int>(m.alpha_index_times.size());
+  p.n_mono = t.n_mono;
+  p.min_dist = m.min_dist;
+  p.max_dist = m.max_dist;
+  p.scaling = m.scaling;
+  std::vector<int> times;
+  for (const auto& e : m.alpha_index_times) times.insert(times.end(), e.begin(), e.end());
+  using detail::to_device;
+  p.radial = to_device<MemorySpace>(m.radial_coeffs, "mtp::radial");
+  p.species_coeffs = to_device<MemorySpace>(m.species_coeffs, "mtp::species_coeffs");
+  p.linear = to_device<MemorySpace>(t.linear, "mtp::linear");
+  p.basic_mu = to_device<MemorySpace>(t.basic_mu, "mtp::basic_mu");
+  p.basic_mono = to_device<MemorySpace>(t.basic_mono, "mtp::basic_mono");
+  p.times = to_device<MemorySpace>(times, "mtp::times");
+  p.mono_parent = to_device<MemorySpace>(t.mono_parent, "mtp::mono_parent");
+  p.mono_axis = to_device<MemorySpace>(t.mono_axis, "mtp::mono_axis");
+  p.mono_lower = to_device<MemorySpace>(t.mono_lower, "mtp::mono_lower");
+  p.mono_degree = to_device<MemorySpace>(t.mono_degree, "mtp::mono_degree");
+  p.mono_exp = to_device<MemorySpace>(t.mono_exp, "mtp::mono_exp");
+  return p;
+}
+
+}  // namespace mlpot::kokkos

@@ -1,0 +1,227 @@
+#pragma once
+// Host glue for the MTP kernel: wraps the caller's pointers, launches, reduces totals.
+#include <string>
+
+#include "mlpot/error.hpp"
+#include "mlpot/potential.hpp"
+#include "mtp_kernel.hpp"
+
+namespace mlpot::kokkos {
+
+template <class ExecSpace>
+class MtpPotential final : public Potential {
+ public:
+  using memory_space = typename ExecSpace::memory_space;
+  static constexpr bool kHostAccessible =
+      Kokkos::SpaceAccessibility<Kokkos::HostSpace, memory_space>::accessible;
+
+  explicit MtpPotential(const MtpModel& model)
+      : model_(model), params_(make_parameters<memory_space>(model)) {}
+
+  std::string kind() const override { return "mtp"; }
+  int num_species() const override { return model_.species_count; }
+  std::vector<int> atomic_numbers() const override { return std::vector<int>(model_.species_count, 0); }
+  double cutoff() const override { return model_.max_dist; }
+  std::string backend() const override { return ExecSpace::name(); }
+  bool accepts_device_memory() const override { return !kHostAccessible; }
+
+  Totals compute(const AtomsRef& atoms, const NeighborsRef& nbr, const OutputsRef& out) override {
+    if (atoms.n_local < 0 || atoms.n_total < atoms.n_local) throw Error("mtp: inconsistent atom counts");
+    if (atoms.memory == MemorySpace::Device && kHostAccessible) {
+      throw Error(std::string("mtp: device pointers passed to the host backend ") + ExecSpace::name());
+    }
+    if (atoms.memory == MemorySpace::Host && !kHostAccessible) return compute_staged(atoms, nbr, out);
+    return compute_in_place(atoms, nbr, out);
+  }
+
+ private:
+  // Inputs and outputs are accessible from ExecSpace.
+  Totals compute_in_place(const AtomsRef& atoms, const NeighborsRef& nbr, const OutputsRef& out) {
+    const int n_local = atoms.n_local, n_total = atoms.n_total;
+    MtpKernel<ExecSpace> k;
+    k.p = params_;
+    k.x = atoms.positions;
+    k.species = atoms.species;
+    k.neighbors = nbr.neighbors;
+    k.offsets = nbr.offsets;
+    k.counts = nbr.counts;
+    k.row_stride = nbr.row_stride;
+    k.slot_stride = nbr.slot_stride;
+    k.index_mask = nbr.index_mask;
+    if (!nbr.offsets && !nbr.counts && n_local > 0) throw Error("mtp: neighbour list has neither offsets nor counts");
+    k.max_neighbors = max_neighbor_count(k, n_local);
+
+    if (int(energy_.extent(0)) < n_local) {
+      energy_ = decltype(energy_)("mtp::atom_energy", n_local);
+      w_ = decltype(w_)("mtp::atom_w", n_local);
+    }
+    if (int(f_.extent(0)) < n_total) {
+      f_ = decltype(f_)("mtp::forces", n_total);
+      f_scatter_ = typename MtpKernel<ExecSpace>::ForceScatter(f_);
+    }
+    k.atom_energy = energy_;
+    k.atom_w = w_;
+    Kokkos::deep_copy(f_, 0.0);
+    f_scatter_.reset();
+    k.forces = f_scatter_;
+    k.want_atom_virial = out.atom_virial != nullptr;
+    if (k.want_atom_virial) {
+      if (int(v_.extent(0)) < n_total) {
+        v_ = decltype(v_)("mtp::atom_virial", n_total);
+        v_scatter_ = typename MtpKernel<ExecSpace>::VirialScatter(v_);
+      }
+      Kokkos::deep_copy(v_, 0.0);
+      v_scatter_.reset();
+    } else if (v_.extent(0) == 0) {
+      v_ = decltype(v_)("mtp::atom_virial", 0);
+      v_scatter_ = typename MtpKernel<ExecSpace>::VirialScatter(v_);
+    }
+    k.atom_virial = v_scatter_;
+
+    if (n_local > 0) {
+      using Policy = Kokkos::TeamPolicy<ExecSpace>;
+      Policy policy(n_local, MtpTuning<ExecSpace>::team_size);
+      const size_t team_bytes = ScratchBytes(k.team_doubles(), k.team_ints());
+      const size_t thread_bytes = k.thread_doubles() * sizeof(double);
+      const size_t level0 = team_bytes + thread_bytes * MtpTuning<ExecSpace>::team_size;
+      k.team_level_ = level0 <= size_t(policy.scratch_size_max(0)) ? 0 : 1;
+      policy.set_scratch_size(k.team_level_, Kokkos::PerTeam(team_bytes), Kokkos::PerThread(thread_bytes));
+      Kokkos::parallel_for("mlpot::mtp_compute", policy, k);
+      Kokkos::Experimental::contribute(f_, f_scatter_);
+      if (k.want_atom_virial) Kokkos::Experimental::contribute(v_, v_scatter_);
+    }
+
+    // Totals.
+    Totals tot;
+    double sums[7] = {0, 0, 0, 0, 0, 0, 0};
+    if (n_local > 0) {
+      Kokkos::View<double*, Kokkos::HostSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>> result(sums, 7);
+      Kokkos::parallel_reduce("mlpot::mtp_totals", Kokkos::RangePolicy<ExecSpace>(0, n_local),
+                              SumRows{energy_, w_}, result);
+    }
+    tot.energy = sums[0];
+    for (int c = 0; c < 6; ++c) tot.virial[c] = sums[c + 1];
+
+    // Outputs into the caller's arrays.
+    using Unmanaged = Kokkos::MemoryTraits<Kokkos::Unmanaged>;
+    if (out.forces) {
+      Kokkos::View<double* [3], Kokkos::LayoutRight, memory_space, Unmanaged> dst(out.forces, n_total);
+      auto src = f_;
+      Kokkos::parallel_for("mlpot::mtp_add_forces", Kokkos::RangePolicy<ExecSpace>(0, n_total), KOKKOS_LAMBDA(int a) {
+        dst(a, 0) += src(a, 0);
+        dst(a, 1) += src(a, 1);
+        dst(a, 2) += src(a, 2);
+      });
+    }
+    if (out.atom_virial) {
+      Kokkos::View<double* [6], Kokkos::LayoutRight, memory_space, Unmanaged> dst(out.atom_virial, n_total);
+      auto src = v_;
+      Kokkos::parallel_for("mlpot::mtp_add_virial", Kokkos::RangePolicy<ExecSpace>(0, n_total), KOKKOS_LAMBDA(int a) {
+        for (int c = 0; c < 6; ++c) dst(a, c) += src(a, c);
+      });
+    }
+    if (out.atom_energy && n_local > 0) {
+      Kokkos::View<double*, memory_space, Unmanaged> dst(out.atom_energy, n_local);
+      Kokkos::deep_copy(dst, Kokkos::subview(energy_, std::make_pair(0, n_local)));
+    }
+    Kokkos::fence();
+    return tot;
+  }
+
+  // Host pointers on a device backend: copy in, compute on the device, copy out.
+  Totals compute_staged(const AtomsRef& atoms, const NeighborsRef& nbr, const OutputsRef& out) {
+    using HostU = Kokkos::View<const double*, Kokkos::HostSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>>;
+    const int n_local = atoms.n_local, n_total = atoms.n_total;
+    auto x = copy_to_device<double>(atoms.positions, size_t(3) * n_total, "mtp::x");
+    auto s = copy_to_device<int>(atoms.species, n_total, "mtp::species");
+    NeighborsRef dn = nbr;
+    Kokkos::View<std::int64_t*, memory_space> off;
+    Kokkos::View<int*, memory_space> cnt, nb;
+    size_t n_entries = 0;
+    if (nbr.offsets) {
+      off = copy_to_device<std::int64_t>(nbr.offsets, n_local + 1, "mtp::offsets");
+      n_entries = n_local > 0 ? size_t(nbr.offsets[n_local]) : 0;
+      dn.offsets = off.data();
+    } else {
+      cnt = copy_to_device<int>(nbr.counts, n_local, "mtp::counts");
+      for (int i = 0; i < n_local; ++i) {
+        if (nbr.counts[i] > 0) {
+          n_entries = std::max<size_t>(n_entries, size_t(i) * nbr.row_stride + size_t(nbr.counts[i] - 1) * nbr.slot_stride + 1);
+        }
+      }
+      dn.counts = cnt.data();
+    }
+    nb = copy_to_device<int>(nbr.neighbors, n_entries, "mtp::neighbors");
+    dn.neighbors = nb.data();
+    Kokkos::View<double*, memory_space> f("mtp::f_out", out.forces ? 3 * size_t(n_total) : 0);
+    Kokkos::View<double*, memory_space> e("mtp::e_out", out.atom_energy ? n_local : 0);
+    Kokkos::View<double*, memory_space> v("mtp::v_out", out.atom_virial ? 6 * size_t(n_total) : 0);
+    if (out.forces) Kokkos::deep_copy(f, HostU(out.forces, f.extent(0)));
+    if (out.atom_virial) Kokkos::deep_copy(v, HostU(out.atom_virial, v.extent(0)));
+    AtomsRef da{n_local, n_total, x.data(), s.data(), MemorySpace::Device};
+    OutputsRef dout{out.forces ? f.data() : nullptr, out.atom_energy ? e.data() : nullptr,
+                    out.atom_virial ? v.data() : nullptr};
+    Totals t = compute_in_place(da, dn, dout);
+    using HostOut = Kokkos::View<double*, Kokkos::HostSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>>;
+    if (out.forces) Kokkos::deep_copy(HostOut(out.forces, f.extent(0)), f);
+    if (out.atom_energy) Kokkos::deep_copy(HostOut(out.atom_energy, e.extent(0)), e);
+    if (out.atom_virial) Kokkos::deep_copy(HostOut(out.atom_virial, v.extent(0)), v);
+    return t;
+  }
+
+  template <class T>
+  static Kokkos::View<T*, memory_space> copy_to_device(const T* src, size_t n, const char* label) {
+    Kokkos::View<T*, memory_space> d(std::string(label), n);
+    if (n > 0) {
+      Kokkos::deep_copy(d, Kokkos::View<const T*, Kokkos::HostSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>>(src, n));
+    }
+    return d;
+  }
+
+  static size_t ScratchBytes(size_t doubles, size_t ints) {
+    // Each scratch View allocation is aligned; leave room for the alignment padding.
+    return doubles * sizeof(double) + ints * sizeof(int) + 2 * 128;
+  }
+
+  static int max_neighbor_count(const MtpKernel<ExecSpace>& k, int n_local) {
+    int result = 0;
+    if (n_local == 0) return 0;
+    Kokkos::parallel_reduce("mlpot::mtp_max_neighbors", Kokkos::RangePolicy<ExecSpace>(0, n_local),
+                            KOKKOS_LAMBDA(int i, int& m) {
+                              const int c = k.neighbor_count(i);
+                              if (c > m) m = c;
+                            },
+                            Kokkos::Max<int>(result));
+    return result;
+  }
+
+  struct SumRows {
+    using value_type = double[];
+    using size_type = int;
+    const unsigned value_count = 7;
+    Kokkos::View<double*, memory_space> e;
+    Kokkos::View<double* [6], memory_space> w;
+    SumRows(Kokkos::View<double*, memory_space> e_, Kokkos::View<double* [6], memory_space> w_) : e(e_), w(w_) {}
+    KOKKOS_INLINE_FUNCTION void operator()(int i, double sum[]) const {
+      sum[0] += e(i);
+      for (int c = 0; c < 6; ++c) sum[c + 1] += w(i, c);
+    }
+    KOKKOS_INLINE_FUNCTION void init(double sum[]) const {
+      for (int c = 0; c < 7; ++c) sum[c] = 0.0;
+    }
+    KOKKOS_INLINE_FUNCTION void join(double dst[], const double src[]) const {
+      for (int c = 0; c < 7; ++c) dst[c] += src[c];
+    }
+  };
+
+  MtpModel model_;
+  MtpParameters<memory_space> params_;
+  Kokkos::View<double*, memory_space> energy_;
+  Kokkos::View<double* [6], memory_space> w_;
+  Kokkos::View<double* [3], Kokkos::LayoutRight, memory_space> f_;
+  Kokkos::View<double* [6], Kokkos::LayoutRight, memory_space> v_;
+  typename MtpKernel<ExecSpace>::ForceScatter f_scatter_;
+  typename MtpKernel<ExecSpace>::VirialScatter v_scatter_;
+};
+
+}  // namespace mlpot::kokkos

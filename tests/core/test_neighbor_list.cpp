@@ -1,0 +1,87 @@
+// The standalone neighbour list against brute force over lattice images.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <random>
+
+#include "mlpot/error.hpp"
+#include "mlpot/neighbor_list.hpp"
+
+namespace {
+
+mlpot::Structure random_cell(double scale, unsigned seed, int n) {
+  mlpot::Structure s;
+  s.cell = {{{4.0 * scale, 0, 0}, {1.5 * scale, 3.5 * scale, 0}, {-1.0 * scale, 0.7 * scale, 3.8 * scale}}};
+  s.pbc = {true, true, true};
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<double> u(-0.5, 1.5);  // some atoms outside the cell
+  for (int i = 0; i < n; ++i) {
+    double f[3] = {u(rng), u(rng), u(rng)};
+    for (int d = 0; d < 3; ++d) s.positions.push_back(f[0] * s.cell[0][d] + f[1] * s.cell[1][d] + f[2] * s.cell[2][d]);
+    s.species.push_back(0);
+  }
+  return s;
+}
+
+// Multiset of (owner, rounded distance) per local atom, by brute force over images.
+std::map<std::pair<int, long>, int> brute(const mlpot::Structure& s, int i, double rc) {
+  std::map<std::pair<int, long>, int> out;
+  for (int j = 0; j < s.size(); ++j)
+    for (int a = -6; a <= 6; ++a)
+      for (int b = -6; b <= 6; ++b)
+        for (int c = -6; c <= 6; ++c) {
+          if (j == i && a == 0 && b == 0 && c == 0) continue;
+          double r2 = 0;
+          for (int d = 0; d < 3; ++d) {
+            double x = s.positions[3 * j + d] + a * s.cell[0][d] + b * s.cell[1][d] + c * s.cell[2][d] - s.positions[3 * i + d];
+            r2 += x * x;
+          }
+          if (r2 < rc * rc) ++out[{j, std::lround(std::sqrt(r2) * 1e6)}];
+        }
+  return out;
+}
+
+}  // namespace
+
+TEST(NeighborList, MatchesBruteForceIncludingCellsSmallerThanTheCutoff) {
+  for (double scale : {1.6, 0.6}) {
+    mlpot::Structure s = random_cell(scale, 3, 5);
+    const double rc = 5.0;
+    mlpot::GhostedSystem g = mlpot::build_neighbor_list(s, rc);
+    for (int i = 0; i < s.size(); ++i) {
+      std::map<std::pair<int, long>, int> got;
+      for (auto k = g.offsets[i]; k < g.offsets[i + 1]; ++k) {
+        int j = g.neighbors[k];
+        double r2 = 0;
+        for (int d = 0; d < 3; ++d) {
+          double x = g.positions[3 * j + d] - g.positions[3 * i + d];
+          r2 += x * x;
+        }
+        ++got[{g.owner[j], std::lround(std::sqrt(r2) * 1e6)}];
+      }
+      EXPECT_EQ(got, brute(s, i, rc)) << "scale " << scale << " atom " << i;
+    }
+  }
+}
+
+TEST(NeighborList, OpenBoundariesHaveNoImages) {
+  mlpot::Structure s;
+  s.positions = {0, 0, 0, 1.5, 0, 0, 10, 0, 0};
+  s.species = {0, 0, 0};
+  mlpot::GhostedSystem g = mlpot::build_neighbor_list(s, 2.0);
+  EXPECT_EQ(g.n_total(), 3);
+  EXPECT_EQ(g.offsets, (std::vector<std::int64_t>{0, 1, 2, 2}));
+}
+
+TEST(NeighborList, RejectsBadGeometry) {
+  mlpot::Structure s = random_cell(1.0, 1, 2);
+  s.positions[3] = s.positions[0];
+  s.positions[4] = s.positions[1];
+  s.positions[5] = s.positions[2];
+  EXPECT_THROW(mlpot::build_neighbor_list(s, 3.0), mlpot::Error);
+  s = random_cell(1.0, 1, 2);
+  s.cell[2] = s.cell[0];
+  EXPECT_THROW(mlpot::build_neighbor_list(s, 3.0), mlpot::Error);
+}

@@ -1,0 +1,218 @@
+// The Kokkos MTP kernel against finite differences of its own energy, across backends,
+// and across neighbour-list layouts. (Parity with the reference implementation motep is in
+// tests/python/test_motep_parity.py.)
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+#include "mlpot/builders.hpp"
+#include "mlpot/error.hpp"
+#include "mlpot/mtp_potential.hpp"
+#include "mlpot/neighbor_list.hpp"
+
+namespace {
+
+mlpot::MtpModel random_model(const char* level, int species, unsigned seed) {
+  mlpot::MtpModel t = mlpot::read_mtp(std::string(MLPOT_TEMPLATES) + "/" + level + ".almtp");
+  mlpot::MtpModel m = mlpot::make_synthetic_mtp(t, species, 1.2, 5.0, seed);
+  // Make the many-body part large enough that a wrong derivative of it would show.
+  std::mt19937 rng(seed);
+  std::normal_distribution<double> n(0, 1);
+  for (auto& c : m.radial_coeffs) c += 0.05 * n(rng);
+  for (auto& c : m.moment_coeffs) c = 0.05 * n(rng);
+  return m;
+}
+
+mlpot::Structure small_triclinic(int species, unsigned seed, double scale = 1.0) {
+  mlpot::Structure s;
+  s.cell = {{{5.1 * scale, 0, 0}, {1.3 * scale, 4.7 * scale, 0}, {-0.8 * scale, 0.9 * scale, 5.4 * scale}}};
+  s.pbc = {true, true, true};
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<double> u(0, 1);
+  // A jittered 2x2x2 grid keeps atoms apart.
+  for (int a = 0; a < 2; ++a)
+    for (int b = 0; b < 2; ++b)
+      for (int c = 0; c < 2; ++c) {
+        double f[3] = {(a + 0.3 * u(rng)) / 2, (b + 0.3 * u(rng)) / 2, (c + 0.3 * u(rng)) / 2};
+        for (int d = 0; d < 3; ++d) s.positions.push_back(f[0] * s.cell[0][d] + f[1] * s.cell[1][d] + f[2] * s.cell[2][d]);
+        s.species.push_back(int(rng() % species));
+      }
+  s.source = "test";
+  return s;
+}
+
+double energy(mlpot::Potential& p, const mlpot::Structure& s) { return mlpot::evaluate(p, s).energy; }
+
+void check_finite_differences(mlpot::Potential& pot, const mlpot::Structure& s0) {
+  mlpot::Evaluation ev = mlpot::evaluate(pot, s0);
+  const double h = 1e-5;
+  double max_err = 0, max_f = 0;
+  for (int i = 0; i < s0.size(); ++i) {
+    for (int d = 0; d < 3; ++d) {
+      mlpot::Structure sp = s0, sm = s0;
+      sp.positions[3 * i + d] += h;
+      sm.positions[3 * i + d] -= h;
+      double fd = -(energy(pot, sp) - energy(pot, sm)) / (2 * h);
+      max_err = std::max(max_err, std::fabs(fd - ev.forces[3 * i + d]));
+      max_f = std::max(max_f, std::fabs(fd));
+    }
+  }
+  EXPECT_GT(max_f, 1e-3) << "forces too small to test anything";
+  EXPECT_LT(max_err, 1e-6 * std::max(1.0, max_f)) << "max |F + dE/dx| " << max_err << " max |F| " << max_f;
+  // Virial W_ab = -dE/d(eps_ab) under the homogeneous strain x -> (1 + eps) x.
+  const int pairs[6][2] = {{0, 0}, {1, 1}, {2, 2}, {0, 1}, {0, 2}, {1, 2}};
+  for (int q = 0; q < 6; ++q) {
+    double e_pm[2];
+    for (int sign = 0; sign < 2; ++sign) {
+      double eps = sign == 0 ? h : -h;
+      mlpot::Structure s = s0;
+      auto strain = [&](double* v) {
+        // Symmetric strain eps_ab = eps_ba = eps/2 off the diagonal, eps on it.
+        const int a = pairs[q][0], b = pairs[q][1];
+        double va = v[a], vb = v[b];
+        if (a == b) {
+          v[a] += eps * va;
+        } else {
+          v[a] += 0.5 * eps * vb;
+          v[b] += 0.5 * eps * va;
+        }
+      };
+      for (int i = 0; i < s.size(); ++i) strain(&s.positions[3 * i]);
+      for (int r = 0; r < 3; ++r) strain(s.cell[r].data());
+      e_pm[sign] = energy(pot, s);
+    }
+    double fd = -(e_pm[0] - e_pm[1]) / (2 * h);
+    EXPECT_NEAR(ev.virial[q], fd, 1e-6 * std::max(1.0, std::fabs(fd))) << "virial component " << q;
+  }
+}
+
+}  // namespace
+
+TEST(MtpKernel, ForcesAndVirialAreMinusEnergyDerivatives) {
+  for (const char* level : {"08", "16"}) {
+    mlpot::MtpModel m = random_model(level, 3, 7);
+    auto pot = mlpot::make_mtp_potential(m, "Serial");
+    SCOPED_TRACE(level);
+    check_finite_differences(*pot, small_triclinic(3, 11));
+    // Cell smaller than the cutoff: several images of each atom are neighbours.
+    check_finite_differences(*pot, small_triclinic(3, 12, 0.55));
+  }
+}
+
+TEST(MtpKernel, SerialAndOpenMPAgree) {
+  auto backends = mlpot::available_backends();
+  if (std::find(backends.begin(), backends.end(), "OpenMP") == backends.end()) GTEST_SKIP() << "no OpenMP backend";
+  mlpot::MtpModel m = random_model("16", 6, 3);
+  mlpot::Structure s = mlpot::build_li2co3(1, 2, 2);
+  std::mt19937 rng(5);
+  std::normal_distribution<double> n(0, 0.1);
+  for (auto& x : s.positions) x += n(rng);
+  auto serial = mlpot::make_mtp_potential(m, "Serial");
+  auto openmp = mlpot::make_mtp_potential(m, "OpenMP");
+  mlpot::Evaluation a = mlpot::evaluate(*serial, s, true), b = mlpot::evaluate(*openmp, s, true);
+  EXPECT_NEAR(a.energy, b.energy, 1e-12 * std::fabs(a.energy));
+  for (size_t i = 0; i < a.forces.size(); ++i) EXPECT_NEAR(a.forces[i], b.forces[i], 1e-12);
+  for (int q = 0; q < 6; ++q) EXPECT_NEAR(a.virial[q], b.virial[q], 1e-12 * std::max(1.0, std::fabs(a.virial[q])));
+  for (size_t i = 0; i < a.atom_energy.size(); ++i) EXPECT_NEAR(a.atom_energy[i], b.atom_energy[i], 1e-12);
+  for (size_t i = 0; i < a.atom_virial.size(); ++i) EXPECT_NEAR(a.atom_virial[i], b.atom_virial[i], 1e-12);
+}
+
+TEST(MtpKernel, PerAtomQuantitiesSumToTotals) {
+  mlpot::MtpModel m = random_model("16", 6, 4);
+  auto pot = mlpot::make_mtp_potential(m, "default");
+  mlpot::Evaluation ev = mlpot::evaluate(*pot, mlpot::build_li2co3(1, 1, 1), true);
+  double e = 0, v[6] = {0, 0, 0, 0, 0, 0}, f[3] = {0, 0, 0};
+  for (size_t i = 0; i < ev.atom_energy.size(); ++i) {
+    e += ev.atom_energy[i];
+    for (int q = 0; q < 6; ++q) v[q] += ev.atom_virial[6 * i + q];
+    for (int d = 0; d < 3; ++d) f[d] += ev.forces[3 * i + d];
+  }
+  EXPECT_NEAR(e, ev.energy, 1e-10 * std::fabs(ev.energy));
+  for (int q = 0; q < 6; ++q) EXPECT_NEAR(v[q], ev.virial[q], 1e-10);
+  for (int d = 0; d < 3; ++d) EXPECT_NEAR(f[d], 0.0, 1e-10);  // Newton's third law
+}
+
+TEST(MtpKernel, PaddedNeighbourLayoutsMatchCsr) {
+  // LAMMPS-Kokkos hands over a padded 2-D list (LayoutLeft on GPUs, LayoutRight on hosts)
+  // with a skin: entries beyond the cutoff must be ignored.
+  mlpot::MtpModel m = random_model("08", 2, 9);
+  auto pot = mlpot::make_mtp_potential(m, "Serial");
+  mlpot::Structure s = small_triclinic(2, 3);
+  mlpot::GhostedSystem csr = mlpot::build_neighbor_list(s, m.max_dist);
+  mlpot::GhostedSystem skin = mlpot::build_neighbor_list(s, m.max_dist + 1.0);
+  const int n = csr.n_local, nt = skin.n_total();
+  ASSERT_EQ(csr.n_total(), mlpot::build_neighbor_list(s, m.max_dist).n_total());
+  std::vector<double> f_ref(3 * size_t(skin.n_total()), 0.0), e_ref(n);
+  // Reference: CSR list with the exact cutoff, on the skin system's ghosts.
+  std::vector<int> counts(n);
+  int maxn = 0;
+  for (int i = 0; i < n; ++i) {
+    counts[i] = int(skin.offsets[i + 1] - skin.offsets[i]);
+    maxn = std::max(maxn, counts[i]);
+  }
+  mlpot::AtomsRef atoms{n, nt, skin.positions.data(), skin.species.data(), mlpot::MemorySpace::Host};
+  mlpot::NeighborsRef ref;
+  ref.neighbors = skin.neighbors.data();
+  ref.offsets = skin.offsets.data();
+  mlpot::Totals t_ref = pot->compute(atoms, ref, {f_ref.data(), e_ref.data(), nullptr});
+  for (int layout = 0; layout < 2; ++layout) {
+    std::vector<int> padded(size_t(n) * maxn, -1);
+    mlpot::NeighborsRef nbr;
+    nbr.counts = counts.data();
+    nbr.row_stride = layout == 0 ? maxn : 1;
+    nbr.slot_stride = layout == 0 ? 1 : n;
+    for (int i = 0; i < n; ++i)
+      for (int jj = 0; jj < counts[i]; ++jj)
+        padded[i * nbr.row_stride + jj * nbr.slot_stride] = skin.neighbors[skin.offsets[i] + jj] | (layout << 30);
+    nbr.neighbors = padded.data();
+    nbr.index_mask = (1 << 29) - 1;
+    std::vector<double> f(3 * size_t(nt), 0.0), e(n);
+    mlpot::Totals t = pot->compute(atoms, nbr, {f.data(), e.data(), nullptr});
+    EXPECT_NEAR(t.energy, t_ref.energy, 1e-12 * std::fabs(t_ref.energy));
+    for (size_t k = 0; k < f.size(); ++k) EXPECT_NEAR(f[k], f_ref[k], 1e-12);
+  }
+  // And the skin list equals the exact-cutoff list.
+  EXPECT_NEAR(mlpot::evaluate(*pot, s).energy, t_ref.energy, 1e-12 * std::fabs(t_ref.energy));
+}
+
+TEST(MtpKernel, ForcesAccumulateIntoCallerArrays) {
+  mlpot::MtpModel m = random_model("08", 1, 2);
+  auto pot = mlpot::make_mtp_potential(m, "default");
+  mlpot::Structure s = small_triclinic(1, 4);
+  s.species.assign(s.size(), 0);
+  mlpot::GhostedSystem g = mlpot::build_neighbor_list(s, m.max_dist);
+  mlpot::AtomsRef atoms{g.n_local, g.n_total(), g.positions.data(), g.species.data(), mlpot::MemorySpace::Host};
+  mlpot::NeighborsRef nbr;
+  nbr.neighbors = g.neighbors.data();
+  nbr.offsets = g.offsets.data();
+  std::vector<double> f1(3 * size_t(g.n_total()), 0.0), f2(3 * size_t(g.n_total()), 1.0);
+  pot->compute(atoms, nbr, {f1.data(), nullptr, nullptr});
+  pot->compute(atoms, nbr, {f2.data(), nullptr, nullptr});
+  for (size_t k = 0; k < f1.size(); ++k) EXPECT_NEAR(f2[k], f1[k] + 1.0, 1e-12);
+}
+
+TEST(MtpKernel, BadInputIsReportedWithTheAtom) {
+  mlpot::MtpModel m = random_model("08", 2, 2);
+  auto pot = mlpot::make_mtp_potential(m, "Serial");
+  mlpot::Structure s = small_triclinic(2, 4);
+  s.species[5] = 2;
+  try {
+    mlpot::evaluate(*pot, s);
+    FAIL() << "no error";
+  } catch (const mlpot::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("atom 6 has species 2"), std::string::npos) << e.what();
+  }
+  s = small_triclinic(2, 4);
+  s.positions[3 * 2 + 1] = std::nan("");
+  try {
+    mlpot::evaluate(*pot, s);
+    FAIL() << "no error";
+  } catch (const mlpot::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("atom 3 has a non-finite coordinate"), std::string::npos) << e.what();
+  }
+  mlpot::Structure empty;
+  empty.source = "empty.cfg:1";
+  EXPECT_THROW(mlpot::evaluate(*pot, empty), mlpot::Error);
+  EXPECT_THROW(mlpot::make_mtp_potential(m, "Hip"), mlpot::Error);
+}
