@@ -83,7 +83,7 @@ fi
 build_kokkos() {  # name, extra cmake args...
   local name="$1"; shift
   local prefix="$cache/$name"
-  local want="$kokkos_version $compadre_sha256 $* $(sha256sum "$here/setup-deps.sh" | cut -c1-16)"
+  local want="$kokkos_version $compadre_sha256 $*"
   if [[ -f "$prefix/.mlpot-stamp" && "$(cat "$prefix/.mlpot-stamp")" == "$want" ]]; then
     return 0
   fi
@@ -105,10 +105,23 @@ build_kokkos() {  # name, extra cmake args...
 build_kokkos kokkos-openmp -DKokkos_ENABLE_OPENMP=ON
 
 if ((with_cuda)); then
-  "$here/patch-kokkos-cuda13.sh" "$kokkos_src"
-  build_kokkos kokkos-cuda -DKokkos_ENABLE_OPENMP=OFF -DKokkos_ENABLE_CUDA=ON \
+  # The CUDA 13 adaptation goes into a separate copy of the source, so the host build's
+  # tree stays exactly as the registry shipped it.
+  cuda_src="$src_root/kokkos-$kokkos_version-cuda13"
+  if [[ ! -f "$cuda_src/.mlpot-cuda13" ]]; then
+    rm -rf "$cuda_src"
+    cp -r "$kokkos_src" "$cuda_src"
+    python3 "$here/patch-kokkos-cuda13.py" "$cuda_src"
+    sha256sum "$here/patch-kokkos-cuda13.py" > "$cuda_src/.mlpot-cuda13"
+  fi
+  export CUDA_ROOT="${CUDA_ROOT:-/usr/local/cuda}"
+  export PATH="$CUDA_ROOT/bin:$PATH"
+  # nvcc_wrapper defaults to sm_70, which CUDA 13 no longer supports.
+  export NVCC_WRAPPER_DEFAULT_COMPILER=g++
+  kokkos_src="$cuda_src" build_kokkos kokkos-cuda -DKokkos_ENABLE_OPENMP=OFF -DKokkos_ENABLE_CUDA=ON \
     -DKokkos_ARCH_HOPPER90=ON -DKokkos_ENABLE_CUDA_LAMBDA=ON \
-    -DCMAKE_CXX_COMPILER="$kokkos_src/bin/nvcc_wrapper"
+    -DCMAKE_CXX_COMPILER="$cuda_src/bin/nvcc_wrapper" \
+    -DCMAKE_CXX_FLAGS="-arch=sm_90"
 fi
 
 log "dependencies ready in $cache"

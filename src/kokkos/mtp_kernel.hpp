@@ -63,9 +63,9 @@ struct MtpKernel {
 
   // Scratch layout (doubles): team part and per-thread part.
   KOKKOS_INLINE_FUNCTION int cache_stride() const { return 4 + 2 * p.n_radial; }
-  size_t team_doubles() const { return 2 * size_t(p.n_moments) + size_t(max_neighbors) * cache_stride(); }
-  size_t thread_doubles() const { return 3 * size_t(p.n_mono); }
-  size_t team_ints() const { return size_t(max_neighbors) + 1; }
+  KOKKOS_INLINE_FUNCTION size_t team_doubles() const { return 2 * size_t(p.n_moments) + size_t(max_neighbors) * cache_stride(); }
+  KOKKOS_INLINE_FUNCTION size_t thread_doubles() const { return 3 * size_t(p.n_mono); }
+  KOKKOS_INLINE_FUNCTION size_t team_ints() const { return size_t(max_neighbors) + 1; }
 
   template <class T>
   KOKKOS_INLINE_FUNCTION static void add(T& dst, T v) {

@@ -34,7 +34,8 @@ class MtpPotential final : public Potential {
     return compute_in_place(atoms, nbr, out);
   }
 
- private:
+ // The helpers below are public only because nvcc forbids extended lambdas inside private
+ // member functions.
   // Inputs and outputs are accessible from ExecSpace.
   Totals compute_in_place(const AtomsRef& atoms, const NeighborsRef& nbr, const OutputsRef& out) {
     const int n_local = atoms.n_local, n_total = atoms.n_total;
@@ -214,6 +215,7 @@ class MtpPotential final : public Potential {
     }
   };
 
+ private:
   MtpModel model_;
   MtpParameters<memory_space> params_;
   Kokkos::View<double*, memory_space> energy_;

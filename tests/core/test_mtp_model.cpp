@@ -1,7 +1,5 @@
 #include <gtest/gtest.h>
 
-#include <fstream>
-#include <sstream>
 
 #include "mlpot/error.hpp"
 #include "mlpot/mtp_model.hpp"
@@ -9,13 +7,6 @@
 namespace {
 
 std::string templ(const char* level) { return std::string(MLPOT_TEMPLATES) + "/" + level + ".almtp"; }
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 // A small trained level-6-like model with 2 species, written by hand.
 const char* kTwoSpecies = R"(MTP

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Configure and build mlpot against the cached dependencies (host: Kokkos Serial + OpenMP).
+#   scripts/build.sh            -> build/        (library, bin/mlpot, tests)
+#   scripts/build.sh --cuda     -> also build-cuda/ (the same sources through nvcc for sm_90)
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cache="${MLPOT_CACHE:-$HOME/.cache/mlpot}"
+export CCACHE_DIR="${CCACHE_DIR:-$cache/ccache}"
+cuda=0
+[[ "${1:-}" == "--cuda" ]] && cuda=1
+"$root/scripts/setup-deps.sh" $([[ $cuda == 1 ]] && echo --cuda)
+cmake -S "$root" -B "$root/build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+  -DKokkos_ROOT="$cache/kokkos-openmp" -DCMAKE_CXX_COMPILER_LAUNCHER=ccache \
+  -DMLPOT_PYTHON="$cache/venv/bin/python" -DMLPOT_SHARED_DIR="$root/../shared" >/dev/null
+cmake --build "$root/build" -j "${MLPOT_JOBS:-$(nproc)}"
+if [[ $cuda == 1 ]]; then
+  # Compile-only here (no GPU on these machines); perf/device/ runs these binaries on an H100.
+  export PATH="${CUDA_ROOT:-/usr/local/cuda}/bin:$PATH"
+  cmake -S "$root" -B "$root/build-cuda" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+    -DKokkos_ROOT="$cache/kokkos-cuda" \
+    -DCMAKE_CXX_COMPILER="$cache/src/kokkos-4.5.1-cuda13/bin/nvcc_wrapper" \
+    -DCMAKE_CXX_FLAGS="-arch=sm_90" -DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DMLPOT_SHARED_DIR="$root/../shared" >/dev/null
+  cmake --build "$root/build-cuda" -j "${MLPOT_JOBS:-$(nproc)}"
+fi

@@ -1,0 +1,95 @@
+"""Helpers shared by the Python-driven tests: random MTP models in MLIP format, .cfg
+writing/reading, and running the mlpot CLI."""
+import re
+import subprocess
+from pathlib import Path
+
+import numpy as np
+
+
+def read_template(path):
+    """The basis part of an MLIP .mtp/.almtp template, as raw text fields."""
+    text = Path(path).read_text(errors="replace").split("#", 1)[0]
+    fields = {}
+    for key in ["radial_funcs_count", "alpha_moments_count", "alpha_index_basic_count",
+                "alpha_index_times_count", "alpha_scalar_moments", "radial_basis_size"]:
+        fields[key] = int(re.search(rf"{key}\s*=\s*(\d+)", text).group(1))
+    for key in ["alpha_index_basic", "alpha_index_times", "alpha_moment_mapping"]:
+        fields[key] = re.search(rf"{key}\s*=\s*(\{{.*?\}})\s*\n", text, re.S).group(1)
+    return fields
+
+
+def random_mtp(template, species_count, rng, min_dist=1.0, max_dist=5.0, scaling=0.05,
+               radial_scale=1.0, moment_scale=1.0):
+    """MLIP-format text of a random-coefficient MTP on `template`'s basis."""
+    t = read_template(template)
+    K, R, S = t["radial_funcs_count"], t["radial_basis_size"], species_count
+    rad = rng.normal(0.0, radial_scale, size=(S, S, K, R))
+    species = rng.uniform(-5, 5, size=S)
+    moments = rng.uniform(-1, 1, size=t["alpha_scalar_moments"]) * moment_scale
+    f = lambda v: repr(float(v))
+    lines = ["MTP", "version = 1.1.0", "potential_name = random", f"scaling = {f(scaling)}",
+             f"species_count = {S}", "potential_tag = ", "radial_basis_type = RBChebyshev",
+             f"\tmin_dist = {f(min_dist)}", f"\tmax_dist = {f(max_dist)}",
+             f"\tradial_basis_size = {R}", f"\tradial_funcs_count = {K}", "\tradial_coeffs"]
+    for a in range(S):
+        for b in range(S):
+            lines.append(f"\t\t{a}-{b}")
+            for mu in range(K):
+                lines.append("\t\t\t{" + ", ".join(f(v) for v in rad[a, b, mu]) + "}")
+    for key in ["alpha_moments_count", "alpha_index_basic_count", "alpha_index_basic",
+                "alpha_index_times_count", "alpha_index_times", "alpha_scalar_moments",
+                "alpha_moment_mapping"]:
+        lines.append(f"{key} = {t[key]}")
+    lines.append("species_coeffs = {" + ", ".join(f(v) for v in species) + "}")
+    lines.append("moment_coeffs = {" + ", ".join(f(v) for v in moments) + "}")
+    return "\n".join(lines) + "\n"
+
+
+def write_cfg(path, structures):
+    """structures: list of (cell 3x3 or None, positions Nx3, types N)."""
+    out = []
+    for cell, pos, types in structures:
+        out += ["BEGIN_CFG", " Size", f"    {len(types)}"]
+        if cell is not None:
+            out.append(" Supercell")
+            out += ["    " + " ".join(repr(float(v)) for v in row) for row in cell]
+        out.append(" AtomData:  id type cartes_x cartes_y cartes_z")
+        for i, (t, p) in enumerate(zip(types, pos)):
+            out.append(f"    {i + 1} {int(t)} " + " ".join(repr(float(v)) for v in p))
+        out += ["END_CFG", ""]
+    Path(path).write_text("\n".join(out))
+
+
+def read_cfg_results(path):
+    """Energy, forces, PlusStress of each configuration in an mlpot output .cfg."""
+    results = []
+    lines = Path(path).read_text().splitlines()
+    k = 0
+    while k < len(lines):
+        if lines[k].strip() == "BEGIN_CFG":
+            cur = {"forces": []}
+            k += 1
+            while lines[k].strip() != "END_CFG":
+                s = lines[k].strip()
+                if s == "Size":
+                    n = int(lines[k + 1]); k += 2; continue
+                if s.startswith("AtomData"):
+                    cols = s.split()[1:]
+                    for a in range(n):
+                        w = lines[k + 1 + a].split()
+                        cur["forces"].append([float(w[cols.index(c)]) for c in ("fx", "fy", "fz")])
+                    k += 1 + n; continue
+                if s == "Energy":
+                    cur["energy"] = float(lines[k + 1]); k += 2; continue
+                if s.startswith("PlusStress"):
+                    cur["plus_stress"] = [float(v) for v in lines[k + 1].split()]; k += 2; continue
+                k += 1
+            cur["forces"] = np.array(cur["forces"])
+            results.append(cur)
+        k += 1
+    return results
+
+
+def run(cmd, **kw):
+    return subprocess.run([str(c) for c in cmd], capture_output=True, text=True, **kw)

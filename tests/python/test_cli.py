@@ -1,0 +1,118 @@
+"""The mlpot command line end to end: bad input gives a clear error (file and line, or the
+atom) and a non-zero exit, never a crash; xyz and cfg inputs give the same results; the
+built-in model and system tools work."""
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from ase.io import read as ase_read
+
+from mlpot_testlib import random_mtp, read_cfg_results, run, write_cfg
+
+GOOD_CFG = [(np.diag([6.0, 6.0, 6.0]), np.array([[0.1, 0.2, 0.3], [1.9, 1.7, 1.5], [3.5, 3.1, 0.4]]), [0, 1, 1])]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--mlpot", required=True)
+    ap.add_argument("--templates", required=True)
+    args = ap.parse_args()
+    mlpot = args.mlpot
+    results = []
+
+    def check(name, ok, detail=""):
+        results.append(ok)
+        print(("ok   " if ok else "FAIL ") + name + ("" if ok else f": {detail}"))
+
+    def expect_error(name, cmd, *needles):
+        r = run([mlpot] + cmd)
+        ok = r.returncode == 1 and all(n in r.stderr for n in needles)
+        check(name, ok, f"rc={r.returncode} stderr={r.stderr.strip()!r}")
+
+    rng = np.random.default_rng(1)
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        model_text = random_mtp(Path(args.templates) / "08.almtp", 2, rng)
+        model = tmp / "m.mtp"
+        model.write_text(model_text)
+        cfg = tmp / "in.cfg"
+        write_cfg(cfg, GOOD_CFG)
+
+        # Bad models.
+        bad = tmp / "truncated.mtp"
+        bad.write_text(model_text[: model_text.index("alpha_index_times =")])
+        expect_error("truncated model", ["eval", "--model", bad, "--input", cfg], f"{bad}:", "truncated")
+        bad = tmp / "version.mtp"
+        bad.write_text(model_text.replace("version = 1.1.0", "version = 1.0.0"))
+        expect_error("wrong version", ["eval", "--model", bad, "--input", cfg], f"{bad}:2:", "version '1.0.0'")
+        bad = tmp / "species.mtp"
+        bad.write_text(model_text.replace("species_count = 2", "species_count = 3"))
+        expect_error("species count vs radial_coeffs", ["eval", "--model", bad, "--input", cfg], f"{bad}:", "species_count = 3")
+        bad = tmp / "basis.mtp"
+        bad.write_text(model_text.replace("RBChebyshev", "RBChebyshev_repuls"))
+        expect_error("unsupported basis", ["eval", "--model", bad, "--input", cfg], f"{bad}:7:", "not supported")
+        expect_error("missing model", ["eval", "--model", tmp / "nope.mtp", "--input", cfg], "nope.mtp", "cannot open")
+        expect_error("untrained template", ["eval", "--model", Path(args.templates) / "08.almtp", "--input", cfg], "untrained")
+
+        # Bad structures.
+        text = cfg.read_text()
+        bad = tmp / "nan.cfg"
+        bad.write_text(text.replace("1.7", "nan"))
+        expect_error("NaN coordinate", ["eval", "--model", model, "--input", bad], f"{bad}:10:", "atom 2", "non-finite")
+        bad = tmp / "type.cfg"
+        write_cfg(bad, [(GOOD_CFG[0][0], GOOD_CFG[0][1], [0, 2, 1])])
+        expect_error("type outside the model", ["eval", "--model", model, "--input", bad], f"{bad}:1", "atom 2 has species 2")
+        bad = tmp / "empty.cfg"
+        bad.write_text("BEGIN_CFG\n Size\n    0\n AtomData:  id type cartes_x cartes_y cartes_z\nEND_CFG\n")
+        expect_error("empty configuration", ["eval", "--model", model, "--input", bad], f"{bad}:1:", "no atoms")
+        bad = tmp / "cut.cfg"
+        bad.write_text(text[: text.index("END_CFG")])
+        expect_error("truncated cfg", ["eval", "--model", model, "--input", bad], f"{bad}:", "missing END_CFG")
+        xyz = tmp / "in.xyz"
+        xyz.write_text('1\nLattice="5 0 0 0 5 0 0 0 5" Properties=species:S:1:pos:R:3\nXe 0 0 0\n')
+        expect_error("xyz without element map", ["eval", "--model", model, "--input", xyz], f"{xyz}:3:", "--elements")
+        expect_error("unknown element", ["eval", "--model", model, "--input", xyz, "--elements", "H,Li"], f"{xyz}:3:", "'Xe'")
+        expect_error("unknown backend", ["eval", "--model", model, "--input", cfg, "--backend", "Hip"], "not available")
+
+        # xyz and cfg inputs agree, and ASE reads our extended XYZ output.
+        out_cfg = tmp / "out.cfg"
+        r = run([mlpot, "eval", "--model", model, "--input", cfg, "--output", out_cfg])
+        check("eval cfg", r.returncode == 0, r.stderr)
+        ref = read_cfg_results(out_cfg)[0]
+        xyz = tmp / "good.xyz"
+        sym = {0: "H", 1: "Li"}
+        lines = [str(3), 'Lattice="6 0 0 0 6 0 0 0 6" Properties=species:S:1:pos:R:3 pbc="T T T"']
+        lines += [f"{sym[t]} " + " ".join(repr(float(v)) for v in p) for t, p in zip(GOOD_CFG[0][2], GOOD_CFG[0][1])]
+        xyz.write_text("\n".join(lines) + "\n")
+        out_xyz = tmp / "out.xyz"
+        r = run([mlpot, "eval", "--model", model, "--input", xyz, "--output", out_xyz, "--elements", "H,Li"])
+        check("eval xyz", r.returncode == 0, r.stderr)
+        atoms = ase_read(out_xyz)
+        check("xyz energy equals cfg", abs(atoms.get_potential_energy() - ref["energy"]) < 1e-12,
+              f"{atoms.get_potential_energy()} vs {ref['energy']}")
+        check("xyz forces equal cfg", np.abs(atoms.get_forces() - ref["forces"]).max() < 1e-12)
+        w = -atoms.get_stress(voigt=True) * atoms.get_volume()
+        check("xyz stress equals cfg PlusStress", np.abs(w - ref["plus_stress"]).max() < 1e-10,
+              f"{w} vs {ref['plus_stress']}")
+
+        # Built-in tools.
+        syn = tmp / "syn.mtp"
+        r = run([mlpot, "make-model", "--template", Path(args.templates) / "16.almtp", "--out", syn])
+        check("make-model", r.returncode == 0 and "level 16, 6 species" in r.stdout, r.stdout + r.stderr)
+        r = run([mlpot, "info", syn])
+        check("info", r.returncode == 0 and "level              16" in r.stdout, r.stdout + r.stderr)
+        li = tmp / "li.cfg"
+        r = run([mlpot, "build", "li2co3", "--cells", "1x2x1", "--out", li])
+        check("build li2co3", r.returncode == 0 and "48 atoms" in r.stdout, r.stdout + r.stderr)
+        r = run([mlpot, "bench", "--model", syn, "--input", li, "--steps", "2"])
+        check("bench", r.returncode == 0 and "us/atom-step" in r.stdout, r.stdout + r.stderr)
+
+    failed = results.count(False)
+    print(f"{len(results) - failed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
