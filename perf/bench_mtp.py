@@ -34,8 +34,8 @@ def motep_bench(model, structure, steps):
     from motep.io.mlip.mtp import read_mtp
     data = read_mtp(model)
     data.species = list(range(1, data.species_count + 1))
-    atoms = read_cfg(structure, index=-1)
-    atoms.numbers = atoms.numbers + 1 if atoms.numbers.min() == 0 else atoms.numbers
+    atoms = read_cfg(structure, index=-1)  # cfg `type` t becomes number t
+    atoms.numbers = atoms.numbers + 1      # MLIP type t <-> species t + 1
     calc = MTP(data, engine="cext")
     atoms.calc = calc
     energy = atoms.get_potential_energy()
@@ -66,6 +66,8 @@ def main():
     us_motep, e_motep = motep_bench(args.model, args.structure, max(3, args.steps // 3))
     rows.append(("motep cext (incl. ASE neighbour list)", 1, us_motep))
     print(f"{nbr:.1f} neighbours/atom; energy mlpot {e_ours:.10f} eV, motep {e_motep:.10f} eV")
+    if abs(e_ours - e_motep) > 1e-9 * max(1.0, abs(e_motep)):
+        sys.exit("mlpot and motep disagree on the energy: the comparison is not like for like")
     print(f"{'engine':40s} {'threads':>7s} {'us/atom-step':>13s} {'vs motep':>9s}")
     for name, th, us in rows:
         print(f"{name:40s} {th:7d} {us:13.2f} {us_motep / us:8.2f}x")

@@ -3,7 +3,9 @@
 // tests/python/test_motep_parity.py.)
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <random>
 
 #include "mlpot/builders.hpp"
@@ -123,6 +125,24 @@ TEST(MtpKernel, SerialAndOpenMPAgree) {
   for (int q = 0; q < 6; ++q) EXPECT_NEAR(a.virial[q], b.virial[q], 1e-12 * std::max(1.0, std::fabs(a.virial[q])));
   for (size_t i = 0; i < a.atom_energy.size(); ++i) EXPECT_NEAR(a.atom_energy[i], b.atom_energy[i], 1e-12);
   for (size_t i = 0; i < a.atom_virial.size(); ++i) EXPECT_NEAR(a.atom_virial[i], b.atom_virial[i], 1e-12);
+}
+
+// In the CUDA build the default backend is Cuda: this is the device-against-host check that
+// perf/device/ runs on a GPU. In the host build it compares OpenMP with Serial again.
+TEST(MtpKernel, DefaultBackendMatchesSerialHost) {
+  mlpot::MtpModel m = random_model("16", 6, 8, 2e-3);
+  mlpot::Structure s = mlpot::build_li2co3(2, 2, 2);
+  std::mt19937 rng(9);
+  std::normal_distribution<double> n(0, 0.05);
+  for (auto& x : s.positions) x += n(rng);
+  auto host = mlpot::make_mtp_potential(m, "Serial");
+  auto dev = mlpot::make_mtp_potential(m, "default");
+  std::printf("comparing %s with Serial\n", dev->backend().c_str());
+  mlpot::Evaluation a = mlpot::evaluate(*host, s, true), b = mlpot::evaluate(*dev, s, true);
+  EXPECT_NEAR(a.energy, b.energy, 1e-10 * std::fabs(a.energy));
+  for (size_t i = 0; i < a.forces.size(); ++i) EXPECT_NEAR(a.forces[i], b.forces[i], 1e-10 * std::max(1.0, std::fabs(a.forces[i])));
+  for (int q = 0; q < 6; ++q) EXPECT_NEAR(a.virial[q], b.virial[q], 1e-10 * std::max(1.0, std::fabs(a.virial[q])));
+  for (size_t i = 0; i < a.atom_virial.size(); ++i) EXPECT_NEAR(a.atom_virial[i], b.atom_virial[i], 1e-10 * std::max(1.0, std::fabs(a.atom_virial[i])));
 }
 
 TEST(MtpKernel, PerAtomQuantitiesSumToTotals) {
