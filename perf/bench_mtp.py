@@ -5,6 +5,7 @@ Usage: bench_mtp.py --mlpot build/bin/mlpot --model M.mtp --structure li.cfg [--
 """
 import argparse
 import datetime
+import os
 import platform
 import re
 import subprocess
@@ -48,6 +49,16 @@ def motep_bench(model, structure, steps):
     return float(np.median(times)) / len(atoms) * 1e6, energy
 
 
+def cpu_name():
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--mlpot", required=True)
@@ -87,7 +98,7 @@ def main():
             f.write("date,commit,machine,model,structure,neighbours_per_atom,engine,threads,us_per_atom_step,motep_over_engine\n")
         stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         for name, th, us in rows:
-            f.write(f"{stamp},{commit},{platform.node()} {platform.processor() or platform.machine()},"
+            f.write(f"{stamp},{commit},{cpu_name()} ({os.cpu_count()} cores),"
                     f"{Path(args.model).name},{Path(args.structure).name},{nbr:.1f},{name},{th},{us:.3f},{us_motep / us:.3f}\n")
     print(f"appended to {csv}")
 

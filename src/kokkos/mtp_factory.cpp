@@ -54,6 +54,8 @@ KokkosRuntime::KokkosRuntime(int threads) {
   if (Kokkos::is_initialized()) return;
   Kokkos::InitializationSettings settings;
   if (threads > 0) settings.set_num_threads(threads);
+  // Kokkos' advice on OMP_PROC_BIND is for tuning runs; it would only clutter tool output.
+  settings.set_disable_warnings(true);
   Kokkos::initialize(settings);
   owner_ = true;
 }
