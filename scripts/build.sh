@@ -9,10 +9,20 @@ export CCACHE_DIR="${CCACHE_DIR:-$cache/ccache}"
 cuda=0
 [[ "${1:-}" == "--cuda" ]] && cuda=1
 "$root/scripts/setup-deps.sh" $([[ $cuda == 1 ]] && echo --cuda)
+torch_prefix="$("$cache/venv/bin/python" -c 'import torch.utils; print(torch.utils.cmake_prefix_path)')"
 cmake -S "$root" -B "$root/build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
   -DKokkos_ROOT="$cache/kokkos-openmp" -DCMAKE_CXX_COMPILER_LAUNCHER=ccache \
+  -DMLPOT_TORCH_PREFIX="$torch_prefix" \
   -DMLPOT_PYTHON="$cache/venv/bin/python" -DMLPOT_SHARED_DIR="$root/../shared" >/dev/null
 cmake --build "$root/build" -j "${MLPOT_JOBS:-$(nproc)}"
+# MACE models (random weights, fixed seed, regenerated identically), kept out of git.
+models="$root/build/models"
+stamp="$(sha256sum "$root/models/make_mace_models.py" "$root/scripts/python-requirements.txt" | sha256sum | cut -c1-16)"
+if [[ ! -f "$models/.stamp" || "$(cat "$models/.stamp")" != "$stamp" ]]; then
+  echo "[build] generating MACE models in $models" >&2
+  "$cache/venv/bin/python" "$root/models/make_mace_models.py" --out "$models" 2>/dev/null
+  echo "$stamp" > "$models/.stamp"
+fi
 if [[ $cuda == 1 ]]; then
   # Compile-only here (no GPU on these machines); perf/device/ runs these binaries on an H100.
   export PATH="${CUDA_ROOT:-/usr/local/cuda}/bin:$PATH"

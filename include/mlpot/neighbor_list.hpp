@@ -13,16 +13,22 @@ namespace mlpot {
 
 struct GhostedSystem {
   int n_local = 0;
+  int n_listed = 0;  // atoms with a neighbour list (a prefix): the locals, plus with ghost lists the
+                     // ghosts within ghost_cutoff - cutoff of the cell
   std::vector<double> positions;  // [n_total][3]; local atoms wrapped into the cell
   std::vector<int> species;       // [n_total]
   std::vector<int> owner;         // [n_total]: local atom each atom is an image of
-  std::vector<std::int64_t> offsets;  // [n_local+1]
+  std::vector<std::int64_t> offsets;  // [n_listed+1]
   std::vector<int> neighbors;         // CSR, indices into [0, n_total)
   int n_total() const { return static_cast<int>(owner.size()); }
 };
 
-// Every pair closer than `cutoff` appears (both directions: full list). Throws on
-// non-finite coordinates, degenerate periodic cells, or two atoms at the same position.
-GhostedSystem build_neighbor_list(const Structure& s, double cutoff);
+// Every pair closer than `cutoff` appears (both directions: full list). Ghosts are all periodic
+// images within `ghost_cutoff` (>= cutoff; 0 means cutoff) of the cell; with `ghost_lists` the
+// ghosts within ghost_cutoff - cutoff of the cell get neighbour lists too (ordered right after
+// the local atoms), which is what a message-passing model needs for exact local energies. Throws on non-finite coordinates, degenerate periodic cells,
+// or two atoms at the same position.
+GhostedSystem build_neighbor_list(const Structure& s, double cutoff, double ghost_cutoff = 0.0,
+                                  bool ghost_lists = false);
 
 }  // namespace mlpot

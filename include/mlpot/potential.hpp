@@ -26,14 +26,17 @@ struct AtomsRef {
   MemorySpace memory = MemorySpace::Host;  // where all pointers here, in NeighborsRef and OutputsRef live
 };
 
-// Full neighbour list of the local atoms, in either of two shapes:
-//  - CSR: offsets[n_local+1]; neighbour jj of atom i is neighbors[offsets[i] + jj].
-//  - padded 2-D (LAMMPS-Kokkos d_neighbors): counts[n_local]; neighbour jj of atom i is
+// Full neighbour list of the local atoms (and, where asked for, of ghosts), in either of two shapes:
+//  - CSR: offsets[n_listed+1]; neighbour jj of atom i is neighbors[offsets[i] + jj].
+//  - padded 2-D (LAMMPS-Kokkos d_neighbors): counts[n_listed]; neighbour jj of atom i is
 //    neighbors[i*row_stride + jj*slot_stride] (LayoutRight: row_stride=maxneigh, slot_stride=1;
 //    LayoutLeft: row_stride=1, slot_stride=n_rows).
 // Entries are atom indices in [0, n_total), and'ed with index_mask (LAMMPS NEIGHMASK).
 // Neighbours at or beyond the potential's cutoff are allowed (skin) and ignored.
 struct NeighborsRef {
+  // Atoms that have a list: the first n_listed atoms (-1 = n_local). Models whose graph spans
+  // several hops (MACE's ghost-node mode) need lists for ghosts too; MTP reads the locals' only.
+  int n_listed = -1;
   const int* neighbors = nullptr;
   const std::int64_t* offsets = nullptr;  // CSR form, or null
   const int* counts = nullptr;            // padded form, or null
@@ -63,6 +66,10 @@ class Potential {
   // Atomic number of each model species, 0 where the model file does not say.
   virtual std::vector<int> atomic_numbers() const = 0;
   virtual double cutoff() const = 0;
+  // How far beyond the local atoms ghosts must reach (MTP: the cutoff; MACE's ghost-node
+  // mode: num_interactions * r_max), and whether ghosts need neighbour lists of their own.
+  virtual double ghost_cutoff() const { return cutoff(); }
+  virtual bool needs_ghost_neighbors() const { return false; }
   // Name of the execution space the potential runs on ("Serial", "OpenMP", "Cuda").
   virtual std::string backend() const = 0;
   // Whether device pointers (MemorySpace::Device) are accepted; host pointers always are.

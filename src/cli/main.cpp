@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <functional>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -17,13 +18,20 @@
 #include "mlpot/mtp_potential.hpp"
 #include "mlpot/neighbor_list.hpp"
 #include "mlpot/structure_io.hpp"
+#ifdef MLPOT_HAVE_TORCH
+#include <torch/torch.h>
+
+#include "mlpot/mace_potential.hpp"
+#endif
 
 namespace {
 
 const char* kUsage = R"(usage: mlpot COMMAND [options]
 
+MODEL is an MTP (.mtp, .almtp) or a MACE model exported for LAMMPS (.pt).
+
 commands:
-  info MODEL                      summarise a .mtp/.almtp model
+  info MODEL                      summarise a model
   eval --model M --input IN [--output OUT] [--elements H,Li,...] [--backend B] [--threads N]
                                   energy, forces and stress of every configuration in IN
                                   (.cfg or .xyz), written in IN's format (stdout by default)
@@ -32,6 +40,8 @@ commands:
                                   time the force call; prints microseconds per atom-step
   make-model --template T.almtp --out M.mtp [--species N] [--min-dist D] [--max-dist D] [--seed S]
                                   synthetic MTP with the template's basis (benchmark model)
+  MACE options for eval/bench: [--device cpu|cuda|cuda:N] [--dtype float32|float64]
+        [--mace-mode periodic|ghost]   periodic graph (default) or ghost atoms as nodes
   build li2co3 --cells AxBxC --out FILE.cfg|.xyz
                                   monoclinic Li2CO3 supercell (24 atoms per cell)
   backends                        list the Kokkos backends compiled in
@@ -111,8 +121,73 @@ std::array<int, 3> parse_cells(const std::string& s) {
   return {to_int(parts[0], "cells"), to_int(parts[1], "cells"), to_int(parts[2], "cells")};
 }
 
+bool is_mace_path(const std::string& path) {
+  auto ends = [&](const char* e) {
+    std::string s(e);
+    return path.size() >= s.size() && path.compare(path.size() - s.size(), s.size(), s) == 0;
+  };
+  return ends(".pt") || ends(".pth");
+}
+
+// A loaded potential and how to evaluate a whole structure with it.
+struct Model {
+  std::unique_ptr<mlpot::Potential> potential;
+  std::vector<std::string> elements;  // species names when the model knows them
+  bool periodic_mace = false;
+  std::string describe;
+  mlpot::Evaluation evaluate(const mlpot::Structure& s) {
+#ifdef MLPOT_HAVE_TORCH
+    if (periodic_mace) return static_cast<mlpot::MacePotential&>(*potential).evaluate_periodic(s);
+#endif
+    return mlpot::evaluate(*potential, s);
+  }
+};
+
+Model load_model(const Args& a, const std::string& path) {
+  Model m;
+  if (is_mace_path(path)) {
+#ifdef MLPOT_HAVE_TORCH
+    const int threads = to_int(a.get("threads", "0"), "--threads");
+    if (threads > 0) torch::set_num_threads(threads);
+    auto mace = std::make_unique<mlpot::MacePotential>(path, a.get("device", "cpu"));
+    const auto& meta = mace->metadata();
+    if (a.opt.count("dtype") && a.get("dtype") != meta.dtype) {
+      throw mlpot::Error(path + ": dtype mismatch: model is " + meta.dtype + ", --dtype asks for " + a.get("dtype"));
+    }
+    const std::string mode = a.get("mace-mode", "periodic");
+    if (mode != "periodic" && mode != "ghost") throw mlpot::Error("--mace-mode must be periodic or ghost");
+    m.periodic_mace = mode == "periodic";
+    for (int z : meta.atomic_numbers) m.elements.push_back(mlpot::element_symbol(z));
+    char buf[200];
+    std::snprintf(buf, sizeof buf, "MACE, r_max %.3g A, %d interactions, %zu elements, %s, %s graph", meta.r_max,
+                  meta.num_interactions, meta.atomic_numbers.size(), meta.dtype.c_str(), mode.c_str());
+    m.describe = buf;
+    m.potential = std::move(mace);
+    return m;
+#else
+    throw mlpot::Error(path + ": this mlpot was built without LibTorch, so MACE models cannot be run");
+#endif
+  }
+  mlpot::MtpModel model = mlpot::read_mtp(path);
+  mlpot::require_evaluable(model);
+  char buf[200];
+  std::snprintf(buf, sizeof buf, "MTP level %d, %d species, cutoff %.3g A", model.level(), model.species_count,
+                model.max_dist);
+  m.describe = buf;
+  m.potential = mlpot::make_mtp_potential(model, a.get("backend", "default"));
+  return m;
+}
+
 int cmd_info(const Args& a) {
   if (a.positional.empty()) throw mlpot::Error("info: which model?");
+  if (is_mace_path(a.positional[0])) {
+    Model m = load_model(a, a.positional[0]);
+    std::string els;
+    for (const auto& e : m.elements) els += (els.empty() ? "" : " ") + e;
+    std::printf("file               %s\nkind               %s\nelements           %s\n", a.positional[0].c_str(),
+                m.describe.c_str(), els.c_str());
+    return 0;
+  }
   mlpot::MtpModel m = mlpot::read_mtp(a.positional[0]);
   std::printf("file               %s\n", a.positional[0].c_str());
   std::printf("kind               MTP (MLIP version 1.1.0)%s\n", m.selection_state.empty() ? "" : ", .almtp with selection state");
@@ -142,14 +217,12 @@ std::vector<mlpot::Structure> input_structures(const Args& a, const std::vector<
 }
 
 int cmd_eval(const Args& a) {
-  mlpot::MtpModel model = mlpot::read_mtp(a.need("model"));
-  mlpot::require_evaluable(model);
-  std::vector<std::string> elements = split(a.get("elements"), ',');
+  mlpot::KokkosRuntime rt(to_int(a.get("threads", "0"), "--threads"));
+  Model model = load_model(a, a.need("model"));
+  std::vector<std::string> elements = a.opt.count("elements") ? split(a.get("elements"), ',') : model.elements;
   const std::string input = a.need("input");
   auto fmt = mlpot::format_from_path(input);
   auto structures = mlpot::read_structures(input, elements);
-  mlpot::KokkosRuntime rt(to_int(a.get("threads", "0"), "--threads"));
-  auto pot = mlpot::make_mtp_potential(model, a.get("backend", "default"));
   std::ofstream file;
   std::ostream* out = &std::cout;
   if (a.opt.count("output")) {
@@ -157,9 +230,8 @@ int cmd_eval(const Args& a) {
     if (!file) throw mlpot::Error(a.need("output") + ": cannot write");
     out = &file;
   }
-  std::cout.precision(17);
   for (auto& s : structures) {
-    mlpot::Evaluation ev = mlpot::evaluate(*pot, s);
+    mlpot::Evaluation ev = model.evaluate(s);
     s.energy = ev.energy;
     s.forces = ev.forces;
     // PlusStress (MLIP): the virial in eV, order xx yy zz yz xz xy.
@@ -177,50 +249,60 @@ int cmd_eval(const Args& a) {
 }
 
 int cmd_bench(const Args& a) {
-  mlpot::MtpModel model = mlpot::read_mtp(a.need("model"));
-  mlpot::require_evaluable(model);
-  std::vector<std::string> elements = split(a.get("elements", "H,Li,C,O,F,P"), ',');
+  mlpot::KokkosRuntime rt(to_int(a.get("threads", "0"), "--threads"));
+  Model model = load_model(a, a.need("model"));
+  std::vector<std::string> elements =
+      a.opt.count("elements") ? split(a.get("elements"), ',') : (model.elements.empty() ? mlpot::sei_elements() : model.elements);
   auto structures = input_structures(a, elements);
   const int steps = to_int(a.get("steps", "20"), "--steps");
   const int warmup = to_int(a.get("warmup", "2"), "--warmup");
-  mlpot::KokkosRuntime rt(to_int(a.get("threads", "0"), "--threads"));
-  auto pot = mlpot::make_mtp_potential(model, a.get("backend", "default"));
+  mlpot::Potential& pot = *model.potential;
   const mlpot::Structure& s = structures.front();
   for (int i = 0; i < s.size(); ++i) {
-    if (s.species[i] >= pot->num_species()) throw mlpot::Error(s.source + ": atom " + std::to_string(i + 1) + " has a species the model lacks");
+    if (s.species[i] >= pot.num_species()) throw mlpot::Error(s.source + ": atom " + std::to_string(i + 1) + " has a species the model lacks");
   }
-  // The neighbour list is built once: this times the force call, as MD codes that reuse
-  // their list across steps see it.
-  mlpot::GhostedSystem g = mlpot::build_neighbor_list(s, pot->cutoff());
+  mlpot::Totals t{};
+  std::function<void()> step;
+  // MTP: the neighbour list is built once, so this times the force call as MD codes that reuse
+  // their list see it. MACE periodic mode: each step includes building the graph.
+  mlpot::GhostedSystem g = mlpot::build_neighbor_list(s, pot.cutoff(), pot.ghost_cutoff(), pot.needs_ghost_neighbors());
   std::vector<double> f(3 * size_t(g.n_total()));
   std::vector<double> e(g.n_local);
   mlpot::AtomsRef atoms{g.n_local, g.n_total(), g.positions.data(), g.species.data(), mlpot::MemorySpace::Host};
   mlpot::NeighborsRef nbr;
+  nbr.n_listed = g.n_listed;
   nbr.neighbors = g.neighbors.data();
   nbr.offsets = g.offsets.data();
   mlpot::OutputsRef out{f.data(), e.data(), nullptr};
-  mlpot::Totals t{};
-  for (int i = 0; i < warmup; ++i) t = pot->compute(atoms, nbr, out);
+  if (model.periodic_mace) {
+    step = [&] { t.energy = model.evaluate(s).energy; };
+  } else {
+    step = [&] {
+      std::fill(f.begin(), f.end(), 0.0);
+      t = pot.compute(atoms, nbr, out);
+    };
+  }
+  for (int i = 0; i < warmup; ++i) step();
   std::vector<double> times;
   for (int i = 0; i < steps; ++i) {
-    std::fill(f.begin(), f.end(), 0.0);
     auto t0 = std::chrono::steady_clock::now();
-    t = pot->compute(atoms, nbr, out);
+    step();
     auto t1 = std::chrono::steady_clock::now();
     times.push_back(std::chrono::duration<double>(t1 - t0).count());
   }
   std::sort(times.begin(), times.end());
   const double median = times[times.size() / 2];
   const double n = g.n_local;
-  const double mean_nbr = double(g.neighbors.size()) / n;
-  std::printf("model        %s (level %d, %d species, cutoff %.3g A)\n", a.need("model").c_str(), model.level(),
-              model.species_count, model.max_dist);
-  std::printf("system       %s: %d atoms, %.1f neighbours/atom\n", s.source.c_str(), g.n_local, mean_nbr);
-  std::printf("backend      %s, %d thread(s)\n", pot->backend().c_str(), Kokkos::DefaultHostExecutionSpace().concurrency());
+  long local_pairs = 0;
+  for (int i = 0; i < g.n_local; ++i) local_pairs += long(g.offsets[i + 1] - g.offsets[i]);
+  std::printf("model        %s (%s)\n", a.need("model").c_str(), model.describe.c_str());
+  std::printf("system       %s: %d atoms, %.1f neighbours/atom\n", s.source.c_str(), g.n_local, double(local_pairs) / n);
+  std::printf("backend      %s, %d thread(s)\n", pot.backend().c_str(), Kokkos::DefaultHostExecutionSpace().concurrency());
   std::printf("energy       %.10f eV\n", t.energy);
   std::printf("steps        %d (median of %zu timed)\n", steps, times.size());
   std::printf("us/atom-step %.3f\n", median / n * 1e6);
   std::printf("atom-steps/s %.4g\n", n / median);
+  std::printf("ms/step      %.3f\n", median * 1e3);
   return 0;
 }
 

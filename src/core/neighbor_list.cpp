@@ -38,7 +38,7 @@ std::string where(const Structure& s) { return s.source.empty() ? std::string("s
 
 }  // namespace
 
-GhostedSystem build_neighbor_list(const Structure& s, double cutoff) {
+GhostedSystem build_neighbor_list(const Structure& s, double cutoff, double ghost_cutoff, bool ghost_lists) {
   const int n = s.size();
   if (n == 0) throw Error(where(s) + ": configuration has no atoms");
   if (int(s.positions.size()) != 3 * n) throw Error(where(s) + ": positions and species differ in length");
@@ -51,9 +51,11 @@ GhostedSystem build_neighbor_list(const Structure& s, double cutoff) {
     }
   }
   if (!(cutoff > 0) || !std::isfinite(cutoff)) throw Error("neighbour list: cutoff must be positive");
+  if (ghost_cutoff < cutoff) ghost_cutoff = cutoff;
 
   GhostedSystem g;
   g.n_local = n;
+  g.n_listed = n;
   g.positions = s.positions;
   g.species = s.species;
   g.owner.resize(n);
@@ -77,7 +79,7 @@ GhostedSystem build_neighbor_list(const Structure& s, double cutoff) {
       if (!s.pbc[a]) continue;
       auto bc = cross(c[(a + 1) % 3], c[(a + 2) % 3]);
       double h = std::fabs(det) / std::sqrt(bc[0] * bc[0] + bc[1] * bc[1] + bc[2] * bc[2]);
-      margin[a] = cutoff / h;
+      margin[a] = ghost_cutoff / h;
       n_img[a] = int(std::ceil(margin[a]));
       if (n_img[a] > 1000) throw Error(where(s) + ": periodic cell is too thin for the cutoff");
     }
@@ -99,27 +101,36 @@ GhostedSystem build_neighbor_list(const Structure& s, double cutoff) {
         g.positions[3 * i + d] = x;
       }
     }
-    for (int t0 = -n_img[0]; t0 <= n_img[0]; ++t0) {
-      for (int t1 = -n_img[1]; t1 <= n_img[1]; ++t1) {
-        for (int t2 = -n_img[2]; t2 <= n_img[2]; ++t2) {
-          if (t0 == 0 && t1 == 0 && t2 == 0) continue;
-          const int t[3] = {t0, t1, t2};
-          for (int i = 0; i < n; ++i) {
-            bool inside = true;
-            for (int a = 0; a < 3 && inside; ++a) {
-              if (!s.pbc[a]) continue;
-              double f = frac[3 * i + a] + t[a];
-              inside = f >= -margin[a] && f <= 1.0 + margin[a];
+    // Ghosts in two passes: first those within ghost_cutoff - cutoff of the cell (the only ones
+    // that need lists of their own), then the rest of the shell, so listed atoms form a prefix.
+    double inner[3] = {0, 0, 0};
+    for (int a = 0; a < 3; ++a) inner[a] = margin[a] * (ghost_cutoff - cutoff) / ghost_cutoff;
+    for (int pass = 0; pass < (ghost_lists ? 2 : 1); ++pass) {
+      for (int t0 = -n_img[0]; t0 <= n_img[0]; ++t0) {
+        for (int t1 = -n_img[1]; t1 <= n_img[1]; ++t1) {
+          for (int t2 = -n_img[2]; t2 <= n_img[2]; ++t2) {
+            if (t0 == 0 && t1 == 0 && t2 == 0) continue;
+            const int t[3] = {t0, t1, t2};
+            for (int i = 0; i < n; ++i) {
+              bool in_shell = true, in_inner = true;
+              for (int a = 0; a < 3; ++a) {
+                if (!s.pbc[a]) continue;
+                double f = frac[3 * i + a] + t[a];
+                in_shell = in_shell && f >= -margin[a] && f <= 1.0 + margin[a];
+                in_inner = in_inner && f >= -inner[a] && f <= 1.0 + inner[a];
+              }
+              if (!in_shell) continue;
+              if (ghost_lists && (pass == 0) != in_inner) continue;
+              for (int d = 0; d < 3; ++d) {
+                g.positions.push_back(g.positions[3 * i + d] + t0 * c[0][d] + t1 * c[1][d] + t2 * c[2][d]);
+              }
+              g.species.push_back(s.species[i]);
+              g.owner.push_back(i);
             }
-            if (!inside) continue;
-            for (int d = 0; d < 3; ++d) {
-              g.positions.push_back(g.positions[3 * i + d] + t0 * c[0][d] + t1 * c[1][d] + t2 * c[2][d]);
-            }
-            g.species.push_back(s.species[i]);
-            g.owner.push_back(i);
           }
         }
       }
+      if (pass == 0) g.n_listed = int(g.owner.size());
     }
   }
 
@@ -162,7 +173,8 @@ GhostedSystem build_neighbor_list(const Structure& s, double cutoff) {
   }
   const double rc2 = cutoff * cutoff;
   g.offsets.assign(1, 0);
-  for (int i = 0; i < n; ++i) {
+  if (!ghost_lists || !periodic) g.n_listed = n;
+  for (int i = 0; i < g.n_listed; ++i) {
     long bi[3] = {bin_of(i, 0), bin_of(i, 1), bin_of(i, 2)};
     for (long b0 = std::max(0L, bi[0] - 1); b0 <= std::min(nb[0] - 1, bi[0] + 1); ++b0) {
       for (long b1 = std::max(0L, bi[1] - 1); b1 <= std::min(nb[1] - 1, bi[1] + 1); ++b1) {
@@ -178,8 +190,9 @@ GhostedSystem build_neighbor_list(const Structure& s, double cutoff) {
             }
             if (r2 >= rc2) continue;
             if (r2 < 1e-20) {
-              throw Error(where(s) + ": atoms " + std::to_string(i + 1) + " and " + std::to_string(g.owner[j] + 1) +
-                          (j < n ? "" : " (periodic image)") + " are at the same position");
+              throw Error(where(s) + ": atoms " + std::to_string(g.owner[i] + 1) + " and " +
+                          std::to_string(g.owner[j] + 1) + (j < n && i < n ? "" : " (periodic image)") +
+                          " are at the same position");
             }
             g.neighbors.push_back(j);
           }
@@ -200,13 +213,15 @@ Evaluation evaluate(Potential& potential, const Structure& s, bool atom_virial) 
                   std::to_string(potential.num_species() - 1) + ")");
     }
   }
-  GhostedSystem g = build_neighbor_list(s, potential.cutoff());
+  GhostedSystem g = build_neighbor_list(s, potential.cutoff(), potential.ghost_cutoff(),
+                                        potential.needs_ghost_neighbors());
   const int nt = g.n_total();
   std::vector<double> f(3 * size_t(nt), 0.0), v(atom_virial ? 6 * size_t(nt) : 0, 0.0);
   Evaluation ev;
   ev.atom_energy.assign(n, 0.0);
   AtomsRef atoms{n, nt, g.positions.data(), g.species.data(), MemorySpace::Host};
   NeighborsRef nbr;
+  nbr.n_listed = g.n_listed;
   nbr.neighbors = g.neighbors.data();
   nbr.offsets = g.offsets.data();
   OutputsRef out{f.data(), ev.atom_energy.data(), atom_virial ? v.data() : nullptr};

@@ -1,0 +1,57 @@
+#pragma once
+// MACE models deployed as TorchScript for LAMMPS (mace_create_lammps_model / LAMMPS_MACE),
+// run through LibTorch behind the shared Potential interface.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "mlpot/potential.hpp"
+#include "mlpot/structure.hpp"
+
+namespace mlpot {
+
+struct MaceMetadata {
+  double r_max = 0.0;
+  std::vector<int> atomic_numbers;  // defines the one-hot columns = model species indices
+  int num_interactions = 0;
+  std::string dtype;                // "float32" or "float64"
+};
+
+// Graph modes:
+//  - ghost nodes (Potential::compute, what LAMMPS domain decomposition needs): every atom,
+//    local or ghost, is a graph node; ghosts reach num_interactions * r_max and have their own
+//    neighbour lists; only local energies count; ghost forces are returned for reverse
+//    communication.
+//  - periodic (evaluate_periodic, one process): nodes are the local atoms only, periodic images
+//    become edges with shifts, so ghosts never cost a node.
+class MacePotential : public Potential {
+ public:
+  // `device`: "cpu", "cuda", "cuda:N". Throws mlpot::Error naming the file on anything that is
+  // not a LAMMPS-style MACE TorchScript model.
+  MacePotential(const std::string& path, const std::string& device = "cpu");
+  ~MacePotential() override;
+
+  std::string kind() const override { return "mace"; }
+  int num_species() const override;
+  std::vector<int> atomic_numbers() const override;
+  double cutoff() const override;
+  double ghost_cutoff() const override;
+  bool needs_ghost_neighbors() const override { return true; }
+  std::string backend() const override;
+  bool accepts_device_memory() const override;
+  Totals compute(const AtomsRef& atoms, const NeighborsRef& neighbors, const OutputsRef& outputs) override;
+
+  // Single-process evaluation of a whole structure with the periodic graph.
+  Evaluation evaluate_periodic(const Structure& s);
+  const MaceMetadata& metadata() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Element symbol of atomic number z (1..118), "X" otherwise; and back (0 if unknown).
+std::string element_symbol(int z);
+int atomic_number(const std::string& symbol);
+
+}  // namespace mlpot

@@ -1,0 +1,133 @@
+#include "mace_graph.hpp"
+
+#include "mlpot/error.hpp"
+
+namespace mlpot::mace {
+
+namespace {
+
+torch::Device memory_device(const AtomsRef& atoms, const GraphSettings& g) {
+  return atoms.memory == MemorySpace::Device ? g.device : torch::Device(torch::kCPU);
+}
+
+torch::Tensor one_hot(const torch::Tensor& species, const GraphSettings& g) {
+  return torch::one_hot(species.to(torch::kLong), g.n_species).to(g.dtype);
+}
+
+GraphInput finish(torch::Tensor positions64, torch::Tensor species, torch::Tensor senders, torch::Tensor receivers,
+                  torch::Tensor shifts64, torch::Tensor unit_shifts64, torch::Tensor cell64, int64_t n_local,
+                  const GraphSettings& g) {
+  const int64_t n = positions64.size(0);
+  GraphInput in;
+  in.positions = positions64.to(g.dtype).clone().detach();
+  in.edge_index = torch::stack({senders, receivers}).contiguous();
+  in.shifts = shifts64.to(g.dtype).contiguous();
+  in.unit_shifts = unit_shifts64.to(g.dtype).contiguous();
+  in.cell = cell64.to(g.dtype).contiguous();
+  in.node_attrs = one_hot(species, g);
+  auto long_opts = torch::TensorOptions().dtype(torch::kLong).device(g.device);
+  in.batch = torch::zeros({n}, long_opts);
+  in.ptr = torch::tensor({int64_t(0), n}, torch::TensorOptions().dtype(torch::kLong)).to(g.device);
+  in.local_mask = (torch::arange(n, long_opts) < n_local).to(torch::kFloat64);
+  return in;
+}
+
+}  // namespace
+
+GraphInput ghost_node_graph(const AtomsRef& atoms, const NeighborsRef& nbr, const GraphSettings& g) {
+  const torch::Device mem = memory_device(atoms, g);
+  const int64_t n_total = atoms.n_total;
+  const int64_t n_listed = nbr.n_listed < 0 ? atoms.n_local : nbr.n_listed;
+  auto f64 = torch::TensorOptions().dtype(torch::kFloat64).device(mem);
+  auto i32 = torch::TensorOptions().dtype(torch::kInt32).device(mem);
+  auto i64 = torch::TensorOptions().dtype(torch::kLong).device(mem);
+  torch::Tensor pos = torch::from_blob(const_cast<double*>(atoms.positions), {n_total, 3}, f64).to(g.device);
+  torch::Tensor species = torch::from_blob(const_cast<int*>(atoms.species), {n_total}, i32).to(g.device);
+  auto long_dev = torch::TensorOptions().dtype(torch::kLong).device(g.device);
+
+  torch::Tensor senders, receivers;
+  if (n_listed == 0) {
+    senders = receivers = torch::zeros({0}, long_dev);
+  } else if (nbr.offsets) {
+    torch::Tensor offsets = torch::from_blob(const_cast<std::int64_t*>(nbr.offsets), {n_listed + 1}, i64).to(g.device);
+    const int64_t first = offsets[0].item<int64_t>();
+    const int64_t n_entries = offsets[n_listed].item<int64_t>() - first;
+    torch::Tensor counts = offsets.slice(0, 1) - offsets.slice(0, 0, n_listed);
+    senders = torch::repeat_interleave(torch::arange(n_listed, long_dev), counts, c10::nullopt, n_entries);
+    receivers = torch::from_blob(const_cast<int*>(nbr.neighbors) + first, {n_entries}, i32).to(g.device).to(torch::kLong);
+  } else {
+    torch::Tensor counts = torch::from_blob(const_cast<int*>(nbr.counts), {n_listed}, i32).to(g.device).to(torch::kLong);
+    const int64_t max_count = counts.max().item<int64_t>();
+    torch::Tensor rows = torch::arange(n_listed, long_dev).unsqueeze(1);
+    torch::Tensor slots = torch::arange(max_count, long_dev).unsqueeze(0);
+    torch::Tensor valid = slots < counts.unsqueeze(1);
+    torch::Tensor index = (rows * nbr.row_stride + slots * nbr.slot_stride).masked_select(valid);
+    const int64_t extent = max_count == 0 ? 0 : (n_listed - 1) * nbr.row_stride + (max_count - 1) * nbr.slot_stride + 1;
+    torch::Tensor flat = torch::from_blob(const_cast<int*>(nbr.neighbors), {extent}, i32).to(g.device).to(torch::kLong);
+    senders = rows.expand({n_listed, max_count}).masked_select(valid);
+    receivers = flat.index_select(0, index);
+  }
+  if (nbr.index_mask != ~0) receivers = torch::bitwise_and(receivers, int64_t(nbr.index_mask));
+  if (receivers.numel() > 0 && (receivers.min().item<int64_t>() < 0 || receivers.max().item<int64_t>() >= n_total)) {
+    throw Error("mace: neighbour index outside [0, n_total)");
+  }
+  // Keep r < r_max (lists may carry a skin or the ghost shell's longer cutoff).
+  torch::Tensor vec = pos.index_select(0, receivers) - pos.index_select(0, senders);
+  torch::Tensor keep = (vec * vec).sum(1) < g.r_max * g.r_max;
+  keep = keep & (senders != receivers);
+  // MACE aggregates messages at edge_index[1] (the receiver) with vectors receiver - sender:
+  // the listed atom must be the receiver, so that it gathers from all its neighbours even where
+  // a neighbour (an outer ghost) has no list of its own.
+  torch::Tensor centres = senders.masked_select(keep);
+  senders = receivers.masked_select(keep);
+  receivers = centres;
+  const int64_t n_edges = senders.size(0);
+  auto f64_dev = torch::TensorOptions().dtype(torch::kFloat64).device(g.device);
+  torch::Tensor zeros_e = torch::zeros({n_edges, 3}, f64_dev);
+  return finish(pos, species, senders, receivers, zeros_e, zeros_e, torch::zeros({3, 3}, f64_dev), atoms.n_local, g);
+}
+
+GraphInput periodic_graph(const GhostedSystem& sys, const Mat3& cell, const std::array<bool, 3>& pbc,
+                          const GraphSettings& g) {
+  const int64_t n = sys.n_local, n_total = sys.n_total();
+  auto f64 = torch::TensorOptions().dtype(torch::kFloat64);
+  auto i32 = torch::TensorOptions().dtype(torch::kInt32);
+  auto i64 = torch::TensorOptions().dtype(torch::kLong);
+  torch::Tensor pos_all = torch::from_blob(const_cast<double*>(sys.positions.data()), {n_total, 3}, f64).to(g.device);
+  torch::Tensor owner = torch::from_blob(const_cast<int*>(sys.owner.data()), {n_total}, i32).to(g.device).to(torch::kLong);
+  torch::Tensor species = torch::from_blob(const_cast<int*>(sys.species.data()), {n}, i32).to(g.device);
+  torch::Tensor offsets = torch::from_blob(const_cast<std::int64_t*>(sys.offsets.data()), {n + 1}, i64).to(g.device);
+  const int64_t n_entries = sys.offsets[n];
+  auto long_dev = torch::TensorOptions().dtype(torch::kLong).device(g.device);
+  torch::Tensor senders = torch::repeat_interleave(torch::arange(n, long_dev), offsets.slice(0, 1) - offsets.slice(0, 0, n),
+                                                   c10::nullopt, n_entries);
+  torch::Tensor images = torch::from_blob(const_cast<int*>(sys.neighbors.data()), {n_entries}, i32).to(g.device).to(torch::kLong);
+  torch::Tensor receivers = owner.index_select(0, images);
+  torch::Tensor shifts = pos_all.index_select(0, images) - pos_all.index_select(0, receivers);
+  torch::Tensor vec = pos_all.index_select(0, images) - pos_all.index_select(0, senders);
+  torch::Tensor keep = (vec * vec).sum(1) < g.r_max * g.r_max;
+  senders = senders.masked_select(keep);
+  receivers = receivers.masked_select(keep);
+  shifts = shifts.index_select(0, keep.nonzero().squeeze(1));
+  torch::Tensor cell_t = torch::zeros({3, 3}, f64);
+  for (int a = 0; a < 3; ++a) {
+    if (!pbc[a]) continue;
+    for (int d = 0; d < 3; ++d) cell_t[a][d] = cell[a][d];
+  }
+  cell_t = cell_t.to(g.device);
+  torch::Tensor unit = torch::zeros_like(shifts);
+  if (pbc[0] || pbc[1] || pbc[2]) {
+    // Lattice coordinates of each shift (pinv: open axes may have a zero row in the cell).
+    torch::Tensor full = torch::empty({3, 3}, f64);
+    for (int a = 0; a < 3; ++a)
+      for (int d = 0; d < 3; ++d) full[a][d] = pbc[a] ? cell[a][d] : 0.0;
+    full = full.to(g.device);
+    unit = torch::round(shifts.matmul(torch::linalg_pinv(full)));
+    // Shifts are then exactly unit_shifts @ cell, as MACE recomputes them for the virial.
+    shifts = unit.matmul(full);
+  }
+  torch::Tensor pos = pos_all.slice(0, 0, n);
+  return finish(pos, species, senders, receivers, shifts, unit, cell_t, n, g);
+}
+
+}  // namespace mlpot::mace

@@ -1,0 +1,194 @@
+#include "mlpot/mace_potential.hpp"
+
+#include <torch/script.h>
+#include <torch/torch.h>
+
+#include <cmath>
+
+#include "mace_graph.hpp"
+#include "mlpot/error.hpp"
+#include "mlpot/neighbor_list.hpp"
+
+namespace mlpot {
+
+namespace {
+
+const char* const kSymbols[] = {
+    "H",  "He", "Li", "Be", "B",  "C",  "N",  "O",  "F",  "Ne", "Na", "Mg", "Al", "Si", "P",  "S",  "Cl", "Ar",
+    "K",  "Ca", "Sc", "Ti", "V",  "Cr", "Mn", "Fe", "Co", "Ni", "Cu", "Zn", "Ga", "Ge", "As", "Se", "Br", "Kr",
+    "Rb", "Sr", "Y",  "Zr", "Nb", "Mo", "Tc", "Ru", "Rh", "Pd", "Ag", "Cd", "In", "Sn", "Sb", "Te", "I",  "Xe",
+    "Cs", "Ba", "La", "Ce", "Pr", "Nd", "Pm", "Sm", "Eu", "Gd", "Tb", "Dy", "Ho", "Er", "Tm", "Yb", "Lu", "Hf",
+    "Ta", "W",  "Re", "Os", "Ir", "Pt", "Au", "Hg", "Tl", "Pb", "Bi", "Po", "At", "Rn", "Fr", "Ra", "Ac", "Th",
+    "Pa", "U",  "Np", "Pu", "Am", "Cm", "Bk", "Cf", "Es", "Fm", "Md", "No", "Lr", "Rf", "Db", "Sg", "Bh", "Hs",
+    "Mt", "Ds", "Rg", "Cn", "Nh", "Fl", "Mc", "Lv", "Ts", "Og"};
+
+// The wrapper's -dE/d(strain), [1,3,3] or [3,3], as xx yy zz xy xz yz (symmetrised).
+std::array<double, 6> virial6(const torch::Tensor& virials) {
+  torch::Tensor w = virials.reshape({3, 3}).to(torch::kCPU).to(torch::kFloat64).contiguous();
+  const double* v = w.data_ptr<double>();
+  return {v[0], v[4], v[8], 0.5 * (v[1] + v[3]), 0.5 * (v[2] + v[6]), 0.5 * (v[5] + v[7])};
+}
+
+}  // namespace
+
+std::string element_symbol(int z) { return z >= 1 && z <= 118 ? kSymbols[z - 1] : "X"; }
+
+int atomic_number(const std::string& symbol) {
+  for (int z = 1; z <= 118; ++z) {
+    if (symbol == kSymbols[z - 1]) return z;
+  }
+  return 0;
+}
+
+struct MacePotential::Impl {
+  std::string path;
+  torch::jit::Module module;
+  MaceMetadata meta;
+  mace::GraphSettings graph;
+
+  struct Output {
+    torch::Tensor energy_local, node_energy, forces, virials;
+  };
+
+  Output run(const mace::GraphInput& in) {
+    c10::Dict<std::string, torch::Tensor> data;  // a fresh dict each call: the wrapper writes into it
+    data.insert("positions", in.positions);
+    data.insert("edge_index", in.edge_index);
+    data.insert("shifts", in.shifts);
+    data.insert("unit_shifts", in.unit_shifts);
+    data.insert("cell", in.cell);
+    data.insert("node_attrs", in.node_attrs);
+    data.insert("batch", in.batch);
+    data.insert("ptr", in.ptr);
+    // Grad mode must stay on: LAMMPS_MACE differentiates the energy inside forward().
+    torch::AutoGradMode grad(true);
+    c10::IValue result;
+    try {
+      result = module.forward({data, in.local_mask, true});
+    } catch (const c10::Error& e) {
+      throw Error(path + ": model evaluation failed: " + std::string(e.what_without_backtrace()));
+    }
+    auto dict = result.toGenericDict();
+    auto get = [&](const char* key) {
+      auto v = dict.at(key);
+      if (v.isNone()) throw Error(path + ": model returned no '" + std::string(key) + "'");
+      return v.toTensor().detach();
+    };
+    return {get("total_energy_local"), get("node_energy"), get("forces"), get("virials")};
+  }
+};
+
+MacePotential::MacePotential(const std::string& path, const std::string& device) : impl_(new Impl) {
+  impl_->path = path;
+  torch::Device dev(torch::kCPU);
+  try {
+    dev = torch::Device(device);
+  } catch (const c10::Error&) {
+    throw Error("mace: invalid device '" + device + "' (use cpu, cuda or cuda:N)");
+  }
+  if (dev.is_cuda() && !torch::cuda::is_available()) {
+    throw Error("mace: device '" + device + "' requested but CUDA is not available to LibTorch");
+  }
+  try {
+    impl_->module = torch::jit::load(path, dev);
+  } catch (const c10::Error& e) {
+    std::string what = e.what_without_backtrace();
+    if (what.find("open file failed") != std::string::npos || what.find("No such file") != std::string::npos) {
+      throw Error(path + ": cannot open MACE model file");
+    }
+    throw Error(path + ": not a TorchScript model file (" + what.substr(0, what.find('\n')) + ")");
+  } catch (const std::exception& e) {
+    throw Error(path + ": not a TorchScript model file (" + std::string(e.what()).substr(0, 200) + ")");
+  }
+  auto& m = impl_->module;
+  for (const char* attr : {"r_max", "atomic_numbers", "num_interactions"}) {
+    if (!m.hasattr(attr)) {
+      throw Error(path + ": TorchScript model has no '" + attr +
+                  "' attribute: not a MACE model exported for LAMMPS (mace_create_lammps_model)");
+    }
+  }
+  // Metadata is read before anything else touches the module (freezing would drop it).
+  torch::Tensor r_max = m.attr("r_max").toTensor();
+  torch::Tensor z = m.attr("atomic_numbers").toTensor().to(torch::kCPU).to(torch::kLong);
+  impl_->meta.r_max = r_max.item<double>();
+  impl_->meta.num_interactions = int(m.attr("num_interactions").toTensor().item<int64_t>());
+  for (int64_t k = 0; k < z.numel(); ++k) impl_->meta.atomic_numbers.push_back(int(z[k].item<int64_t>()));
+  if (!(impl_->meta.r_max > 0) || impl_->meta.atomic_numbers.empty() || impl_->meta.num_interactions < 1) {
+    throw Error(path + ": inconsistent MACE metadata (r_max, atomic_numbers, num_interactions)");
+  }
+  torch::Dtype dtype = torch::kFloat64;
+  bool first = true;
+  for (const auto& p : m.parameters()) {
+    torch::Dtype d = p.scalar_type();
+    if (d != torch::kFloat32 && d != torch::kFloat64) continue;
+    if (first) dtype = d;
+    first = false;
+    if (d != dtype) throw Error(path + ": model mixes float32 and float64 parameters");
+  }
+  if (first) dtype = r_max.scalar_type();
+  if (r_max.scalar_type() != dtype) {
+    throw Error(path + ": dtype mismatch: parameters are " + std::string(c10::toString(dtype)) + " but r_max is " +
+                std::string(c10::toString(r_max.scalar_type())));
+  }
+  impl_->meta.dtype = dtype == torch::kFloat32 ? "float32" : "float64";
+  m.eval();
+  impl_->graph.r_max = impl_->meta.r_max;
+  impl_->graph.n_species = int(impl_->meta.atomic_numbers.size());
+  impl_->graph.device = dev;
+  impl_->graph.dtype = dtype;
+}
+
+MacePotential::~MacePotential() = default;
+
+int MacePotential::num_species() const { return int(impl_->meta.atomic_numbers.size()); }
+std::vector<int> MacePotential::atomic_numbers() const { return impl_->meta.atomic_numbers; }
+double MacePotential::cutoff() const { return impl_->meta.r_max; }
+double MacePotential::ghost_cutoff() const { return impl_->meta.r_max * impl_->meta.num_interactions; }
+std::string MacePotential::backend() const { return "LibTorch " + impl_->graph.device.str() + " " + impl_->meta.dtype; }
+bool MacePotential::accepts_device_memory() const { return impl_->graph.device.is_cuda(); }
+const MaceMetadata& MacePotential::metadata() const { return impl_->meta; }
+
+Totals MacePotential::compute(const AtomsRef& atoms, const NeighborsRef& nbr, const OutputsRef& out) {
+  if (atoms.memory == MemorySpace::Device && !accepts_device_memory()) {
+    throw Error("mace: device pointers given to a model on " + impl_->graph.device.str());
+  }
+  if (out.atom_virial) throw Error("mace: per-atom virials are not available from LAMMPS_MACE models");
+  mace::GraphInput in = mace::ghost_node_graph(atoms, nbr, impl_->graph);
+  Impl::Output o = impl_->run(in);
+  Totals t;
+  t.energy = o.energy_local.to(torch::kCPU).sum().item<double>();
+  t.virial = virial6(o.virials);
+  const torch::Device mem = atoms.memory == MemorySpace::Device ? impl_->graph.device : torch::Device(torch::kCPU);
+  auto f64 = torch::TensorOptions().dtype(torch::kFloat64).device(mem);
+  if (out.forces) {
+    torch::from_blob(out.forces, {atoms.n_total, 3}, f64).add_(o.forces.to(mem).to(torch::kFloat64));
+  }
+  if (out.atom_energy && atoms.n_local > 0) {
+    torch::from_blob(out.atom_energy, {atoms.n_local}, f64).copy_(o.node_energy.slice(0, 0, atoms.n_local).to(mem));
+  }
+  return t;
+}
+
+Evaluation MacePotential::evaluate_periodic(const Structure& s) {
+  const int n = s.size();
+  for (int i = 0; i < n; ++i) {
+    if (s.species[i] < 0 || s.species[i] >= num_species()) {
+      throw Error((s.source.empty() ? std::string("structure") : s.source) + ": atom " + std::to_string(i + 1) +
+                  " has species " + std::to_string(s.species[i]) + " but the model has " +
+                  std::to_string(num_species()) + " elements");
+    }
+  }
+  GhostedSystem g = build_neighbor_list(s, cutoff());
+  mace::GraphInput in = mace::periodic_graph(g, s.cell, s.pbc, impl_->graph);
+  Impl::Output o = impl_->run(in);
+  Evaluation ev;
+  ev.energy = o.energy_local.to(torch::kCPU).sum().item<double>();
+  torch::Tensor e = o.node_energy.to(torch::kCPU).to(torch::kFloat64).contiguous();
+  torch::Tensor f = o.forces.to(torch::kCPU).to(torch::kFloat64).contiguous();
+  ev.atom_energy.assign(e.data_ptr<double>(), e.data_ptr<double>() + n);
+  ev.forces.assign(f.data_ptr<double>(), f.data_ptr<double>() + 3 * size_t(n));
+  ev.virial = virial6(o.virials);
+  return ev;
+}
+
+}  // namespace mlpot
