@@ -41,8 +41,9 @@ class MacePotential : public Potential {
   bool accepts_device_memory() const override;
   Totals compute(const AtomsRef& atoms, const NeighborsRef& neighbors, const OutputsRef& outputs) override;
 
-  // Single-process evaluation of a whole structure with the periodic graph.
-  Evaluation evaluate_periodic(const Structure& s);
+  // Single-process evaluation of a whole structure with the periodic graph. Without
+  // `with_virial` the strain derivative is skipped (Evaluation::virial stays zero).
+  Evaluation evaluate_periodic(const Structure& s, bool with_virial = true);
   const MaceMetadata& metadata() const;
 
  private:

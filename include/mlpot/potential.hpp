@@ -51,6 +51,9 @@ struct OutputsRef {
   double* forces = nullptr;       // [n_total][3], accumulated (+=), ghosts included
   double* atom_energy = nullptr;  // [n_local], overwritten
   double* atom_virial = nullptr;  // [n_total][6], accumulated (+=), ghosts included
+  // Whether Totals::virial is needed (LAMMPS: only when vflag asks). Models for which the
+  // virial costs extra (MACE's strain derivative) skip it when false; MTP always fills it.
+  bool virial = true;
 };
 
 struct Totals {

@@ -1,13 +1,30 @@
 #!/usr/bin/env bash
-# Inputs for perf/device/run_mtp_gpu.sh, computed on this machine with the host build.
+# Inputs for perf/device/run_all.sh, prepared on this machine (no GPU needed):
+#   build/device-inputs/  models, structures, host reference results, Kokkos (host) install,
+#                         libcudart, commit id
+#   build-cuda/bin/       the CUDA (sm_90) binaries from scripts/build.sh --cuda
+# Then, with the device tool (one call, < 8 minutes):
+#   run(command="bash perf/device/run_all.sh", carry=["build-cuda/bin", "build/device-inputs"], timeout_s=480)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cache="${MLPOT_CACHE:-$HOME/.cache/mlpot}"
 dir="$root/build/device-inputs"
+rm -rf "$dir"
 mkdir -p "$dir"
 mlpot="$root/build/bin/mlpot"
-"$mlpot" make-model --template "$root/../shared/data/mtp-templates/16.almtp" --out "$dir/synthetic-l16-6sp.mtp"
-"$mlpot" build li2co3 --cells 2x2x2 --out "$dir/check.cfg"
-"$mlpot" eval --model "$dir/synthetic-l16-6sp.mtp" --input "$dir/check.cfg" --backend Serial --output "$dir/check_host.cfg"
+[[ -x "$root/build-cuda/bin/mlpot" ]] || { echo "prepare: run scripts/build.sh --cuda first" >&2; exit 1; }
+# MTP: synthetic level-16 model, a 192-atom check structure and its host (Serial) results.
+"$mlpot" make-model --template "$root/../shared/data/mtp-templates/16.almtp" --out "$dir/synthetic-l16-6sp.mtp" >/dev/null
+"$mlpot" build li2co3 --cells 2x2x2 --out "$dir/check.cfg" >/dev/null
+"$mlpot" eval --model "$dir/synthetic-l16-6sp.mtp" --input "$dir/check.cfg" --backend Serial --output "$dir/check_mtp_host.cfg"
+# MACE: the seed-architecture models and CPU results on the same structure.
+cp "$root/build/models/seed-float32-lammps.pt" "$root/build/models/seed-float64-lammps.pt" "$dir/"
+for dt in float32 float64; do
+  "$mlpot" eval --model "$dir/seed-$dt-lammps.pt" --input "$dir/check.cfg" --output "$dir/check_mace_${dt}_host.cfg"
+done
+# The MACE runner must link the device's own torch, so mlpot is rebuilt there against this
+# host Kokkos install (sources travel with the working tree).
+cp -r "$cache/kokkos-openmp" "$dir/kokkos-openmp"
 # The CUDA binaries link libcudart.so.13 dynamically; carry it so the device needs only a driver.
 cp -L "${CUDA_ROOT:-/usr/local/cuda}/lib64/libcudart.so.13" "$dir/"
 git -C "$root" rev-parse --short HEAD > "$dir/commit"

@@ -36,7 +36,7 @@ commands:
                                   energy, forces and stress of every configuration in IN
                                   (.cfg or .xyz), written in IN's format (stdout by default)
   bench --model M [--input IN | --system li2co3:3x5x4] [--steps N] [--warmup N]
-        [--backend B] [--threads N] [--elements ...]
+        [--backend B] [--threads N] [--elements ...] [--virial no]
                                   time the force call; prints microseconds per atom-step
   make-model --template T.almtp --out M.mtp [--species N] [--min-dist D] [--max-dist D] [--seed S]
                                   synthetic MTP with the template's basis (benchmark model)
@@ -135,9 +135,9 @@ struct Model {
   std::vector<std::string> elements;  // species names when the model knows them
   bool periodic_mace = false;
   std::string describe;
-  mlpot::Evaluation evaluate(const mlpot::Structure& s) {
+  mlpot::Evaluation evaluate(const mlpot::Structure& s, bool with_virial = true) {
 #ifdef MLPOT_HAVE_TORCH
-    if (periodic_mace) return static_cast<mlpot::MacePotential&>(*potential).evaluate_periodic(s);
+    if (periodic_mace) return static_cast<mlpot::MacePotential&>(*potential).evaluate_periodic(s, with_virial);
 #endif
     return mlpot::evaluate(*potential, s);
   }
@@ -256,6 +256,9 @@ int cmd_bench(const Args& a) {
   auto structures = input_structures(a, elements);
   const int steps = to_int(a.get("steps", "20"), "--steps");
   const int warmup = to_int(a.get("warmup", "2"), "--warmup");
+  // Like an MD step with thermo output: energy, forces and the virial. --no-virial times the
+  // steps in between, where LAMMPS asks for no virial.
+  const bool with_virial = a.get("virial", "yes") != "no";
   mlpot::Potential& pot = *model.potential;
   const mlpot::Structure& s = structures.front();
   for (int i = 0; i < s.size(); ++i) {
@@ -274,8 +277,9 @@ int cmd_bench(const Args& a) {
   nbr.neighbors = g.neighbors.data();
   nbr.offsets = g.offsets.data();
   mlpot::OutputsRef out{f.data(), e.data(), nullptr};
+  out.virial = with_virial;
   if (model.periodic_mace) {
-    step = [&] { t.energy = model.evaluate(s).energy; };
+    step = [&] { t.energy = model.evaluate(s, with_virial).energy; };
   } else {
     step = [&] {
       std::fill(f.begin(), f.end(), 0.0);

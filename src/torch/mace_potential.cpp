@@ -50,7 +50,7 @@ struct MacePotential::Impl {
     torch::Tensor energy_local, node_energy, forces, virials;
   };
 
-  Output run(const mace::GraphInput& in) {
+  Output run(const mace::GraphInput& in, bool virials) {
     c10::Dict<std::string, torch::Tensor> data;  // a fresh dict each call: the wrapper writes into it
     data.insert("positions", in.positions);
     data.insert("edge_index", in.edge_index);
@@ -64,7 +64,7 @@ struct MacePotential::Impl {
     torch::AutoGradMode grad(true);
     c10::IValue result;
     try {
-      result = module.forward({data, in.local_mask, true});
+      result = module.forward({data, in.local_mask, virials});
     } catch (const c10::Error& e) {
       throw Error(path + ": model evaluation failed: " + std::string(e.what_without_backtrace()));
     }
@@ -74,7 +74,8 @@ struct MacePotential::Impl {
       if (v.isNone()) throw Error(path + ": model returned no '" + std::string(key) + "'");
       return v.toTensor().detach();
     };
-    return {get("total_energy_local"), get("node_energy"), get("forces"), get("virials")};
+    return {get("total_energy_local"), get("node_energy"), get("forces"),
+            virials ? get("virials") : torch::zeros({3, 3}, torch::kFloat64)};
   }
 };
 
@@ -154,7 +155,7 @@ Totals MacePotential::compute(const AtomsRef& atoms, const NeighborsRef& nbr, co
   }
   if (out.atom_virial) throw Error("mace: per-atom virials are not available from LAMMPS_MACE models");
   mace::GraphInput in = mace::ghost_node_graph(atoms, nbr, impl_->graph);
-  Impl::Output o = impl_->run(in);
+  Impl::Output o = impl_->run(in, out.virial);
   Totals t;
   t.energy = o.energy_local.to(torch::kCPU).sum().item<double>();
   t.virial = virial6(o.virials);
@@ -169,7 +170,7 @@ Totals MacePotential::compute(const AtomsRef& atoms, const NeighborsRef& nbr, co
   return t;
 }
 
-Evaluation MacePotential::evaluate_periodic(const Structure& s) {
+Evaluation MacePotential::evaluate_periodic(const Structure& s, bool with_virial) {
   const int n = s.size();
   for (int i = 0; i < n; ++i) {
     if (s.species[i] < 0 || s.species[i] >= num_species()) {
@@ -180,7 +181,7 @@ Evaluation MacePotential::evaluate_periodic(const Structure& s) {
   }
   GhostedSystem g = build_neighbor_list(s, cutoff());
   mace::GraphInput in = mace::periodic_graph(g, s.cell, s.pbc, impl_->graph);
-  Impl::Output o = impl_->run(in);
+  Impl::Output o = impl_->run(in, with_virial);
   Evaluation ev;
   ev.energy = o.energy_local.to(torch::kCPU).sum().item<double>();
   torch::Tensor e = o.node_energy.to(torch::kCPU).to(torch::kFloat64).contiguous();
