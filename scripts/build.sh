@@ -8,13 +8,16 @@ cache="${MLPOT_CACHE:-$HOME/.cache/mlpot}"
 export CCACHE_DIR="${CCACHE_DIR:-$cache/ccache}"
 cuda=0
 [[ "${1:-}" == "--cuda" ]] && cuda=1
-"$root/scripts/setup-deps.sh" $([[ $cuda == 1 ]] && echo --cuda)
+"$root/scripts/setup-deps.sh" --lammps $([[ $cuda == 1 ]] && echo --cuda)
 torch_prefix="$("$cache/venv/bin/python" -c 'import torch.utils; print(torch.utils.cmake_prefix_path)')"
 cmake -S "$root" -B "$root/build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
   -DKokkos_ROOT="$cache/kokkos-openmp" -DCMAKE_CXX_COMPILER_LAUNCHER=ccache \
   -DMLPOT_TORCH_PREFIX="$torch_prefix" \
+  -DMLPOT_LAMMPS_SRC="$cache/src/lammps/lammps-4Feb2025/src" -DMLPOT_LAMMPS_BUILD="$cache/build-lammps" \
   -DMLPOT_PYTHON="$cache/venv/bin/python" -DMLPOT_SHARED_DIR="$root/../shared" >/dev/null
 cmake --build "$root/build" -j "${MLPOT_JOBS:-$(nproc)}"
+# The LAMMPS our plugin is built for, where the README promises it.
+ln -sfn "$cache/lammps/bin/lmp" "$root/build/bin/lmp"
 # MACE models (random weights, fixed seed, regenerated identically), kept out of git.
 models="$root/build/models"
 stamp="$(sha256sum "$root/models/make_mace_models.py" "$root/scripts/python-requirements.txt" | sha256sum | cut -c1-16)"

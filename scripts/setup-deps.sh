@@ -11,16 +11,22 @@
 #     complete and unmodified, in PyPI's source distribution of pycompadre 1.7.6 (kokkos/).
 #     We download that sdist by pinned version, check its sha256 and build kokkos/ only.
 #   - GoogleTest, ccache, ninja: Debian packages.
-#   - Python oracles (motep, ase, numpy, matplotlib): PyPI, pinned, in a venv.
+#   - Python oracles (motep, ase, numpy, matplotlib), torch (LibTorch) and mace-torch: PyPI,
+#     pinned, in a venv.
+#   - LAMMPS 4Feb2025 (--lammps): Debian's source package lammps 20250204+dfsg.1-2 (its upstream
+#     tarball, checksummed), built against our Kokkos with KOKKOS (OpenMP), PLUGIN and MPI
+#     (Debian's OpenMPI).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cache="${MLPOT_CACHE:-$HOME/.cache/mlpot}"
 jobs="${MLPOT_JOBS:-$(nproc)}"
 with_cuda=0
+with_lammps=0
 for arg in "$@"; do
   case "$arg" in
     --cuda) with_cuda=1 ;;
+    --lammps) with_lammps=1 ;;
     *) echo "setup-deps: unknown argument '$arg'" >&2; exit 2 ;;
   esac
 done
@@ -30,7 +36,9 @@ log() { printf '[setup] %s\n' "$*" >&2; }
 
 # ---------------------------------------------------------------- Debian packages
 need_pkgs=()
-for p in libgtest-dev ccache ninja-build cmake g++; do
+pkgs=(libgtest-dev ccache ninja-build cmake g++)
+((with_lammps)) && pkgs+=(libopenmpi-dev openmpi-bin xz-utils)
+for p in "${pkgs[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || need_pkgs+=("$p")
 done
 if ((${#need_pkgs[@]})); then
@@ -102,7 +110,8 @@ build_kokkos() {  # name, extra cmake args...
   echo "$want" > "$prefix/.mlpot-stamp"
 }
 
-build_kokkos kokkos-openmp -DKokkos_ENABLE_OPENMP=ON
+# Shared libraries: LAMMPS and the mlpot plugin it loads must share one Kokkos runtime.
+build_kokkos kokkos-openmp -DKokkos_ENABLE_OPENMP=ON -DBUILD_SHARED_LIBS=ON
 
 if ((with_cuda)); then
   # The CUDA 13 adaptation goes into a separate copy of the source, so the host build's
@@ -122,6 +131,51 @@ if ((with_cuda)); then
     -DKokkos_ARCH_HOPPER90=ON -DKokkos_ENABLE_CUDA_LAMBDA=ON \
     -DCMAKE_CXX_COMPILER="$cuda_src/bin/nvcc_wrapper" \
     -DCMAKE_CXX_FLAGS="-arch=sm_90"
+fi
+
+if ((with_lammps)); then
+  lammps_version=20250204+dfsg.1-2
+  lammps_sha256=3671165bd52fad36734e0a9136c5bc5ecb225e03988f8c89aa13366a8b53b1c7
+  lammps_tar="$src_root/lammps/lammps_20250204+dfsg.1.orig.tar.xz"
+  lammps_src="$src_root/lammps/lammps-4Feb2025"
+  if [[ ! -f "$lammps_src/.mlpot-stamp" ]]; then
+    mkdir -p "$src_root/lammps"
+    if [[ ! -f "$lammps_tar" ]]; then
+      log "fetching LAMMPS source package $lammps_version"
+      # A deb-src entry for trixie derived from this machine's own apt source (no host named here).
+      src_list=/etc/apt/sources.list.d/mlpot-deb-src.sources
+      if [[ ! -f "$src_list" ]]; then
+        awk 'BEGIN{RS="";ORS="\n\n"} /Types: deb/ && /Suites: bookworm bookworm-updates/ {
+               sub(/Types: deb/,"Types: deb-src"); sub(/Suites: bookworm bookworm-updates/,"Suites: trixie"); print}' \
+          /etc/apt/sources.list.d/debian.sources > "$src_list"
+        apt-get update -qq
+      fi
+      # The .dsc may be missing from the mirror; the upstream tarball is all we use.
+      (cd "$src_root/lammps" && apt-get source --download-only "lammps=$lammps_version" >/dev/null 2>&1 || true)
+    fi
+    echo "$lammps_sha256  $lammps_tar" | sha256sum -c --quiet -
+    rm -rf "$lammps_src"
+    tar -xJf "$lammps_tar" -C "$src_root/lammps"
+    echo "$lammps_sha256" > "$lammps_src/.mlpot-stamp"
+  fi
+  lammps_prefix="$cache/lammps"
+  want="$lammps_version kokkos-openmp $(cat "$cache/kokkos-openmp/.mlpot-stamp" | sha256sum | cut -c1-16)"
+  if [[ ! -f "$lammps_prefix/.mlpot-stamp" || "$(cat "$lammps_prefix/.mlpot-stamp")" != "$want" ]]; then
+    log "building LAMMPS 4Feb2025 (KOKKOS/OpenMP, PLUGIN, MPI): about 15 minutes on 2 cores"
+    rm -rf "$lammps_prefix"
+    cmake -S "$lammps_src/cmake" -B "$cache/build-lammps" -G Ninja -Wno-dev \
+      -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX="$lammps_prefix" \
+      -DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache \
+      -DBUILD_MPI=yes -DBUILD_OMP=yes -DPKG_KOKKOS=yes -DEXTERNAL_KOKKOS=yes \
+      -DKokkos_ROOT="$cache/kokkos-openmp" -DPKG_PLUGIN=yes -DBUILD_TOOLS=no -DBUILD_DOC=no \
+      -DCMAKE_INSTALL_RPATH="$cache/kokkos-openmp/lib" \
+      >"$cache/build-lammps.log" 2>&1 || { tail -40 "$cache/build-lammps.log"; exit 1; }
+    cmake --build "$cache/build-lammps" -j "$jobs" >>"$cache/build-lammps.log" 2>&1 \
+      || { tail -40 "$cache/build-lammps.log"; exit 1; }
+    cmake --install "$cache/build-lammps" >>"$cache/build-lammps.log" 2>&1
+    # The build directory stays: plugins compile against the source headers plus its generated ones.
+    echo "$want" > "$lammps_prefix/.mlpot-stamp"
+  fi
 fi
 
 log "dependencies ready in $cache"

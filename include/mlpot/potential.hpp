@@ -26,7 +26,9 @@ struct AtomsRef {
   MemorySpace memory = MemorySpace::Host;  // where all pointers here, in NeighborsRef and OutputsRef live
 };
 
-// Full neighbour list of the local atoms (and, where asked for, of ghosts), in either of two shapes:
+// Full neighbour list of the local atoms (and, where asked for, of ghosts), in one of three shapes:
+//  - rows (LAMMPS' host lists, firstneigh): counts[n_listed] and rows[i], a pointer to the
+//    neighbours of atom i; host memory only;
 //  - CSR: offsets[n_listed+1]; neighbour jj of atom i is neighbors[offsets[i] + jj].
 //  - padded 2-D (LAMMPS-Kokkos d_neighbors): counts[n_listed]; neighbour jj of atom i is
 //    neighbors[i*row_stride + jj*slot_stride] (LayoutRight: row_stride=maxneigh, slot_stride=1;
@@ -38,8 +40,9 @@ struct NeighborsRef {
   // several hops (MACE's ghost-node mode) need lists for ghosts too; MTP reads the locals' only.
   int n_listed = -1;
   const int* neighbors = nullptr;
+  const int* const* rows = nullptr;       // rows form, or null
   const std::int64_t* offsets = nullptr;  // CSR form, or null
-  const int* counts = nullptr;            // padded form, or null
+  const int* counts = nullptr;            // padded and rows forms
   std::int64_t row_stride = 0;
   std::int64_t slot_stride = 1;
   int index_mask = ~0;

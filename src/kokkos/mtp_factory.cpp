@@ -61,7 +61,8 @@ KokkosRuntime::KokkosRuntime(int threads) {
 }
 
 KokkosRuntime::~KokkosRuntime() {
-  if (owner_) Kokkos::finalize();
+  // A host program (LAMMPS at exit, for one) may already have finalised Kokkos for us.
+  if (owner_ && Kokkos::is_initialized() && !Kokkos::is_finalized()) Kokkos::finalize();
 }
 
 }  // namespace mlpot

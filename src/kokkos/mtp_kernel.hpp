@@ -49,6 +49,7 @@ struct MtpKernel {
   const double* x = nullptr;
   const int* species = nullptr;
   const int* neighbors = nullptr;
+  const int* const* rows = nullptr;
   const std::int64_t* offsets = nullptr;
   const int* counts = nullptr;
   std::int64_t row_stride = 0, slot_stride = 1;
@@ -80,6 +81,7 @@ struct MtpKernel {
     return offsets ? int(offsets[i + 1] - offsets[i]) : counts[i];
   }
   KOKKOS_INLINE_FUNCTION int neighbor(int i, int jj) const {
+    if (rows) return rows[i][jj] & index_mask;
     std::int64_t base = offsets ? offsets[i] : std::int64_t(i) * row_stride;
     return neighbors[base + std::int64_t(jj) * slot_stride] & index_mask;
   }

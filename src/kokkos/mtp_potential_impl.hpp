@@ -30,7 +30,10 @@ class MtpPotential final : public Potential {
     if (atoms.memory == MemorySpace::Device && kHostAccessible) {
       throw Error(std::string("mtp: device pointers passed to the host backend ") + ExecSpace::name());
     }
-    if (atoms.memory == MemorySpace::Host && !kHostAccessible) return compute_staged(atoms, nbr, out);
+    if (atoms.memory == MemorySpace::Host && !kHostAccessible) {
+      if (nbr.rows) throw Error("mtp: the rows neighbour-list form is host-only; use CSR or padded lists on a device");
+      return compute_staged(atoms, nbr, out);
+    }
     return compute_in_place(atoms, nbr, out);
   }
 
@@ -44,6 +47,7 @@ class MtpPotential final : public Potential {
     k.x = atoms.positions;
     k.species = atoms.species;
     k.neighbors = nbr.neighbors;
+    k.rows = nbr.rows;
     k.offsets = nbr.offsets;
     k.counts = nbr.counts;
     k.row_stride = nbr.row_stride;

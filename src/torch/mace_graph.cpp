@@ -48,6 +48,20 @@ GraphInput ghost_node_graph(const AtomsRef& atoms, const NeighborsRef& nbr, cons
   torch::Tensor senders, receivers;
   if (n_listed == 0) {
     senders = receivers = torch::zeros({0}, long_dev);
+  } else if (nbr.rows) {
+    // LAMMPS host lists: one pointer per atom. Gathered once into a CSR buffer (host only).
+    if (atoms.memory == MemorySpace::Device) throw Error("mace: the rows neighbour-list form is host-only");
+    torch::Tensor counts = torch::from_blob(const_cast<int*>(nbr.counts), {n_listed}, i32).to(torch::kLong);
+    const int64_t n_entries = counts.sum().item<int64_t>();
+    torch::Tensor flat = torch::empty({n_entries}, torch::TensorOptions().dtype(torch::kLong));
+    int64_t* dst = flat.data_ptr<int64_t>();
+    for (int64_t i = 0; i < n_listed; ++i) {
+      const int* row = nbr.rows[i];
+      for (int jj = 0; jj < nbr.counts[i]; ++jj) *dst++ = row[jj];
+    }
+    senders = torch::repeat_interleave(torch::arange(n_listed, torch::TensorOptions().dtype(torch::kLong)), counts,
+                                       c10::nullopt, n_entries).to(g.device);
+    receivers = flat.to(g.device);
   } else if (nbr.offsets) {
     torch::Tensor offsets = torch::from_blob(const_cast<std::int64_t*>(nbr.offsets), {n_listed + 1}, i64).to(g.device);
     const int64_t first = offsets[0].item<int64_t>();

@@ -1,0 +1,49 @@
+// LAMMPS plugin entry point: registers mtp, mtp/kk, mace and mace/kk.
+// Load with `plugin load mlpotplugin.so`, or let LAMMPS find it through LAMMPS_PLUGIN_PATH.
+#include "lammpsplugin.h"
+#include "pair_mace.h"
+#include "pair_mace_kokkos.h"
+#include "pair_mtp.h"
+#include "pair_mtp_kokkos.h"
+#include "version.h"
+
+using namespace LAMMPS_NS;
+
+namespace {
+template <class Style>
+Pair *create(LAMMPS *lmp)
+{
+  return new Style(lmp);
+}
+
+void add(lammpsplugin_regfunc reg, void *lmp, void *handle, const char *name, const char *info,
+         lammpsplugin_factory1 *factory)
+{
+  lammpsplugin_t plugin;
+  plugin.version = LAMMPS_VERSION;
+  plugin.style = "pair";
+  plugin.name = name;
+  plugin.info = info;
+  plugin.author = "mlpot developers";
+  plugin.creator.v1 = factory;
+  plugin.handle = handle;
+  (*reg)(&plugin, lmp);
+}
+}    // namespace
+
+extern "C" void lammpsplugin_init(void *lmp, void *handle, void *regfunc)
+{
+  auto reg = (lammpsplugin_regfunc) regfunc;
+  add(reg, lmp, handle, "mtp", "mlpot Moment Tensor Potential", (lammpsplugin_factory1 *) &create<PairMTP>);
+  add(reg, lmp, handle, "mtp/kk", "mlpot Moment Tensor Potential on Kokkos",
+      (lammpsplugin_factory1 *) &create<PairMTPKokkos<LMPDeviceType>>);
+  add(reg, lmp, handle, "mace", "mlpot MACE (LibTorch)", (lammpsplugin_factory1 *) &create<PairMACE>);
+  add(reg, lmp, handle, "mace/kk", "mlpot MACE (LibTorch) on Kokkos",
+      (lammpsplugin_factory1 *) &create<PairMACEKokkos<LMPDeviceType>>);
+#ifdef LMP_KOKKOS_GPU
+  add(reg, lmp, handle, "mtp/kk/host", "mlpot MTP on the Kokkos host space",
+      (lammpsplugin_factory1 *) &create<PairMTPKokkos<LMPHostType>>);
+  add(reg, lmp, handle, "mace/kk/host", "mlpot MACE on the Kokkos host space",
+      (lammpsplugin_factory1 *) &create<PairMACEKokkos<LMPHostType>>);
+#endif
+}

@@ -1,0 +1,44 @@
+// pair_style mace: MACE models exported for LAMMPS (mace_create_lammps_model) through mlpot's
+// LibTorch runner, in ghost-node mode: ghost atoms out to num_interactions * r_max are graph
+// nodes, only local energies count, ghost forces go back by reverse communication (newton on).
+#ifdef PAIR_CLASS
+// clang-format off
+PairStyle(mace,PairMACE);
+// clang-format on
+#else
+
+#ifndef LMP_PAIR_MACE_H
+#define LMP_PAIR_MACE_H
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "mlpot/mace_potential.hpp"
+#include "pair.h"
+
+namespace LAMMPS_NS {
+
+class PairMACE : public Pair {
+ public:
+  PairMACE(class LAMMPS *);
+  ~PairMACE() override;
+  void compute(int, int) override;
+  void settings(int, char **) override;
+  void coeff(int, char **) override;
+  void init_style() override;
+  double init_one(int, int) override;
+
+ protected:
+  std::string model_path_;
+  std::string device_ = "cpu";
+  std::unique_ptr<mlpot::MacePotential> potential_;
+  std::vector<int> species_of_type_;
+  std::vector<int> species_;
+  std::vector<int> counts_;
+};
+
+}  // namespace LAMMPS_NS
+
+#endif
+#endif

@@ -1,0 +1,113 @@
+#include "pair_mace_kokkos.h"
+
+#include "atom_kokkos.h"
+#include "atom_masks.h"
+#include "error.h"
+#include "force.h"
+#include "kokkos.h"
+#include "memory_kokkos.h"
+#include "neigh_list_kokkos.h"
+#include "neigh_request.h"
+#include "neighbor.h"
+
+using namespace LAMMPS_NS;
+
+template <class DeviceType>
+PairMACEKokkos<DeviceType>::PairMACEKokkos(LAMMPS *lmp) : PairMACE(lmp)
+{
+  kokkosable = 1;
+  atomKK = (AtomKokkos *) atom;
+  execution_space = ExecutionSpaceFromDevice<DeviceType>::space;
+  datamask_read = X_MASK | F_MASK | TYPE_MASK | ENERGY_MASK | VIRIAL_MASK;
+  datamask_modify = F_MASK | ENERGY_MASK | VIRIAL_MASK;
+}
+
+template <class DeviceType>
+PairMACEKokkos<DeviceType>::~PairMACEKokkos()
+{
+  if (copymode) return;
+  memoryKK->destroy_kokkos(k_eatom, eatom);
+}
+
+template <class DeviceType>
+void PairMACEKokkos<DeviceType>::init_style()
+{
+  if (force->newton_pair == 0) error->all(FLERR, "Pair style {} requires newton pair on", force->pair_style);
+  if (species_of_type_.empty()) error->all(FLERR, "Pair style {}: pair_coeff has not been given", force->pair_style);
+  constexpr bool host_memory =
+      Kokkos::SpaceAccessibility<Kokkos::HostSpace, typename DeviceType::memory_space>::accessible;
+  if (host_memory == potential_->accepts_device_memory())
+    error->all(FLERR, "pair_style {}: the model runs on {} but this style's data live in {} memory (use 'device {}')",
+               force->pair_style, potential_->backend(), host_memory ? "host" : "device", host_memory ? "cpu" : "cuda");
+  auto request = neighbor->add_request(this, NeighConst::REQ_FULL | NeighConst::REQ_GHOST);
+  request->set_kokkos_host(std::is_same_v<DeviceType, LMPHostType> && !std::is_same_v<DeviceType, LMPDeviceType>);
+  request->set_kokkos_device(std::is_same_v<DeviceType, LMPDeviceType>);
+  const int ntypes = atom->ntypes;
+  d_species_of_type_ = typename AT::t_int_1d("mace/kk:species_of_type", ntypes + 1);
+  auto h = Kokkos::create_mirror_view(d_species_of_type_);
+  for (int t = 0; t <= ntypes; ++t) h(t) = t == 0 ? 0 : species_of_type_[t];
+  Kokkos::deep_copy(d_species_of_type_, h);
+}
+
+template <class DeviceType>
+void PairMACEKokkos<DeviceType>::compute(int eflag_in, int vflag_in)
+{
+  ev_init(eflag_in, vflag_in, 0);
+  if (vflag_atom) error->all(FLERR, "pair_style {}: per-atom virials are not available from MACE models", force->pair_style);
+  if (eflag_atom) {
+    memoryKK->destroy_kokkos(k_eatom, eatom);
+    memoryKK->create_kokkos(k_eatom, eatom, maxeatom, "pair:eatom");
+  }
+  atomKK->sync(execution_space, X_MASK | F_MASK | TYPE_MASK);
+  auto x = atomKK->k_x.template view<DeviceType>();
+  auto f = atomKK->k_f.template view<DeviceType>();
+  auto type = atomKK->k_type.template view<DeviceType>();
+  const int nlocal = atom->nlocal, nall = atom->nlocal + atom->nghost;
+  auto *k_list = static_cast<NeighListKokkos<DeviceType> *>(list);
+  const int nlisted = list->inum + list->gnum;
+
+  if (int(d_species_.extent(0)) < nall) d_species_ = typename AT::t_int_1d("mace/kk:species", atom->nmax);
+  auto species = d_species_;
+  auto map = d_species_of_type_;
+  Kokkos::parallel_for(
+      "mace/kk:species", Kokkos::RangePolicy<typename DeviceType::execution_space>(0, nall),
+      KOKKOS_LAMBDA(int i) { species(i) = map(type(i)); });
+  Kokkos::fence();    // LibTorch uses its own stream: the inputs must be ready
+
+  constexpr bool host_memory =
+      Kokkos::SpaceAccessibility<Kokkos::HostSpace, typename DeviceType::memory_space>::accessible;
+  mlpot::AtomsRef atoms{nlocal, nall, x.data(), species.data(),
+                        host_memory ? mlpot::MemorySpace::Host : mlpot::MemorySpace::Device};
+  mlpot::NeighborsRef nbr;
+  nbr.n_listed = nlisted;
+  nbr.neighbors = k_list->d_neighbors.data();
+  nbr.counts = k_list->d_numneigh.data();
+  nbr.row_stride = k_list->d_neighbors.stride(0);
+  nbr.slot_stride = k_list->d_neighbors.stride(1);
+  nbr.index_mask = NEIGHMASK;
+  mlpot::OutputsRef out;
+  out.forces = f.data();
+  out.atom_energy = eflag_atom ? k_eatom.template view<DeviceType>().data() : nullptr;
+  out.virial = vflag_global;
+  mlpot::Totals t;
+  try {
+    t = potential_->compute(atoms, nbr, out);
+  } catch (const std::exception &e) {
+    error->one(FLERR, "pair_style {}: {}", force->pair_style, e.what());
+  }
+  if (eflag_global) eng_vdwl += t.energy;
+  if (vflag_global)
+    for (int c = 0; c < 6; ++c) virial[c] += t.virial[c];
+  atomKK->modified(execution_space, F_MASK);
+  if (eflag_atom) {
+    k_eatom.template modify<DeviceType>();
+    k_eatom.template sync<LMPHostType>();
+  }
+}
+
+namespace LAMMPS_NS {
+template class PairMACEKokkos<LMPDeviceType>;
+#ifdef LMP_KOKKOS_GPU
+template class PairMACEKokkos<LMPHostType>;
+#endif
+}    // namespace LAMMPS_NS

@@ -1,0 +1,40 @@
+// pair_style mace/kk: MACE on LAMMPS-Kokkos views; the graph is built from the device
+// neighbour list in bulk tensor operations, and LibTorch runs on the same device.
+#ifdef PAIR_CLASS
+// clang-format off
+PairStyle(mace/kk,PairMACEKokkos<LMPDeviceType>);
+PairStyle(mace/kk/device,PairMACEKokkos<LMPDeviceType>);
+PairStyle(mace/kk/host,PairMACEKokkos<LMPHostType>);
+// clang-format on
+#else
+
+#ifndef LMP_PAIR_MACE_KOKKOS_H
+#define LMP_PAIR_MACE_KOKKOS_H
+
+#include "kokkos_type.h"
+#include "pair_kokkos.h"
+#include "pair_mace.h"
+
+namespace LAMMPS_NS {
+
+template <class DeviceType>
+class PairMACEKokkos : public PairMACE {
+ public:
+  typedef DeviceType device_type;
+  typedef ArrayTypes<DeviceType> AT;
+
+  PairMACEKokkos(class LAMMPS *);
+  ~PairMACEKokkos() override;
+  void compute(int, int) override;
+  void init_style() override;
+
+ protected:
+  typename AT::t_int_1d d_species_of_type_;
+  typename AT::t_int_1d d_species_;
+  DAT::tdual_efloat_1d k_eatom;
+};
+
+}  // namespace LAMMPS_NS
+
+#endif
+#endif

@@ -1,0 +1,50 @@
+// pair_style mtp: Moment Tensor Potentials (MLIP-2/MLIP-3 .mtp/.almtp files) through mlpot.
+// Thin glue: parsing of the style's arguments, type mapping, and handing LAMMPS' arrays to
+// mlpot::Potential; all physics lives in the mlpot library.
+#ifdef PAIR_CLASS
+// clang-format off
+PairStyle(mtp,PairMTP);
+// clang-format on
+#else
+
+#ifndef LMP_PAIR_MTP_H
+#define LMP_PAIR_MTP_H
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "mlpot/mtp_model.hpp"
+#include "mlpot/potential.hpp"
+#include "pair.h"
+
+namespace LAMMPS_NS {
+
+class PairMTP : public Pair {
+ public:
+  PairMTP(class LAMMPS *);
+  ~PairMTP() override;
+  void compute(int, int) override;
+  void settings(int, char **) override;
+  void coeff(int, char **) override;
+  void init_style() override;
+  double init_one(int, int) override;
+
+ protected:
+  virtual void create_potential();
+  void map_types_to_species(int narg, char **arg);
+
+  std::string model_path_;
+  mlpot::MtpModel model_;
+  std::vector<std::string> elements_;  // optional species names from `elements ...`
+  std::string backend_ = "default";
+  std::unique_ptr<mlpot::Potential> potential_;
+  std::vector<int> species_of_type_;   // [ntypes+1]; index 0 unused
+  std::vector<int> species_;           // per-atom species for the current step
+  std::vector<int> counts_;            // neighbour counts of listed atoms
+};
+
+}  // namespace LAMMPS_NS
+
+#endif
+#endif

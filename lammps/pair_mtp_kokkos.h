@@ -1,0 +1,43 @@
+// pair_style mtp/kk: the MTP on LAMMPS-Kokkos device views. Positions, types, the neighbour
+// list and forces stay where Kokkos keeps them; mlpot's kernel reads and writes them in place.
+#ifdef PAIR_CLASS
+// clang-format off
+PairStyle(mtp/kk,PairMTPKokkos<LMPDeviceType>);
+PairStyle(mtp/kk/device,PairMTPKokkos<LMPDeviceType>);
+PairStyle(mtp/kk/host,PairMTPKokkos<LMPHostType>);
+// clang-format on
+#else
+
+#ifndef LMP_PAIR_MTP_KOKKOS_H
+#define LMP_PAIR_MTP_KOKKOS_H
+
+#include "kokkos_type.h"
+#include "pair_kokkos.h"
+#include "pair_mtp.h"
+
+namespace LAMMPS_NS {
+
+template <class DeviceType>
+class PairMTPKokkos : public PairMTP {
+ public:
+  typedef DeviceType device_type;
+  typedef ArrayTypes<DeviceType> AT;
+
+  PairMTPKokkos(class LAMMPS *);
+  ~PairMTPKokkos() override;
+  void compute(int, int) override;
+  void init_style() override;
+
+ protected:
+  void create_potential() override;
+
+  typename AT::t_int_1d d_species_of_type_;
+  typename AT::t_int_1d d_species_;
+  DAT::tdual_efloat_1d k_eatom;
+  DAT::tdual_virial_array k_vatom;
+};
+
+}  // namespace LAMMPS_NS
+
+#endif
+#endif

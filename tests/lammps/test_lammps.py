@@ -1,0 +1,298 @@
+"""The LAMMPS pair styles mtp, mtp/kk, mace and mace/kk driven through a real LAMMPS
+(4Feb2025, KOKKOS/OpenMP, MPI) with mlpot's plugin, checked against the library's standalone
+`mlpot eval`, across MPI rank counts, for energy conservation, per-atom sums, restarts and bad
+input."""
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "python"))
+from mlpot_testlib import read_cfg_results  # noqa: E402
+
+NKTV2P = 1.6021765e6  # metal units: eV/A^3 -> bar
+SYMBOLS = ["H", "Li", "C", "O", "F", "P"]
+RESULTS = []
+
+
+def check(name, ok, detail=""):
+    RESULTS.append(bool(ok))
+    print(("ok   " if ok else "FAIL ") + name + (f"  {detail}" if detail else ""), flush=True)
+
+
+def write_data(path, cell, pos, species):
+    """LAMMPS data file, atom types = model species + 1 for all six SEI elements."""
+    a, b, c = (np.asarray(v, dtype=float).tolist() for v in cell)
+    assert abs(a[1]) < 1e-12 and abs(a[2]) < 1e-12 and abs(b[2]) < 1e-12, "cell must be LAMMPS-triangular"
+    lines = ["mlpot test structure", "", f"{len(pos)} atoms", "6 atom types", "",
+             f"0 {a[0]!r} xlo xhi", f"0 {b[1]!r} ylo yhi", f"0 {c[2]!r} zlo zhi",
+             f"{b[0]!r} {c[0]!r} {c[1]!r} xy xz yz", "", "Masses", ""]
+    masses = [1.008, 6.94, 12.011, 15.999, 18.998, 30.974]
+    lines += [f"{t + 1} {m}" for t, m in enumerate(masses)] + ["", "Atoms # atomic", ""]
+    lines += [f"{i + 1} {int(s) + 1} {float(p[0])!r} {float(p[1])!r} {float(p[2])!r}"
+              for i, (s, p) in enumerate(zip(species, pos))]
+    Path(path).write_text("\n".join(lines) + "\n")
+
+
+def write_cfg(path, cell, pos, species):
+    out = ["BEGIN_CFG", " Size", f"    {len(pos)}", " Supercell"]
+    out += ["    " + " ".join(repr(float(v)) for v in row) for row in cell]
+    out.append(" AtomData:  id type cartes_x cartes_y cartes_z")
+    out += [f"    {i + 1} {s} " + " ".join(repr(float(v)) for v in p) for i, (s, p) in enumerate(zip(species, pos))]
+    out += ["END_CFG", ""]
+    Path(path).write_text("\n".join(out))
+
+
+class Lammps:
+    def __init__(self, lmp, plugin_dir, workdir):
+        self.lmp, self.plugin_dir, self.dir = lmp, plugin_dir, Path(workdir)
+
+    def run(self, script, ranks=1, kokkos=False, name="in.lmp", timeout=600):
+        inp = self.dir / name
+        inp.write_text(script)
+        cmd = [self.lmp, "-in", str(inp), "-log", str(self.dir / (name + ".log")), "-screen", "none", "-nocite"]
+        if kokkos:
+            cmd += ["-k", "on", "t", "1", "-sf", "kk", "-pk", "kokkos", "newton", "on", "neigh", "half"]
+        if ranks > 1:
+            cmd = ["mpirun", "--allow-run-as-root", "--oversubscribe", "-np", str(ranks)] + cmd
+        env = dict(os.environ, LAMMPS_PLUGIN_PATH=str(self.plugin_dir), OMP_NUM_THREADS="1", OMP_PROC_BIND="false")
+        r = subprocess.run(cmd, capture_output=True, text=True, cwd=self.dir, env=env, timeout=timeout)
+        log = (self.dir / (name + ".log")).read_text() if (self.dir / (name + ".log")).exists() else ""
+        return r, log + r.stdout + r.stderr
+
+
+def values(text, key):
+    return [float(v) for v in re.findall(rf"^{key} (\S+)", text, re.M)]
+
+
+def run0_script(data, pair_style, pair_coeff, dump):
+    return f"""
+units metal
+atom_style atomic
+boundary p p p
+read_data {data}
+{pair_style}
+{pair_coeff}
+compute pe_atom all pe/atom
+compute s_atom all stress/atom NULL virial
+compute pe_sum all reduce sum c_pe_atom
+compute s_sum all reduce sum c_s_atom[1] c_s_atom[2] c_s_atom[3] c_s_atom[4] c_s_atom[5] c_s_atom[6]
+compute vir all pressure NULL virial
+thermo_style custom step pe c_pe_sum
+dump f all custom 1 {dump} id fx fy fz
+dump_modify f format float %.17g sort id
+run 0
+print "ENERGY $(pe:%.17g)"
+print "PESUM $(c_pe_sum:%.17g)"
+print "VOL $(vol:%.17g)"
+""" + "".join(f'print "VIR{k} $(c_vir[{k}]:%.17g)"\nprint "SSUM{k} $(c_s_sum[{k}]:%.17g)"\n' for k in range(1, 7))
+
+
+def read_dump_forces(path):
+    lines = Path(path).read_text().splitlines()
+    k = lines.index("ITEM: ATOMS id fx fy fz")
+    rows = np.array([[float(v) for v in line.split()] for line in lines[k + 1:]])
+    return rows[np.argsort(rows[:, 0])][:, 1:]
+
+
+def compare_run0(lmp, label, data, cfg_results, pair_style, pair_coeff, ranks=1, kokkos=False, tol=1e-10,
+                 per_atom_virial=True):
+    dump = lmp.dir / f"forces-{label.replace(' ', '_').replace('/', '_')}.dump"
+    script = run0_script(data, pair_style, pair_coeff, dump)
+    if not per_atom_virial:
+        script = script.replace("compute s_atom all stress/atom NULL virial\n", "").replace(
+            "compute s_sum all reduce sum c_s_atom[1] c_s_atom[2] c_s_atom[3] c_s_atom[4] c_s_atom[5] c_s_atom[6]\n", "")
+        script = "\n".join(l for l in script.splitlines() if "SSUM" not in l)
+    r, out = lmp.run(script, ranks=ranks, kokkos=kokkos, name=f"run0-{label.replace(' ', '_').replace('/', '_')}.in")
+    if r.returncode != 0 or not values(out, "ENERGY"):
+        check(f"{label}: LAMMPS run 0", False, out[-1500:])
+        return None
+    e = values(out, "ENERGY")[0]
+    vol = values(out, "VOL")[0]
+    w_lmp = np.array([values(out, f"VIR{k}")[0] for k in range(1, 7)]) * vol / NKTV2P  # xx yy zz xy xz yz
+    ref = cfg_results
+    ps = np.array(ref["plus_stress"])  # xx yy zz yz xz xy
+    w_ref = np.array([ps[0], ps[1], ps[2], ps[5], ps[4], ps[3]])
+    f = read_dump_forces(dump)
+    de = abs(e - ref["energy"]) / abs(ref["energy"])
+    df = np.abs(f - ref["forces"]).max() / max(1.0, np.abs(ref["forces"]).max())
+    dw = np.abs(w_lmp - w_ref).max() / max(1.0, np.abs(w_ref).max())
+    check(f"{label}: run 0 equals mlpot eval", de < tol and df < tol and dw < max(tol, 1e-9),
+          f"rel. energy {de:.1e}, forces {df:.1e}, virial {dw:.1e}")
+    pesum = values(out, "PESUM")[0]
+    check(f"{label}: per-atom energies sum to the total", abs(pesum - e) <= 1e-10 * abs(e), f"{pesum!r} vs {e!r}")
+    if per_atom_virial:
+        ssum = np.array([values(out, f"SSUM{k}")[0] for k in range(1, 7)])
+        pv = np.array([values(out, f"VIR{k}")[0] for k in range(1, 7)]) * vol
+        check(f"{label}: per-atom virials sum to the global virial",
+              np.abs(ssum + pv).max() <= 1e-8 * max(1.0, np.abs(pv).max()), f"max diff {np.abs(ssum + pv).max():.2e}")
+    return e, f
+
+
+def md_script(data, pair_style, pair_coeff, steps, dt=0.0005, temp=300.0, thermo=1, extra=""):
+    return f"""
+units metal
+atom_style atomic
+boundary p p p
+read_data {data}
+{pair_style}
+{pair_coeff}
+velocity all create {temp} 4928459 loop geom
+timestep {dt}
+fix 1 all nve
+thermo_style custom step pe ke etotal
+thermo_modify format float %.15g
+thermo {thermo}
+run {steps}
+print "FINALPE $(pe:%.17g)"
+print "FINALETOT $(etotal:%.17g)"
+{extra}
+"""
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--lmp", required=True)
+    ap.add_argument("--plugin-dir", required=True)
+    ap.add_argument("--mlpot", required=True)
+    ap.add_argument("--templates", required=True)
+    ap.add_argument("--models", required=True)
+    args = ap.parse_args()
+    for k in ("lmp", "plugin_dir", "mlpot", "templates", "models"):
+        setattr(args, k, str(Path(getattr(args, k)).resolve()))
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        lmp = Lammps(args.lmp, args.plugin_dir, tmp)
+        mlpot = args.mlpot
+        # Model and structures: synthetic level-16 MTP; Li2CO3 2x2x2 (192 atoms), displaced, plus
+        # one atom of each of H, F, P so all six species are exercised.
+        mtp = tmp / "syn16.mtp"
+        subprocess.run([mlpot, "make-model", "--template", f"{args.templates}/16.almtp", "--out", mtp], check=True,
+                       capture_output=True)
+        subprocess.run([mlpot, "build", "li2co3", "--cells", "2x2x2", "--out", tmp / "li.cfg"], check=True,
+                       capture_output=True)
+        lines = (tmp / "li.cfg").read_text().splitlines()
+        cell = np.array([[float(v) for v in lines[k].split()] for k in (4, 5, 6)])
+        atoms = [l.split() for l in lines[8:8 + 192]]
+        species = np.array([int(a[1]) for a in atoms])
+        pos = np.array([[float(v) for v in a[2:5]] for a in atoms])
+        rng = np.random.default_rng(3)
+        pos = pos + rng.normal(0, 0.05, pos.shape)
+        species[[5, 50, 100]] = [0, 4, 5]
+        data, cfg = tmp / "li.data", tmp / "li-ref.cfg"
+        write_data(data, cell, pos, species)
+        write_cfg(cfg, cell, pos, species)
+        r = subprocess.run([mlpot, "eval", "--model", mtp, "--input", cfg, "--output", tmp / "mtp-ref.cfg"],
+                           capture_output=True, text=True)
+        check("mlpot eval reference (MTP)", r.returncode == 0, r.stderr)
+        ref_mtp = read_cfg_results(tmp / "mtp-ref.cfg")[0]
+        ps_mtp = f"pair_style mtp {mtp} elements H Li C O F P"
+        pc_mtp = "pair_coeff * * H Li C O F P"
+
+        # MTP: run 0 against mlpot eval, CPU and Kokkos, 1 and 4 ranks; species by index too.
+        compare_run0(lmp, "mtp", data, ref_mtp, ps_mtp, pc_mtp)
+        compare_run0(lmp, "mtp (species indices)", data, ref_mtp, f"pair_style mtp {mtp}", "pair_coeff * * 0 1 2 3 4 5")
+        compare_run0(lmp, "mtp/kk", data, ref_mtp, ps_mtp, pc_mtp, kokkos=True)
+        for ranks in (2, 4):
+            compare_run0(lmp, f"mtp -np {ranks}", data, ref_mtp, ps_mtp, pc_mtp, ranks=ranks)
+            compare_run0(lmp, f"mtp/kk -np {ranks}", data, ref_mtp, ps_mtp, pc_mtp, ranks=ranks, kokkos=True)
+
+        # MTP: 100 MD steps on 1, 2 and 4 ranks give the same trajectory.
+        finals = {}
+        for ranks in (1, 2, 4):
+            for kk in (False, True):
+                r, out = lmp.run(md_script(data, ps_mtp, pc_mtp, 100, thermo=100), ranks=ranks, kokkos=kk,
+                                 name=f"md-{ranks}-{kk}.in")
+                finals[(ranks, kk)] = values(out, "FINALPE")[0] if values(out, "FINALPE") else None
+        base = finals[(1, False)]
+        for key, v in finals.items():
+            ok = base is not None and v is not None and abs(v - base) <= 1e-9 * abs(base)
+            check(f"mtp{'/kk' if key[1] else ''} 100 MD steps on {key[0]} rank(s) equal 1 rank",
+                  ok, f"final pe {v!r} vs {base!r}")
+
+        # NVE energy conservation: 2000 steps of 0.5 fs at 300 K.
+        r, out = lmp.run(md_script(data, ps_mtp, pc_mtp, 2000, thermo=10), ranks=2, kokkos=True, name="nve.in")
+        et = [float(m.group(4)) for m in re.finditer(r"^\s*(\d+) (\S+) (\S+) (\S+)\s*$", out, re.M)]
+        if len(et) > 10:
+            et = np.array(et)
+            slope = np.polyfit(np.arange(len(et)) * 10, et, 1)[0]
+            drift = abs(slope) / abs(et[0])
+            fluct = np.std(et) / abs(et[0])
+            check("mtp/kk NVE, 2000 steps of 0.5 fs at 300 K: relative drift per step < 1e-8", drift < 1e-8,
+                  f"drift {drift:.2e}/step, fluctuation {fluct:.2e}, |E| {abs(et[0]):.4g} eV")
+        else:
+            check("mtp/kk NVE run", False, out[-1500:])
+
+        # Restart: continue from a restart file with the pair style given again.
+        r, out = lmp.run(md_script(data, ps_mtp, pc_mtp, 20, thermo=20, extra="write_restart li.restart"),
+                         name="restart-a.in")
+        e_before = values(out, "FINALPE")
+        r, out = lmp.run(f"""
+read_restart li.restart
+{ps_mtp}
+{pc_mtp}
+run 0
+print "ENERGY $(pe:%.17g)"
+""", name="restart-b.in")
+        e_after = values(out, "ENERGY")
+        check("mtp: energy after read_restart equals the energy written", bool(e_before) and bool(e_after)
+              and abs(e_before[0] - e_after[0]) <= 1e-10 * abs(e_before[0]), f"{e_before} vs {e_after}")
+
+        # MACE (float64 tiny model): run 0 against mlpot eval, CPU and Kokkos, 1 and 2 ranks.
+        mace = Path(args.models) / "tiny-float64-lammps.pt"
+        r = subprocess.run([mlpot, "eval", "--model", mace, "--input", cfg, "--output", tmp / "mace-ref.cfg"],
+                           capture_output=True, text=True)
+        check("mlpot eval reference (MACE)", r.returncode == 0, r.stderr)
+        ref_mace = read_cfg_results(tmp / "mace-ref.cfg")[0]
+        ps_mace = f"pair_style mace {mace}"
+        pc_mace = "pair_coeff * * H Li C O F P"
+        compare_run0(lmp, "mace", data, ref_mace, ps_mace, pc_mace, per_atom_virial=False)
+        compare_run0(lmp, "mace/kk", data, ref_mace, ps_mace, pc_mace, kokkos=True, per_atom_virial=False)
+        compare_run0(lmp, "mace -np 2", data, ref_mace, ps_mace, pc_mace, ranks=2, per_atom_virial=False)
+        compare_run0(lmp, "mace/kk -np 2", data, ref_mace, ps_mace, pc_mace, ranks=2, kokkos=True, per_atom_virial=False)
+        mfin = {}
+        for ranks in (1, 2):
+            r, out = lmp.run(md_script(data, ps_mace, pc_mace, 10, thermo=10), ranks=ranks, kokkos=ranks == 2,
+                             name=f"mace-md-{ranks}.in")
+            mfin[ranks] = values(out, "FINALPE")
+        check("mace: 10 MD steps on 2 ranks (mace/kk) equal 1 rank (mace)", mfin[1] and mfin[2]
+              and abs(mfin[1][0] - mfin[2][0]) <= 1e-9 * abs(mfin[1][0]), f"{mfin}")
+
+        # Bad input: a LAMMPS error message, never a crash.
+        def expect_error(label, pair_style, pair_coeff, needle, newton="on", kokkos=False):
+            script = f"units metal\natom_style atomic\nnewton {newton}\nread_data {data}\n" \
+                     f"{pair_style}\n{pair_coeff}\nrun 0\n"
+            r, out = lmp.run(script, name=f"bad-{len(RESULTS)}.in", kokkos=kokkos)
+            ok = r.returncode != 0 and "ERROR" in out and needle in out and r.returncode > 0
+            check(f"bad input: {label}", ok, f"rc {r.returncode}: " + " | ".join(
+                l for l in out.splitlines() if "ERROR" in l)[:300])
+
+        bad = tmp / "bad.mtp"
+        bad.write_text(mtp.read_text().replace("version = 1.1.0", "version = 9"))
+        expect_error("missing model file", f"pair_style mtp {tmp}/nope.mtp", pc_mtp, "cannot open")
+        expect_error("malformed model file", f"pair_style mtp {bad}", pc_mtp, "version '9'")
+        expect_error("wrong number of elements in pair_coeff", ps_mtp, "pair_coeff * * H Li C", "expected * * followed by 6")
+        expect_error("element not in model (MTP)", f"pair_style mtp {mtp} elements H Li C O F P",
+                     "pair_coeff * * H Li C O F Xe", "element 'Xe'")
+        expect_error("species index outside the model", f"pair_style mtp {mtp}", "pair_coeff * * 0 1 2 3 4 6",
+                     "species 6 for type 6")
+        expect_error("newton off", ps_mtp, pc_mtp, "requires newton pair on", newton="off")
+        expect_error("newton off (mtp/kk)", ps_mtp, pc_mtp, "requires newton pair on", newton="off", kokkos=True)
+        expect_error("element not in model (MACE)", ps_mace, "pair_coeff * * H Li C O F Cl", "element Cl")
+        expect_error("not a MACE model", f"pair_style mace {mtp}", pc_mace, "not a TorchScript")
+        expect_error("per-atom virial with MACE", ps_mace,
+                     pc_mace + "\ncompute s all stress/atom NULL\ndump d all custom 1 x.dump c_s[1]",
+                     "per-atom virials are not available")
+
+    failed = RESULTS.count(False)
+    print(f"{len(RESULTS) - failed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
