@@ -2,11 +2,15 @@
 
 #include <cstring>
 
+#include <algorithm>
+
 #include "atom.h"
+#include "comm.h"
 #include "error.h"
 #include "force.h"
 #include "memory.h"
 #include "neigh_list.h"
+#include "neigh_request.h"
 #include "neighbor.h"
 
 using namespace LAMMPS_NS;
@@ -81,13 +85,21 @@ void PairMACE::init_style()
   if (force->newton_pair == 0) error->all(FLERR, "Pair style {} requires newton pair on", force->pair_style);
   if (species_of_type_.empty()) error->all(FLERR, "Pair style {}: pair_coeff has not been given", force->pair_style);
   neighbor->add_request(this, NeighConst::REQ_FULL | NeighConst::REQ_GHOST);
+  request_ghost_shell();
 }
 
-// The communication cutoff: ghosts must reach num_interactions * r_max; the graph itself
-// keeps only pairs within r_max.
+// Ghost atoms must reach num_interactions * r_max (+ skin), but the graph needs pairs within r_max
+// only. So the neighbour lists use r_max (init_one) and the ghost shell is widened through the
+// communication cutoff, as `comm_modify cutoff` would: (num_interactions)^3 times fewer pairs
+// than lists built at the ghost cutoff.
+void PairMACE::request_ghost_shell()
+{
+  comm->cutghostuser = std::max(comm->cutghostuser, potential_->ghost_cutoff() + neighbor->skin);
+}
+
 double PairMACE::init_one(int, int)
 {
-  return potential_->ghost_cutoff();
+  return potential_->cutoff();
 }
 
 void PairMACE::compute(int eflag, int vflag)

@@ -30,6 +30,8 @@ class PairMACE : public Pair {
   double init_one(int, int) override;
 
  protected:
+  void request_ghost_shell();
+
   std::string model_path_;
   std::string device_ = "cpu";
   std::unique_ptr<mlpot::MacePotential> potential_;

@@ -40,6 +40,7 @@ void PairMACEKokkos<DeviceType>::init_style()
     error->all(FLERR, "pair_style {}: the model runs on {} but this style's data live in {} memory (use 'device {}')",
                force->pair_style, potential_->backend(), host_memory ? "host" : "device", host_memory ? "cpu" : "cuda");
   auto request = neighbor->add_request(this, NeighConst::REQ_FULL | NeighConst::REQ_GHOST);
+  request_ghost_shell();
   request->set_kokkos_host(std::is_same_v<DeviceType, LMPHostType> && !std::is_same_v<DeviceType, LMPDeviceType>);
   request->set_kokkos_device(std::is_same_v<DeviceType, LMPDeviceType>);
   const int ntypes = atom->ntypes;

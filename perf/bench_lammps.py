@@ -75,6 +75,8 @@ def main():
     ap.add_argument("--out", default="perf/results")
     ap.add_argument("--quick", action="store_true", help="1440 atoms and the tiny MACE model only")
     a = ap.parse_args()
+    for k in ("lmp", "plugin_dir", "mlpot", "templates", "models"):
+        setattr(a, k, str(Path(getattr(a, k)).resolve()))
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)

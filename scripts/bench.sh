@@ -1,16 +1,31 @@
 #!/usr/bin/env bash
-# The main job: throughput benchmark on the built-in system and model.
-# Builds the synthetic level-16, 6-species MTP from MLIP-3's template and the 1440-atom
-# monoclinic Li2CO3 cell, then times mlpot (Serial, OpenMP 1 and 2 threads) against motep.
+# The main job: throughput benchmarks on the built-in systems and models, on this machine's CPU
+# (the GPU figures come from perf/device/ on a machine with a GPU).
+#   1. MTP library: synthetic level-16 6-species MTP on Li2CO3 3x5x4 (1440 atoms), Kokkos Serial
+#      and OpenMP 1/2 threads, against motep's C engine in the same run   -> perf/results/mtp_cpu.csv
+#   2. MACE library: LibTorch runner against mace-torch's ASE calculator   -> perf/results/mace_cpu.csv
+#   3. LAMMPS MD with mtp/kk and mace/kk (Kokkos-OpenMP)                  -> perf/results/lammps_cpu.csv
+# MLPOT_BENCH_QUICK=1 keeps only the fast cases (a few minutes in all).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cache="${MLPOT_CACHE:-$HOME/.cache/mlpot}"
+py="$cache/venv/bin/python"
 "$root/scripts/build.sh"
 work="$root/build/bench"
 mkdir -p "$work"
 mlpot="$root/build/bin/mlpot"
-"$mlpot" make-model --template "$root/../shared/data/mtp-templates/16.almtp" --species 6 \
-  --min-dist 0.92 --max-dist 5.0 --out "$work/synthetic-l16-6sp.mtp"
+templates="$root/../shared/data/mtp-templates"
+quick=()
+[[ "${MLPOT_BENCH_QUICK:-0}" == 1 ]] && quick=(--quick)
+echo "== 1/3 MTP (library, CPU)"
+"$mlpot" make-model --template "$templates/16.almtp" --species 6 --min-dist 0.92 --max-dist 5.0 \
+  --out "$work/synthetic-l16-6sp.mtp"
 "$mlpot" build li2co3 --cells 3x5x4 --out "$work/li2co3-3x5x4.cfg"
-"$cache/venv/bin/python" "$root/perf/bench_mtp.py" --mlpot "$mlpot" \
-  --model "$work/synthetic-l16-6sp.mtp" --structure "$work/li2co3-3x5x4.cfg" --out "$root/perf/results"
+"$py" "$root/perf/bench_mtp.py" --mlpot "$mlpot" --model "$work/synthetic-l16-6sp.mtp" \
+  --structure "$work/li2co3-3x5x4.cfg" --out "$root/perf/results"
+echo "== 2/3 MACE (library, CPU)"
+"$py" "$root/perf/bench_mace.py" --mlpot "$mlpot" --models "$root/build/models" --threads "$(nproc)" \
+  --out "$root/perf/results" 2>/dev/null
+echo "== 3/3 LAMMPS MD (Kokkos-OpenMP)"
+"$py" "$root/perf/bench_lammps.py" --lmp "$root/build/bin/lmp" --plugin-dir "$root/build/lib" --mlpot "$mlpot" \
+  --templates "$templates" --models "$root/build/models" --out "$root/perf/results" "${quick[@]}"
