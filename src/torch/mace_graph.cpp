@@ -95,6 +95,17 @@ GraphInput ghost_node_graph(const AtomsRef& atoms, const NeighborsRef& nbr, cons
   torch::Tensor centres = senders.masked_select(keep);
   senders = receivers.masked_select(keep);
   receivers = centres;
+  // Messages reach a local atom from at most num_interactions hops away, and only atoms within
+  // num_interactions - 1 hops need their incoming edges (their features feed the locals).
+  torch::Tensor near = torch::arange(n_total, long_dev) < atoms.n_local;
+  for (int hop = 1; hop < g.num_interactions; ++hop) {
+    torch::Tensor reach = torch::zeros({n_total}, torch::TensorOptions().dtype(torch::kLong).device(g.device));
+    reach.index_add_(0, senders, near.index_select(0, receivers).to(torch::kLong));
+    near = near | (reach > 0);
+  }
+  torch::Tensor needed = near.index_select(0, receivers);
+  senders = senders.masked_select(needed);
+  receivers = receivers.masked_select(needed);
   const int64_t n_edges = senders.size(0);
   auto f64_dev = torch::TensorOptions().dtype(torch::kFloat64).device(g.device);
   torch::Tensor zeros_e = torch::zeros({n_edges, 3}, f64_dev);

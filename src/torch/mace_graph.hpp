@@ -24,12 +24,15 @@ struct GraphInput {
 struct GraphSettings {
   double r_max = 0.0;
   int n_species = 0;
+  int num_interactions = 1;
   torch::Device device = torch::kCPU;
   torch::Dtype dtype = torch::kFloat64;
 };
 
 // Ghost-node mode: every atom in `atoms` is a node; edges come from the lists of the first
 // n_listed atoms, filtered to r < r_max; shifts are zero. Pointers may be device pointers.
+// Only edges into atoms at most num_interactions - 1 hops from a local atom are kept: no other
+// edge can change a local energy, and LAMMPS lists every ghost (a ~2x larger graph otherwise).
 GraphInput ghost_node_graph(const AtomsRef& atoms, const NeighborsRef& neighbors, const GraphSettings& g);
 
 // Periodic mode: nodes are the local atoms of `sys`; each neighbour that is a periodic image

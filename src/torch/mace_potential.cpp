@@ -135,6 +135,7 @@ MacePotential::MacePotential(const std::string& path, const std::string& device)
   m.eval();
   impl_->graph.r_max = impl_->meta.r_max;
   impl_->graph.n_species = int(impl_->meta.atomic_numbers.size());
+  impl_->graph.num_interactions = impl_->meta.num_interactions;
   impl_->graph.device = dev;
   impl_->graph.dtype = dtype;
 }
