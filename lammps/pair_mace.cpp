@@ -15,23 +15,7 @@
 
 using namespace LAMMPS_NS;
 
-PairMACE::PairMACE(LAMMPS *lmp) : Pair(lmp)
-{
-  single_enable = 0;
-  restartinfo = 0;
-  one_coeff = 1;
-  manybody_flag = 1;
-  centroidstressflag = CENTROID_NOTAVAIL;
-  no_virial_fdotr_compute = 1;
-}
-
-PairMACE::~PairMACE()
-{
-  if (allocated) {
-    memory->destroy(setflag);
-    memory->destroy(cutsq);
-  }
-}
+PairMACE::PairMACE(LAMMPS *lmp) : PairMlpot(lmp) {}
 
 // pair_style mace FILE [device cpu|cuda|cuda:N]
 void PairMACE::settings(int narg, char **arg)
@@ -56,11 +40,6 @@ void PairMACE::settings(int narg, char **arg)
 void PairMACE::coeff(int narg, char **arg)
 {
   const int ntypes = atom->ntypes;
-  if (!allocated) {
-    allocated = 1;
-    memory->create(setflag, ntypes + 1, ntypes + 1, "pair:setflag");
-    memory->create(cutsq, ntypes + 1, ntypes + 1, "pair:cutsq");
-  }
   if (narg != 2 + ntypes)
     error->all(FLERR, "pair_coeff for {}: expected * * followed by {} element names, got {}", force->pair_style,
                ntypes, narg - 2);
@@ -76,14 +55,12 @@ void PairMACE::coeff(int narg, char **arg)
     if (species_of_type_[t] < 0)
       error->all(FLERR, "pair_coeff: element {} (type {}) is not in MACE model {}", arg[1 + t], t, model_path_);
   }
-  for (int i = 1; i <= ntypes; ++i)
-    for (int j = i; j <= ntypes; ++j) setflag[i][j] = 1;
+  allocate_type_arrays();
 }
 
 void PairMACE::init_style()
 {
-  if (force->newton_pair == 0) error->all(FLERR, "Pair style {} requires newton pair on", force->pair_style);
-  if (species_of_type_.empty()) error->all(FLERR, "Pair style {}: pair_coeff has not been given", force->pair_style);
+  require_newton_and_coeffs(!species_of_type_.empty());
   neighbor->add_request(this, NeighConst::REQ_FULL | NeighConst::REQ_GHOST);
   request_ghost_shell();
 }
@@ -125,13 +102,5 @@ void PairMACE::compute(int eflag, int vflag)
   out.forces = nall ? &atom->f[0][0] : nullptr;
   out.atom_energy = eflag_atom ? eatom : nullptr;
   out.virial = vflag_global;
-  mlpot::Totals t;
-  try {
-    t = potential_->compute(atoms, nbr, out);
-  } catch (const std::exception &e) {
-    error->one(FLERR, "pair_style {}: {}", force->pair_style, e.what());
-  }
-  if (eflag_global) eng_vdwl += t.energy;
-  if (vflag_global)
-    for (int c = 0; c < 6; ++c) virial[c] += t.virial[c];
+  compute_with(*potential_, atoms, nbr, out);
 }

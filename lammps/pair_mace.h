@@ -15,14 +15,13 @@ PairStyle(mace,PairMACE);
 #include <vector>
 
 #include "mlpot/mace_potential.hpp"
-#include "pair.h"
+#include "pair_mlpot.h"
 
 namespace LAMMPS_NS {
 
-class PairMACE : public Pair {
+class PairMACE : public PairMlpot {
  public:
   PairMACE(class LAMMPS *);
-  ~PairMACE() override;
   void compute(int, int) override;
   void settings(int, char **) override;
   void coeff(int, char **) override;

@@ -32,8 +32,7 @@ PairMACEKokkos<DeviceType>::~PairMACEKokkos()
 template <class DeviceType>
 void PairMACEKokkos<DeviceType>::init_style()
 {
-  if (force->newton_pair == 0) error->all(FLERR, "Pair style {} requires newton pair on", force->pair_style);
-  if (species_of_type_.empty()) error->all(FLERR, "Pair style {}: pair_coeff has not been given", force->pair_style);
+  require_newton_and_coeffs(!species_of_type_.empty());
   constexpr bool host_memory =
       Kokkos::SpaceAccessibility<Kokkos::HostSpace, typename DeviceType::memory_space>::accessible;
   if (host_memory == potential_->accepts_device_memory())
@@ -90,15 +89,7 @@ void PairMACEKokkos<DeviceType>::compute(int eflag_in, int vflag_in)
   out.forces = f.data();
   out.atom_energy = eflag_atom ? k_eatom.template view<DeviceType>().data() : nullptr;
   out.virial = vflag_global;
-  mlpot::Totals t;
-  try {
-    t = potential_->compute(atoms, nbr, out);
-  } catch (const std::exception &e) {
-    error->one(FLERR, "pair_style {}: {}", force->pair_style, e.what());
-  }
-  if (eflag_global) eng_vdwl += t.energy;
-  if (vflag_global)
-    for (int c = 0; c < 6; ++c) virial[c] += t.virial[c];
+  compute_with(*potential_, atoms, nbr, out);
   atomKK->modified(execution_space, F_MASK);
   if (eflag_atom) {
     k_eatom.template modify<DeviceType>();

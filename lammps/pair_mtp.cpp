@@ -24,23 +24,7 @@ mlpot::KokkosRuntime &kokkos_runtime()
 }
 }    // namespace
 
-PairMTP::PairMTP(LAMMPS *lmp) : Pair(lmp)
-{
-  single_enable = 0;
-  restartinfo = 0;    // after read_restart, pair_style and pair_coeff are given again
-  one_coeff = 1;
-  manybody_flag = 1;
-  centroidstressflag = CENTROID_NOTAVAIL;
-  no_virial_fdotr_compute = 1;
-}
-
-PairMTP::~PairMTP()
-{
-  if (allocated) {
-    memory->destroy(setflag);
-    memory->destroy(cutsq);
-  }
-}
+PairMTP::PairMTP(LAMMPS *lmp) : PairMlpot(lmp) {}
 
 // pair_style mtp FILE [elements El1 El2 ...] [backend serial|openmp|default]
 void PairMTP::settings(int narg, char **arg)
@@ -103,15 +87,8 @@ void PairMTP::map_types_to_species(int narg, char **arg)
 
 void PairMTP::coeff(int narg, char **arg)
 {
-  if (!allocated) {
-    allocated = 1;
-    const int n = atom->ntypes;
-    memory->create(setflag, n + 1, n + 1, "pair:setflag");
-    memory->create(cutsq, n + 1, n + 1, "pair:cutsq");
-  }
   map_types_to_species(narg, arg);
-  for (int i = 1; i <= atom->ntypes; ++i)
-    for (int j = i; j <= atom->ntypes; ++j) setflag[i][j] = 1;
+  allocate_type_arrays();
 }
 
 void PairMTP::create_potential()
@@ -122,8 +99,7 @@ void PairMTP::create_potential()
 
 void PairMTP::init_style()
 {
-  if (force->newton_pair == 0) error->all(FLERR, "Pair style {} requires newton pair on", force->pair_style);
-  if (species_of_type_.empty()) error->all(FLERR, "Pair style {}: pair_coeff has not been given", force->pair_style);
+  require_newton_and_coeffs(!species_of_type_.empty());
   neighbor->add_request(this, NeighConst::REQ_FULL);
   try {
     if (!potential_) create_potential();
@@ -159,13 +135,5 @@ void PairMTP::compute(int eflag, int vflag)
   out.atom_energy = eflag_atom ? eatom : nullptr;
   out.atom_virial = vflag_atom ? &vatom[0][0] : nullptr;
   out.virial = vflag_global;
-  mlpot::Totals t;
-  try {
-    t = potential_->compute(atoms, nbr, out);
-  } catch (const std::exception &e) {
-    error->one(FLERR, "pair_style {}: {}", force->pair_style, e.what());
-  }
-  if (eflag_global) eng_vdwl += t.energy;
-  if (vflag_global)
-    for (int c = 0; c < 6; ++c) virial[c] += t.virial[c];
+  compute_with(*potential_, atoms, nbr, out);
 }

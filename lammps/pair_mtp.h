@@ -16,14 +16,13 @@ PairStyle(mtp,PairMTP);
 
 #include "mlpot/mtp_model.hpp"
 #include "mlpot/potential.hpp"
-#include "pair.h"
+#include "pair_mlpot.h"
 
 namespace LAMMPS_NS {
 
-class PairMTP : public Pair {
+class PairMTP : public PairMlpot {
  public:
   PairMTP(class LAMMPS *);
-  ~PairMTP() override;
   void compute(int, int) override;
   void settings(int, char **) override;
   void coeff(int, char **) override;

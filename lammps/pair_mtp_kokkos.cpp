@@ -41,8 +41,7 @@ void PairMTPKokkos<DeviceType>::create_potential()
 template <class DeviceType>
 void PairMTPKokkos<DeviceType>::init_style()
 {
-  if (force->newton_pair == 0) error->all(FLERR, "Pair style {} requires newton pair on", force->pair_style);
-  if (species_of_type_.empty()) error->all(FLERR, "Pair style {}: pair_coeff has not been given", force->pair_style);
+  require_newton_and_coeffs(!species_of_type_.empty());
   auto request = neighbor->add_request(this, NeighConst::REQ_FULL);
   request->set_kokkos_host(std::is_same_v<DeviceType, LMPHostType> && !std::is_same_v<DeviceType, LMPDeviceType>);
   request->set_kokkos_device(std::is_same_v<DeviceType, LMPDeviceType>);
@@ -108,15 +107,7 @@ void PairMTPKokkos<DeviceType>::compute(int eflag_in, int vflag_in)
     out.atom_virial = k_vatom.template view<DeviceType>().data();
   }
   out.virial = vflag_global;
-  mlpot::Totals t;
-  try {
-    t = potential_->compute(atoms, nbr, out);
-  } catch (const std::exception &e) {
-    error->one(FLERR, "pair_style {}: {}", force->pair_style, e.what());
-  }
-  if (eflag_global) eng_vdwl += t.energy;
-  if (vflag_global)
-    for (int c = 0; c < 6; ++c) virial[c] += t.virial[c];
+  compute_with(*potential_, atoms, nbr, out);
   atomKK->modified(execution_space, F_MASK);
   if (eflag_atom) {
     k_eatom.template modify<DeviceType>();

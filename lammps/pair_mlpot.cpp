@@ -1,0 +1,58 @@
+#include "pair_mlpot.h"
+
+#include "atom.h"
+#include "error.h"
+#include "force.h"
+#include "memory.h"
+
+using namespace LAMMPS_NS;
+
+PairMlpot::PairMlpot(LAMMPS *lmp) : Pair(lmp)
+{
+  single_enable = 0;
+  restartinfo = 0;    // after read_restart, pair_style and pair_coeff are given again
+  one_coeff = 1;
+  manybody_flag = 1;
+  centroidstressflag = CENTROID_NOTAVAIL;
+  no_virial_fdotr_compute = 1;    // the potential returns its own virial
+}
+
+PairMlpot::~PairMlpot()
+{
+  if (copymode) return;
+  if (allocated) {
+    memory->destroy(setflag);
+    memory->destroy(cutsq);
+  }
+}
+
+void PairMlpot::allocate_type_arrays()
+{
+  if (allocated) return;
+  allocated = 1;
+  const int n = atom->ntypes;
+  memory->create(setflag, n + 1, n + 1, "pair:setflag");
+  memory->create(cutsq, n + 1, n + 1, "pair:cutsq");
+  for (int i = 1; i <= n; ++i)
+    for (int j = i; j <= n; ++j) setflag[i][j] = 1;
+}
+
+void PairMlpot::require_newton_and_coeffs(bool have_coeffs)
+{
+  if (force->newton_pair == 0) error->all(FLERR, "Pair style {} requires newton pair on", force->pair_style);
+  if (!have_coeffs) error->all(FLERR, "Pair style {}: pair_coeff has not been given", force->pair_style);
+}
+
+void PairMlpot::compute_with(mlpot::Potential &potential, const mlpot::AtomsRef &atoms,
+                             const mlpot::NeighborsRef &neighbors, const mlpot::OutputsRef &outputs)
+{
+  mlpot::Totals t;
+  try {
+    t = potential.compute(atoms, neighbors, outputs);
+  } catch (const std::exception &e) {
+    error->one(FLERR, "pair_style {}: {}", force->pair_style, e.what());
+  }
+  if (eflag_global) eng_vdwl += t.energy;
+  if (vflag_global)
+    for (int c = 0; c < 6; ++c) virial[c] += t.virial[c];
+}

@@ -1,0 +1,26 @@
+// What the mlpot pair styles share: LAMMPS flags for a many-body style with full lists and
+// newton on, the call into an mlpot::Potential, and adding its totals to LAMMPS' tallies.
+#ifndef LMP_PAIR_MLPOT_H
+#define LMP_PAIR_MLPOT_H
+
+#include "mlpot/potential.hpp"
+#include "pair.h"
+
+namespace LAMMPS_NS {
+
+class PairMlpot : public Pair {
+ public:
+  PairMlpot(class LAMMPS *);
+  ~PairMlpot() override;
+
+ protected:
+  // Runs the potential; a library error becomes a LAMMPS error naming the style.
+  void compute_with(mlpot::Potential &potential, const mlpot::AtomsRef &atoms, const mlpot::NeighborsRef &neighbors,
+                    const mlpot::OutputsRef &outputs);
+  void require_newton_and_coeffs(bool have_coeffs);
+  void allocate_type_arrays();
+};
+
+}    // namespace LAMMPS_NS
+
+#endif
