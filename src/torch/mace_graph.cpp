@@ -1,5 +1,7 @@
 #include "mace_graph.hpp"
 
+#include <algorithm>
+
 #include "mlpot/error.hpp"
 
 namespace mlpot::mace {
@@ -55,10 +57,7 @@ GraphInput ghost_node_graph(const AtomsRef& atoms, const NeighborsRef& nbr, cons
     const int64_t n_entries = counts.sum().item<int64_t>();
     torch::Tensor flat = torch::empty({n_entries}, torch::TensorOptions().dtype(torch::kLong));
     int64_t* dst = flat.data_ptr<int64_t>();
-    for (int64_t i = 0; i < n_listed; ++i) {
-      const int* row = nbr.rows[i];
-      for (int jj = 0; jj < nbr.counts[i]; ++jj) *dst++ = row[jj];
-    }
+    for (int64_t i = 0; i < n_listed; ++i) dst = std::copy(nbr.rows[i], nbr.rows[i] + nbr.counts[i], dst);
     senders = torch::repeat_interleave(torch::arange(n_listed, torch::TensorOptions().dtype(torch::kLong)), counts,
                                        c10::nullopt, n_entries).to(g.device);
     receivers = flat.to(g.device);
