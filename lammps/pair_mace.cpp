@@ -6,6 +6,7 @@
 
 #include "atom.h"
 #include "comm.h"
+#include "domain.h"
 #include "error.h"
 #include "force.h"
 #include "memory.h"
@@ -17,14 +18,17 @@ using namespace LAMMPS_NS;
 
 PairMACE::PairMACE(LAMMPS *lmp) : PairMlpot(lmp) {}
 
-// pair_style mace FILE [device cpu|cuda|cuda:N]
+// pair_style mace FILE [device cpu|cuda|cuda:N] [periodic]
 void PairMACE::settings(int narg, char **arg)
 {
-  if (narg < 1) error->all(FLERR, "Illegal pair_style mace command: pair_style mace FILE [device D]");
+  if (narg < 1) error->all(FLERR, "Illegal pair_style mace command: pair_style mace FILE [device D] [periodic]");
   model_path_ = arg[0];
+  periodic_ = false;
   for (int i = 1; i < narg; ++i) {
     if (strcmp(arg[i], "device") == 0 && i + 1 < narg) {
       device_ = arg[++i];
+    } else if (strcmp(arg[i], "periodic") == 0) {
+      periodic_ = true;
     } else {
       error->all(FLERR, "pair_style mace: unknown keyword '{}'", arg[i]);
     }
@@ -61,6 +65,15 @@ void PairMACE::coeff(int narg, char **arg)
 void PairMACE::init_style()
 {
   require_newton_and_coeffs(!species_of_type_.empty());
+  if (periodic_) {
+    if (comm->nprocs > 1)
+      error->all(FLERR, "pair_style mace periodic runs on one MPI rank; use the default ghost-node mode with {} ranks",
+                 comm->nprocs);
+    if (atom->map_style == Atom::MAP_NONE)
+      error->all(FLERR, "pair_style mace periodic needs an atom map: add 'atom_modify map yes' before the box is defined");
+    neighbor->add_request(this, NeighConst::REQ_FULL);
+    return;
+  }
   neighbor->add_request(this, NeighConst::REQ_FULL | NeighConst::REQ_GHOST);
   request_ghost_shell();
 }
@@ -83,6 +96,7 @@ void PairMACE::compute(int eflag, int vflag)
 {
   ev_init(eflag, vflag);
   if (vflag_atom) error->all(FLERR, "pair_style {}: per-atom virials are not available from MACE models", force->pair_style);
+  if (periodic_) return compute_periodic();
   const int nlocal = atom->nlocal, nall = atom->nlocal + atom->nghost;
   const int nlisted = list->inum + list->gnum;
   species_.resize(nall);
@@ -103,4 +117,46 @@ void PairMACE::compute(int eflag, int vflag)
   out.atom_energy = eflag_atom ? eatom : nullptr;
   out.virial = vflag_global;
   compute_with(*potential_, atoms, nbr, out);
+}
+
+// One rank: each ghost is an image of a local atom (atom->map of its tag); the library builds
+// the periodic graph over the local atoms with the images' shifts.
+void PairMACE::compute_periodic()
+{
+  const int nlocal = atom->nlocal, nall = atom->nlocal + atom->nghost;
+  mlpot::GhostedSystem &g = images_;
+  g.n_local = g.n_listed = nlocal;
+  g.positions.assign(&atom->x[0][0], &atom->x[0][0] + 3 * size_t(nall));
+  g.species.resize(nall);
+  g.owner.resize(nall);
+  for (int i = 0; i < nall; ++i) {
+    g.species[i] = species_of_type_[atom->type[i]];
+    g.owner[i] = i < nlocal ? i : atom->map(atom->tag[i]);
+    if (g.owner[i] < 0 || g.owner[i] >= nlocal) error->one(FLERR, "pair_style mace periodic: ghost without a local owner");
+  }
+  g.offsets.assign(1, 0);
+  g.neighbors.clear();
+  for (int ii = 0; ii < nlocal; ++ii) {
+    const int i = list->ilist[ii];
+    if (i != ii) error->one(FLERR, "pair_style mace: unexpected neighbour-list order");
+    for (int jj = 0; jj < list->numneigh[i]; ++jj) g.neighbors.push_back(list->firstneigh[i][jj] & NEIGHMASK);
+    g.offsets.push_back(std::int64_t(g.neighbors.size()));
+  }
+  const double *h = domain->h;    // xprd yprd zprd yz xz xy
+  const mlpot::Mat3 cell{{{h[0], 0.0, 0.0}, {h[5], h[1], 0.0}, {h[4], h[3], h[2]}}};
+  const std::array<bool, 3> pbc{domain->xperiodic != 0, domain->yperiodic != 0, domain->zperiodic != 0};
+  mlpot::Evaluation ev;
+  try {
+    ev = potential_->evaluate_images(g, cell, pbc, vflag_global);
+  } catch (const std::exception &e) {
+    error->one(FLERR, "pair_style {}: {}", force->pair_style, e.what());
+  }
+  double **f = atom->f;
+  for (int i = 0; i < nlocal; ++i)
+    for (int d = 0; d < 3; ++d) f[i][d] += ev.forces[3 * size_t(i) + d];
+  if (eflag_atom)
+    for (int i = 0; i < nlocal; ++i) eatom[i] += ev.atom_energy[i];
+  if (eflag_global) eng_vdwl += ev.energy;
+  if (vflag_global)
+    for (int c = 0; c < 6; ++c) virial[c] += ev.virial[c];
 }

@@ -1,6 +1,8 @@
 // pair_style mace: MACE models exported for LAMMPS (mace_create_lammps_model) through mlpot's
-// LibTorch runner, in ghost-node mode: ghost atoms out to num_interactions * r_max are graph
+// LibTorch runner. Default ghost-node mode: ghost atoms out to num_interactions * r_max are graph
 // nodes, only local energies count, ghost forces go back by reverse communication (newton on).
+// `periodic` (one MPI rank): ghosts are mapped to their owners and become periodic shifts, so
+// the graph has only the local atoms as nodes (several times smaller).
 #ifdef PAIR_CLASS
 // clang-format off
 PairStyle(mace,PairMACE);
@@ -30,7 +32,10 @@ class PairMACE : public PairMlpot {
 
  protected:
   void request_ghost_shell();
+  void compute_periodic();
 
+  bool periodic_ = false;
+  mlpot::GhostedSystem images_;  // per-step buffers of the periodic mode
   std::string model_path_;
   std::string device_ = "cpu";
   std::unique_ptr<mlpot::MacePotential> potential_;

@@ -33,6 +33,7 @@ template <class DeviceType>
 void PairMACEKokkos<DeviceType>::init_style()
 {
   require_newton_and_coeffs(!species_of_type_.empty());
+  if (periodic_) error->all(FLERR, "pair_style {}: 'periodic' is only available in pair_style mace", force->pair_style);
   constexpr bool host_memory =
       Kokkos::SpaceAccessibility<Kokkos::HostSpace, typename DeviceType::memory_space>::accessible;
   if (host_memory == potential_->accepts_device_memory())

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "mlpot/neighbor_list.hpp"
 #include "mlpot/potential.hpp"
 #include "mlpot/structure.hpp"
 
@@ -44,6 +45,11 @@ class MacePotential : public Potential {
   // Single-process evaluation of a whole structure with the periodic graph. Without
   // `with_virial` the strain derivative is skipped (Evaluation::virial stays zero).
   Evaluation evaluate_periodic(const Structure& s, bool with_virial = true);
+  // The same for atoms whose periodic images are already listed: `g` holds local atoms, their
+  // images (owner = local atom) and the locals' neighbour lists; `cell` rows are the lattice
+  // vectors (LAMMPS' single-rank box). Energies, forces [n_local] and virial of the locals.
+  Evaluation evaluate_images(const GhostedSystem& g, const Mat3& cell, const std::array<bool, 3>& pbc,
+                             bool with_virial = true);
   const MaceMetadata& metadata() const;
 
  private:

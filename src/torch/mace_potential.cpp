@@ -181,7 +181,13 @@ Evaluation MacePotential::evaluate_periodic(const Structure& s, bool with_virial
     }
   }
   GhostedSystem g = build_neighbor_list(s, cutoff());
-  mace::GraphInput in = mace::periodic_graph(g, s.cell, s.pbc, impl_->graph);
+  return evaluate_images(g, s.cell, s.pbc, with_virial);
+}
+
+Evaluation MacePotential::evaluate_images(const GhostedSystem& g, const Mat3& cell, const std::array<bool, 3>& pbc,
+                                          bool with_virial) {
+  const int n = g.n_local;
+  mace::GraphInput in = mace::periodic_graph(g, cell, pbc, impl_->graph);
   Impl::Output o = impl_->run(in, with_virial);
   Evaluation ev;
   ev.energy = o.energy_local.to(torch::kCPU).sum().item<double>();

@@ -70,10 +70,11 @@ def values(text, key):
     return [float(v) for v in re.findall(rf"^{key} (\S+)", text, re.M)]
 
 
-def run0_script(data, pair_style, pair_coeff, dump):
+def run0_script(data, pair_style, pair_coeff, dump, pre=""):
     return f"""
 units metal
 atom_style atomic
+{pre}
 boundary p p p
 read_data {data}
 {pair_style}
@@ -101,9 +102,9 @@ def read_dump_forces(path):
 
 
 def compare_run0(lmp, label, data, cfg_results, pair_style, pair_coeff, ranks=1, kokkos=False, tol=1e-10,
-                 per_atom_virial=True):
+                 per_atom_virial=True, pre=""):
     dump = lmp.dir / f"forces-{label.replace(' ', '_').replace('/', '_')}.dump"
-    script = run0_script(data, pair_style, pair_coeff, dump)
+    script = run0_script(data, pair_style, pair_coeff, dump, pre)
     if not per_atom_virial:
         script = script.replace("compute s_atom all stress/atom NULL virial\n", "").replace(
             "compute s_sum all reduce sum c_s_atom[1] c_s_atom[2] c_s_atom[3] c_s_atom[4] c_s_atom[5] c_s_atom[6]\n", "")
@@ -264,6 +265,8 @@ print "ENERGY $(pe:%.17g)"
         compare_run0(lmp, "mace/kk", data, ref_mace, ps_mace, pc_mace, kokkos=True, per_atom_virial=False)
         compare_run0(lmp, "mace -np 2", data, ref_mace, ps_mace, pc_mace, ranks=2, per_atom_virial=False)
         compare_run0(lmp, "mace/kk -np 2", data, ref_mace, ps_mace, pc_mace, ranks=2, kokkos=True, per_atom_virial=False)
+        compare_run0(lmp, "mace periodic", data, ref_mace, ps_mace + " periodic", pc_mace, per_atom_virial=False,
+                     pre="atom_modify map yes")
         mfin = {}
         for ranks in (1, 2):
             r, out = lmp.run(md_script(data, ps_mace, pc_mace, 10, thermo=10), ranks=ranks, kokkos=ranks == 2,
@@ -293,6 +296,7 @@ print "ENERGY $(pe:%.17g)"
         expect_error("newton off", ps_mtp, pc_mtp, "requires newton pair on", newton="off")
         expect_error("newton off (mtp/kk)", ps_mtp, pc_mtp, "requires newton pair on", newton="off", kokkos=True)
         expect_error("element not in model (MACE)", ps_mace, "pair_coeff * * H Li C O F Cl", "element Cl")
+        expect_error("mace periodic without an atom map", ps_mace + " periodic", pc_mace, "needs an atom map")
         expect_error("not a MACE model", f"pair_style mace {mtp}", pc_mace, "not a TorchScript")
         expect_error("per-atom virial with MACE", ps_mace,
                      pc_mace + "\ncompute s all stress/atom NULL\ndump d all custom 1 x.dump c_s[1]",
