@@ -35,10 +35,11 @@ def write_data(cfg, data):
     return n
 
 
-def lammps(lmp, plugin_dir, workdir, data, pair_style, steps, threads):
+def lammps(lmp, plugin_dir, workdir, data, pair_style, steps, threads, kokkos=True):
     inp = Path(workdir) / "bench.in"
     inp.write_text(f"""units metal
 atom_style atomic
+atom_modify map yes
 read_data {data}
 {pair_style}
 pair_coeff * * H Li C O F P
@@ -50,8 +51,9 @@ run 2
 run {steps}
 """)
     env = dict(os.environ, LAMMPS_PLUGIN_PATH=str(plugin_dir), OMP_NUM_THREADS=str(threads), OMP_PROC_BIND="false")
-    cmd = [lmp, "-in", str(inp), "-k", "on", "t", str(threads), "-sf", "kk", "-pk", "kokkos", "newton", "on",
-           "neigh", "half", "-screen", "none", "-log", str(Path(workdir) / "log.lammps"), "-nocite"]
+    cmd = [lmp, "-in", str(inp), "-screen", "none", "-log", str(Path(workdir) / "log.lammps"), "-nocite"]
+    if kokkos:
+        cmd += ["-k", "on", "t", str(threads), "-sf", "kk", "-pk", "kokkos", "newton", "on", "neigh", "half"]
     r = subprocess.run(cmd, capture_output=True, text=True, cwd=workdir, env=env)
     log = (Path(workdir) / "log.lammps").read_text()
     if r.returncode != 0:
@@ -100,10 +102,16 @@ def main():
         for name in mace_models:
             model = Path(a.models) / f"{name}-lammps.pt"
             cases.append(("mace/kk", f"pair_style mace {model}", model, "3x5x4", 2, 5 if name.startswith("tiny") else 2))
+        # Single-rank periodic mode (pair_style mace ... periodic, host glue).
+        for name in ["tiny-float32"] + ([] if a.quick else ["seed-float32"]):
+            model = Path(a.models) / f"{name}-lammps.pt"
+            cases.append(("mace periodic", f"pair_style mace {model} periodic", model, "3x5x4", 2,
+                          5 if name.startswith("tiny") else 1))
         for style, ps, model, cells, threads, steps in cases:
             cfg, data, n = systems[cells]
-            per_step, natoms = lammps(a.lmp, a.plugin_dir, tmp, data, ps, steps, threads)
-            lib = mlpot_bench(a.mlpot, model, cfg, threads, ("--mace-mode", "ghost", "--virial", "no") if style.startswith("mace") else ())
+            per_step, natoms = lammps(a.lmp, a.plugin_dir, tmp, data, ps, steps, threads, kokkos=style.endswith("/kk"))
+            mode = ("--mace-mode", "periodic" if "periodic" in style else "ghost", "--virial", "no")
+            lib = mlpot_bench(a.mlpot, model, cfg, threads, mode if style.startswith("mace") else ())
             ns_day = DT_PS * 1e-3 * 86400 / per_step
             rows.append((style, Path(model).name, natoms, threads, per_step, natoms / per_step, ns_day, lib))
             print(f"{style:8s} {Path(model).name:24s} {natoms:6d} atoms {threads} thr: {per_step * 1e3:9.2f} ms/step "
