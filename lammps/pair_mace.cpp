@@ -97,21 +97,9 @@ void PairMACE::compute(int eflag, int vflag)
   ev_init(eflag, vflag);
   if (vflag_atom) error->all(FLERR, "pair_style {}: per-atom virials are not available from MACE models", force->pair_style);
   if (periodic_) return compute_periodic();
-  const int nlocal = atom->nlocal, nall = atom->nlocal + atom->nghost;
-  const int nlisted = list->inum + list->gnum;
-  species_.resize(nall);
-  for (int i = 0; i < nall; ++i) species_[i] = species_of_type_[atom->type[i]];
-  counts_.resize(nlisted);
-  for (int ii = 0; ii < nlisted; ++ii) {
-    if (list->ilist[ii] != ii) error->one(FLERR, "pair_style mace: unexpected neighbour-list order");
-    counts_[ii] = list->numneigh[ii];
-  }
-  mlpot::AtomsRef atoms{nlocal, nall, nall ? &atom->x[0][0] : nullptr, species_.data(), mlpot::MemorySpace::Host};
-  mlpot::NeighborsRef nbr;
-  nbr.n_listed = nlisted;
-  nbr.rows = list->firstneigh;
-  nbr.counts = counts_.data();
-  nbr.index_mask = NEIGHMASK;
+  const int nall = atom->nlocal + atom->nghost;
+  const mlpot::AtomsRef atoms = host_atoms();
+  const mlpot::NeighborsRef nbr = host_neighbors(list->inum + list->gnum);
   mlpot::OutputsRef out;
   out.forces = nall ? &atom->f[0][0] : nullptr;
   out.atom_energy = eflag_atom ? eatom : nullptr;

@@ -39,9 +39,6 @@ class PairMACE : public PairMlpot {
   std::string model_path_;
   std::string device_ = "cpu";
   std::unique_ptr<mlpot::MacePotential> potential_;
-  std::vector<int> species_of_type_;
-  std::vector<int> species_;
-  std::vector<int> counts_;
 };
 
 }  // namespace LAMMPS_NS

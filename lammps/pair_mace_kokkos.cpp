@@ -43,11 +43,7 @@ void PairMACEKokkos<DeviceType>::init_style()
   request_ghost_shell();
   request->set_kokkos_host(std::is_same_v<DeviceType, LMPHostType> && !std::is_same_v<DeviceType, LMPDeviceType>);
   request->set_kokkos_device(std::is_same_v<DeviceType, LMPDeviceType>);
-  const int ntypes = atom->ntypes;
-  d_species_of_type_ = typename AT::t_int_1d("mace/kk:species_of_type", ntypes + 1);
-  auto h = Kokkos::create_mirror_view(d_species_of_type_);
-  for (int t = 0; t <= ntypes; ++t) h(t) = t == 0 ? 0 : species_of_type_[t];
-  Kokkos::deep_copy(d_species_of_type_, h);
+  species_kk_.set_map(species_of_type_);
 }
 
 template <class DeviceType>
@@ -67,17 +63,12 @@ void PairMACEKokkos<DeviceType>::compute(int eflag_in, int vflag_in)
   auto *k_list = static_cast<NeighListKokkos<DeviceType> *>(list);
   const int nlisted = list->inum + list->gnum;
 
-  if (int(d_species_.extent(0)) < nall) d_species_ = typename AT::t_int_1d("mace/kk:species", atom->nmax);
-  auto species = d_species_;
-  auto map = d_species_of_type_;
-  Kokkos::parallel_for(
-      "mace/kk:species", Kokkos::RangePolicy<typename DeviceType::execution_space>(0, nall),
-      KOKKOS_LAMBDA(int i) { species(i) = map(type(i)); });
+  const int *species = species_kk_.update(type, nall, atom->nmax);
   Kokkos::fence();    // LibTorch uses its own stream: the inputs must be ready
 
   constexpr bool host_memory =
       Kokkos::SpaceAccessibility<Kokkos::HostSpace, typename DeviceType::memory_space>::accessible;
-  mlpot::AtomsRef atoms{nlocal, nall, x.data(), species.data(),
+  mlpot::AtomsRef atoms{nlocal, nall, x.data(), species,
                         host_memory ? mlpot::MemorySpace::Host : mlpot::MemorySpace::Device};
   mlpot::NeighborsRef nbr;
   nbr.n_listed = nlisted;

@@ -13,6 +13,7 @@ PairStyle(mace/kk/host,PairMACEKokkos<LMPHostType>);
 
 #include "kokkos_type.h"
 #include "pair_kokkos.h"
+#include "pair_mlpot_kokkos.h"
 #include "pair_mace.h"
 
 namespace LAMMPS_NS {
@@ -29,8 +30,7 @@ class PairMACEKokkos : public PairMACE {
   void init_style() override;
 
  protected:
-  typename AT::t_int_1d d_species_of_type_;
-  typename AT::t_int_1d d_species_;
+  SpeciesKokkos<DeviceType> species_kk_;
   DAT::tdual_efloat_1d k_eatom;
 };
 

@@ -4,6 +4,7 @@
 #include "error.h"
 #include "force.h"
 #include "memory.h"
+#include "neigh_list.h"
 
 using namespace LAMMPS_NS;
 
@@ -41,6 +42,30 @@ void PairMlpot::require_newton_and_coeffs(bool have_coeffs)
 {
   if (force->newton_pair == 0) error->all(FLERR, "Pair style {} requires newton pair on", force->pair_style);
   if (!have_coeffs) error->all(FLERR, "Pair style {}: pair_coeff has not been given", force->pair_style);
+}
+
+mlpot::AtomsRef PairMlpot::host_atoms()
+{
+  const int nlocal = atom->nlocal, nall = atom->nlocal + atom->nghost;
+  species_.resize(nall);
+  for (int i = 0; i < nall; ++i) species_[i] = species_of_type_[atom->type[i]];
+  return {nlocal, nall, nall ? &atom->x[0][0] : nullptr, species_.data(), mlpot::MemorySpace::Host};
+}
+
+mlpot::NeighborsRef PairMlpot::host_neighbors(int n_listed)
+{
+  counts_.resize(n_listed);
+  for (int ii = 0; ii < n_listed; ++ii) {
+    // The library reads row i as atom i: LAMMPS' full lists over all atoms are in that order.
+    if (list->ilist[ii] != ii) error->one(FLERR, "pair_style {}: unexpected neighbour-list order", force->pair_style);
+    counts_[ii] = list->numneigh[ii];
+  }
+  mlpot::NeighborsRef nbr;
+  nbr.n_listed = n_listed;
+  nbr.rows = list->firstneigh;
+  nbr.counts = counts_.data();
+  nbr.index_mask = NEIGHMASK;
+  return nbr;
 }
 
 void PairMlpot::compute_with(mlpot::Potential &potential, const mlpot::AtomsRef &atoms,

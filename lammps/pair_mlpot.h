@@ -3,6 +3,8 @@
 #ifndef LMP_PAIR_MLPOT_H
 #define LMP_PAIR_MLPOT_H
 
+#include <vector>
+
 #include "mlpot/potential.hpp"
 #include "pair.h"
 
@@ -19,6 +21,14 @@ class PairMlpot : public Pair {
                     const mlpot::OutputsRef &outputs);
   void require_newton_and_coeffs(bool have_coeffs);
   void allocate_type_arrays();
+  // LAMMPS' host arrays as the library sees them: atoms with model species (from
+  // species_of_type_), and the per-row neighbour lists of the first n_listed atoms.
+  mlpot::AtomsRef host_atoms();
+  mlpot::NeighborsRef host_neighbors(int n_listed);
+
+  std::vector<int> species_of_type_;    // [ntypes+1]; index 0 unused
+  std::vector<int> species_;            // per-atom species for the current step
+  std::vector<int> counts_;             // neighbour counts of listed atoms
 };
 
 }    // namespace LAMMPS_NS

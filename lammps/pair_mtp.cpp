@@ -118,18 +118,8 @@ void PairMTP::compute(int eflag, int vflag)
   ev_init(eflag, vflag);
   const int nlocal = atom->nlocal, nall = atom->nlocal + atom->nghost;
   if (list->inum != nlocal) error->one(FLERR, "pair_style mtp needs a neighbour list of all local atoms");
-  species_.resize(nall);
-  for (int i = 0; i < nall; ++i) species_[i] = species_of_type_[atom->type[i]];
-  counts_.assign(list->numneigh, list->numneigh + nlocal);
-  for (int ii = 0; ii < nlocal; ++ii)
-    if (list->ilist[ii] != ii) error->one(FLERR, "pair_style mtp: unexpected neighbour-list order");
-
-  mlpot::AtomsRef atoms{nlocal, nall, nall ? &atom->x[0][0] : nullptr, species_.data(), mlpot::MemorySpace::Host};
-  mlpot::NeighborsRef nbr;
-  nbr.n_listed = nlocal;
-  nbr.rows = list->firstneigh;
-  nbr.counts = counts_.data();
-  nbr.index_mask = NEIGHMASK;
+  const mlpot::AtomsRef atoms = host_atoms();
+  const mlpot::NeighborsRef nbr = host_neighbors(nlocal);
   mlpot::OutputsRef out;
   out.forces = nall ? &atom->f[0][0] : nullptr;
   out.atom_energy = eflag_atom ? eatom : nullptr;

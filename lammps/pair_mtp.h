@@ -38,9 +38,6 @@ class PairMTP : public PairMlpot {
   std::vector<std::string> elements_;  // optional species names from `elements ...`
   std::string backend_ = "default";
   std::unique_ptr<mlpot::Potential> potential_;
-  std::vector<int> species_of_type_;   // [ntypes+1]; index 0 unused
-  std::vector<int> species_;           // per-atom species for the current step
-  std::vector<int> counts_;            // neighbour counts of listed atoms
 };
 
 }  // namespace LAMMPS_NS

@@ -50,11 +50,7 @@ void PairMTPKokkos<DeviceType>::init_style()
   } catch (const std::exception &e) {
     error->all(FLERR, "pair_style {}: {}", force->pair_style, e.what());
   }
-  const int ntypes = atom->ntypes;
-  d_species_of_type_ = typename AT::t_int_1d("mtp/kk:species_of_type", ntypes + 1);
-  auto h = Kokkos::create_mirror_view(d_species_of_type_);
-  for (int t = 0; t <= ntypes; ++t) h(t) = t == 0 ? 0 : species_of_type_[t];
-  Kokkos::deep_copy(d_species_of_type_, h);
+  species_kk_.set_map(species_of_type_);
 }
 
 template <class DeviceType>
@@ -81,16 +77,11 @@ void PairMTPKokkos<DeviceType>::compute(int eflag_in, int vflag_in)
   auto d_numneigh = k_list->d_numneigh;
   auto d_neighbors = k_list->d_neighbors;
 
-  if (int(d_species_.extent(0)) < nall) d_species_ = typename AT::t_int_1d("mtp/kk:species", atom->nmax);
-  auto species = d_species_;
-  auto map = d_species_of_type_;
-  Kokkos::parallel_for(
-      "mtp/kk:species", Kokkos::RangePolicy<typename DeviceType::execution_space>(0, nall),
-      KOKKOS_LAMBDA(int i) { species(i) = map(type(i)); });
+  const int *species = species_kk_.update(type, nall, atom->nmax);
 
   constexpr bool host_memory =
       Kokkos::SpaceAccessibility<Kokkos::HostSpace, typename DeviceType::memory_space>::accessible;
-  mlpot::AtomsRef atoms{nlocal, nall, x.data(), species.data(),
+  mlpot::AtomsRef atoms{nlocal, nall, x.data(), species,
                         host_memory ? mlpot::MemorySpace::Host : mlpot::MemorySpace::Device};
   mlpot::NeighborsRef nbr;
   nbr.n_listed = nlocal;

@@ -13,6 +13,7 @@ PairStyle(mtp/kk/host,PairMTPKokkos<LMPHostType>);
 
 #include "kokkos_type.h"
 #include "pair_kokkos.h"
+#include "pair_mlpot_kokkos.h"
 #include "pair_mtp.h"
 
 namespace LAMMPS_NS {
@@ -31,8 +32,7 @@ class PairMTPKokkos : public PairMTP {
  protected:
   void create_potential() override;
 
-  typename AT::t_int_1d d_species_of_type_;
-  typename AT::t_int_1d d_species_;
+  SpeciesKokkos<DeviceType> species_kk_;
   DAT::tdual_efloat_1d k_eatom;
   DAT::tdual_virial_array k_vatom;
 };
