@@ -39,8 +39,11 @@ struct MtpModel {
   std::vector<double> species_coeffs;  // C
   std::vector<double> moment_coeffs;   // alpha_scalar_moments
 
-  // MLIP-3 .almtp: everything from the "#MVS_v1.1" marker on, kept byte for byte.
+  // .almtp (MLIP-3, from the "#MVS_v1.1" marker on) or .als (MLIP-2, from the '^' marker on):
+  // the selection state, kept byte for byte; parsed by parse_selection_state().
   std::string selection_state;
+  int selection_line = 0;       // file line where it starts
+  size_t selection_offset = 0;  // file byte offset where it starts
 
   std::string source;  // the file it was read from, for messages
 

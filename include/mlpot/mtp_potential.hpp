@@ -5,9 +5,39 @@
 #include <vector>
 
 #include "mlpot/mtp_model.hpp"
+#include "mlpot/mtp_selection.hpp"
 #include "mlpot/potential.hpp"
+#include "mlpot/structure.hpp"
 
 namespace mlpot {
+
+// The MTP on one Kokkos backend, with extrapolation grades when given a selection state.
+class MtpPotential : public Potential {
+ public:
+  // With a state set (null unsets), every compute() also forms each local atom's gradient of
+  // its site energy with respect to the potential parameters, in the same kernel pass; the
+  // methods below read them until the next compute(). The state must match the model's n.
+  virtual void set_selection(std::shared_ptr<const SelectionState> state) = 0;
+  virtual const SelectionState* selection() const = 0;
+  // Configuration mode: d(sum of local site energies)/d(parameters), length n, unscaled (the
+  // caller sums it over MPI ranks and applies SelectionState::energy_row_scale).
+  virtual std::vector<double> energy_gradient() = 0;
+  // max_l |(row A^-1)_l| for a full row of length n (host memory), computed on the backend.
+  virtual double row_grade(const std::vector<double>& row) = 0;
+  // Neighbourhood mode: each local atom's grade into grades[n_local] (host memory; may be
+  // null), returns their maximum (0 without local atoms).
+  virtual double neighborhood_grades(double* grades) = 0;
+};
+
+// Extrapolation grade of a whole structure (periodic images as ghosts), with the potential's
+// selection state: `grade` is MLIP's MV_grade; `atom_grades` holds the neighbourhood grades
+// in neighbourhood mode (empty in configuration mode).
+struct StructureGrade {
+  double grade = 0.0;
+  std::vector<double> atom_grades;
+  Evaluation evaluation;  // energy, forces and virial from the same call
+};
+StructureGrade grade_structure(MtpPotential& potential, const Structure& s);
 
 // Execution spaces compiled into this build, e.g. {"Serial", "OpenMP"} or {"Serial", "Cuda"}.
 std::vector<std::string> available_backends();
@@ -16,7 +46,7 @@ std::string default_backend();
 
 // Kokkos must be initialised (see KokkosRuntime). `backend` is one of available_backends(),
 // case-insensitive, or "default".
-std::unique_ptr<Potential> make_mtp_potential(const MtpModel& model, const std::string& backend = "default");
+std::unique_ptr<MtpPotential> make_mtp_potential(const MtpModel& model, const std::string& backend = "default");
 
 // Initialises Kokkos for the lifetime of the object unless it is already initialised
 // (as inside LAMMPS-Kokkos). `threads` <= 0 keeps Kokkos' default.

@@ -23,6 +23,7 @@ struct Structure {
   std::optional<double> energy;
   std::vector<double> forces;                     // [n][3] if present
   std::optional<std::array<double, 6>> plus_stress;  // MLIP PlusStress: xx yy zz yz xz xy, eV
+  std::vector<double> nbh_grades;                 // [n] per-atom extrapolation grades, if present
   std::vector<std::pair<std::string, std::string>> features;  // cfg "Feature name value"
   std::map<std::string, std::string> info;                    // xyz comment key=value pairs
   std::string source;  // "FILE:LINE" where this configuration starts

@@ -36,10 +36,17 @@ commands:
                                   energy, forces and stress of every configuration in IN
                                   (.cfg or .xyz), written in IN's format (stdout by default)
   bench --model M [--input IN | --system li2co3:3x5x4] [--steps N] [--warmup N]
-        [--backend B] [--threads N] [--elements ...] [--virial no]
+        [--backend B] [--threads N] [--elements ...] [--virial no] [--grade yes]
                                   time the force call; prints microseconds per atom-step
+                                  (--grade: with the extrapolation grade of an .almtp)
   make-model --template T.almtp --out M.mtp [--species N] [--min-dist D] [--max-dist D] [--seed S]
-                                  synthetic MTP with the template's basis (benchmark model)
+             [--selection cfg|nbh]
+                                  synthetic MTP with the template's basis (benchmark model);
+                                  --selection adds MLIP's initial selection state (.almtp)
+  grade --model M.almtp|M.als --input IN.cfg [--output OUT.cfg] [--backend B] [--threads N]
+                                  extrapolation grades (MaxVol, MLIP's selection state): IN's
+                                  configurations with Feature MV_grade and, in neighbourhood
+                                  mode, the per-atom column nbh_grades
   MACE options for eval/bench: [--device cpu|cuda|cuda:N] [--dtype float32|float64]
         [--mace-mode periodic|ghost]   periodic graph (default) or ghost atoms as nodes
   build li2co3 --cells AxBxC --out FILE.cfg|.xyz
@@ -132,6 +139,8 @@ bool is_mace_path(const std::string& path) {
 // A loaded potential and how to evaluate a whole structure with it.
 struct Model {
   std::unique_ptr<mlpot::Potential> potential;
+  mlpot::MtpPotential* mtp = nullptr;  // the same object when it is an MTP
+  mlpot::MtpModel mtp_model;
   std::vector<std::string> elements;  // species names when the model knows them
   bool periodic_mace = false;
   std::string describe;
@@ -174,7 +183,10 @@ Model load_model(const Args& a, const std::string& path) {
   std::snprintf(buf, sizeof buf, "MTP level %d, %d species, cutoff %.3g A", model.level(), model.species_count,
                 model.max_dist);
   m.describe = buf;
-  m.potential = mlpot::make_mtp_potential(model, a.get("backend", "default"));
+  auto mtp = mlpot::make_mtp_potential(model, a.get("backend", "default"));
+  m.mtp = mtp.get();
+  m.potential = std::move(mtp);
+  m.mtp_model = std::move(model);
   return m;
 }
 
@@ -266,6 +278,12 @@ int cmd_bench(const Args& a) {
   }
   mlpot::Totals t{};
   std::function<void()> step;
+  const bool grade = a.get("grade", "no") == "yes";
+  double last_grade = 0.0;
+  if (grade) {
+    if (!model.mtp) throw mlpot::Error("--grade: extrapolation grades are for MTP models");
+    model.mtp->set_selection(std::make_shared<mlpot::SelectionState>(mlpot::parse_selection_state(model.mtp_model)));
+  }
   // MTP: the neighbour list is built once, so this times the force call as MD codes that reuse
   // their list see it. MACE periodic mode: each step includes building the graph.
   mlpot::GhostedSystem g = mlpot::build_neighbor_list(s, pot.cutoff(), pot.ghost_cutoff(), pot.needs_ghost_neighbors());
@@ -284,6 +302,16 @@ int cmd_bench(const Args& a) {
     step = [&] {
       std::fill(f.begin(), f.end(), 0.0);
       t = pot.compute(atoms, nbr, out);
+      if (grade) {
+        const mlpot::SelectionState& st = *model.mtp->selection();
+        if (st.mode == mlpot::GradeMode::Configuration) {
+          auto row = model.mtp->energy_gradient();
+          for (double& v : row) v *= st.energy_row_scale(g.n_local);
+          last_grade = model.mtp->row_grade(row);
+        } else {
+          last_grade = model.mtp->neighborhood_grades(nullptr);
+        }
+      }
     };
   }
   for (int i = 0; i < warmup; ++i) step();
@@ -303,6 +331,10 @@ int cmd_bench(const Args& a) {
   std::printf("system       %s: %d atoms, %.1f neighbours/atom\n", s.source.c_str(), g.n_local, double(local_pairs) / n);
   std::printf("backend      %s, %d thread(s)\n", pot.backend().c_str(), Kokkos::DefaultHostExecutionSpace().concurrency());
   std::printf("energy       %.10f eV\n", t.energy);
+  if (grade) {
+    std::printf("grade        %.6g (%s mode)\n", last_grade,
+                model.mtp->selection()->mode == mlpot::GradeMode::Configuration ? "configuration" : "neighbourhood");
+  }
   std::printf("steps        %d (median of %zu timed)\n", steps, times.size());
   std::printf("us/atom-step %.3f\n", median / n * 1e6);
   std::printf("atom-steps/s %.4g\n", n / median);
@@ -316,9 +348,48 @@ int cmd_make_model(const Args& a) {
                                                 to_num(a.get("min-dist", "0.92"), "--min-dist"),
                                                 to_num(a.get("max-dist", "5.0"), "--max-dist"),
                                                 unsigned(to_int(a.get("seed", "2025"), "--seed")));
-  mlpot::write_mtp(m, a.need("out"));
+  const std::string sel = a.get("selection", "");
+  if (!sel.empty()) {
+    if (sel != "cfg" && sel != "nbh") throw mlpot::Error("--selection must be cfg or nbh");
+    auto st = mlpot::initial_selection_state(m, sel == "cfg" ? mlpot::GradeMode::Configuration : mlpot::GradeMode::Neighborhood);
+    m.selection_state = mlpot::format_selection_state(st);
+    std::ofstream out(a.need("out"), std::ios::binary);
+    out << mlpot::format_almtp(m);
+    if (!out) throw mlpot::Error(a.need("out") + ": write failed");
+  } else {
+    mlpot::write_mtp(m, a.need("out"));
+  }
   std::printf("wrote %s: level %d, %d species, %ld parameters\n", a.need("out").c_str(), m.level(), m.species_count,
               m.parameter_count());
+  return 0;
+}
+
+int cmd_grade(const Args& a) {
+  mlpot::KokkosRuntime rt(to_int(a.get("threads", "0"), "--threads"));
+  const std::string path = a.need("model");
+  if (is_mace_path(path)) throw mlpot::Error("grade: extrapolation grades are defined for MTP selection states (.almtp, .als)");
+  Model model = load_model(a, path);
+  model.mtp->set_selection(std::make_shared<mlpot::SelectionState>(mlpot::parse_selection_state(model.mtp_model)));
+  const std::string input = a.need("input");
+  if (mlpot::format_from_path(input) != mlpot::StructureFormat::Cfg) throw mlpot::Error("grade: the input must be a .cfg file");
+  auto structures = mlpot::read_structures(input, {});
+  std::ofstream file;
+  std::ostream* out = &std::cout;
+  if (a.opt.count("output")) {
+    file.open(a.need("output"));
+    if (!file) throw mlpot::Error(a.need("output") + ": cannot write");
+    out = &file;
+  }
+  char buf[64];
+  for (auto& s : structures) {
+    mlpot::StructureGrade g = mlpot::grade_structure(*model.mtp, s);
+    s.features.erase(std::remove_if(s.features.begin(), s.features.end(), [](auto& f) { return f.first == "MV_grade"; }),
+                     s.features.end());
+    std::snprintf(buf, sizeof buf, "%.17g", g.grade);
+    s.features.emplace_back("MV_grade", buf);
+    s.nbh_grades = g.atom_grades;
+    mlpot::write_cfg(*out, s);
+  }
   return 0;
 }
 
@@ -353,6 +424,7 @@ int main(int argc, char** argv) {
     if (cmd == "bench") return cmd_bench(a);
     if (cmd == "make-model") return cmd_make_model(a);
     if (cmd == "build") return cmd_build(a);
+    if (cmd == "grade") return cmd_grade(a);
     if (cmd == "backends") {
       for (const auto& b : mlpot::available_backends()) std::printf("%s\n", b.c_str());
       return 0;

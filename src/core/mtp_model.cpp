@@ -78,10 +78,15 @@ int MtpModel::level() const {
 MtpModel parse_mtp(const std::string& full_text, const std::string& source) {
   MtpModel m;
   m.source = source;
-  // MLIP-3 .almtp: the potential text ends at the first '#' (the selection state follows).
-  size_t hash = full_text.find('#');
+  // The potential text ends at the first '#' (MLIP-3 .almtp) or '^' (MLIP-2 .als); the
+  // selection state follows.
+  size_t hash = full_text.find_first_of("#^");
   std::string text = full_text.substr(0, hash);
-  if (hash != std::string::npos) m.selection_state = full_text.substr(hash);
+  if (hash != std::string::npos) {
+    m.selection_state = full_text.substr(hash);
+    m.selection_offset = hash;
+    m.selection_line = 1 + int(std::count(text.begin(), text.end(), '\n'));
+  }
 
   Lexer lx(text, source);
   if (lx.at_end()) lx.fail("empty model file");

@@ -133,6 +133,8 @@ std::vector<Structure> parse_cfg(const std::string& text, const std::string& src
         }
         if (direct && cell_rows != 3) throw InputError(src, line_no(k), "direct coordinates need a 3-vector Supercell");
         bool forces = col.count("fx") && col.count("fy") && col.count("fz");
+        bool grades = col.count("nbh_grades") > 0;
+        if (grades) s.nbh_grades.resize(size);
         ++k;
         s.positions.resize(3 * size);
         s.species.resize(size);
@@ -160,6 +162,7 @@ std::vector<Structure> parse_cfg(const std::string& text, const std::string& src
             const char* fn[3] = {"fx", "fy", "fz"};
             for (int d = 0; d < 3; ++d) s.forces[3 * a + d] = to_double(w[col[fn[d]]], src, line_no(k), "a force");
           }
+          if (grades) s.nbh_grades[a] = to_double(w[col["nbh_grades"]], src, line_no(k), "nbh_grades");
         }
         have_atoms = true;
       } else if (key == "Energy") {
@@ -336,13 +339,16 @@ void write_cfg(std::ostream& o, const Structure& s) {
     }
   }
   bool forces = int(s.forces.size()) == 3 * n;
-  o << " AtomData:  id type cartes_x cartes_y cartes_z" << (forces ? " fx fy fz" : "") << '\n';
+  bool grades = int(s.nbh_grades.size()) == n;
+  o << " AtomData:  id type cartes_x cartes_y cartes_z" << (forces ? " fx fy fz" : "") << (grades ? " nbh_grades" : "")
+    << '\n';
   for (int a = 0; a < n; ++a) {
     o << "    " << a + 1 << ' ' << s.species[a];
     for (int d = 0; d < 3; ++d) o << ' ' << fmt(s.positions[3 * a + d]);
     if (forces) {
       for (int d = 0; d < 3; ++d) o << ' ' << fmt(s.forces[3 * a + d]);
     }
+    if (grades) o << ' ' << fmt(s.nbh_grades[a]);
     o << '\n';
   }
   if (s.energy) o << " Energy\n    " << fmt(*s.energy) << '\n';

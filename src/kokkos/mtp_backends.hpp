@@ -4,10 +4,10 @@
 #include <memory>
 
 #include "mlpot/mtp_model.hpp"
-#include "mlpot/potential.hpp"
+#include "mlpot/mtp_potential.hpp"
 
 namespace mlpot::kokkos {
-std::unique_ptr<Potential> make_mtp_serial(const MtpModel& model);
-std::unique_ptr<Potential> make_mtp_openmp(const MtpModel& model);
-std::unique_ptr<Potential> make_mtp_cuda(const MtpModel& model);
+std::unique_ptr<MtpPotential> make_mtp_serial(const MtpModel& model);
+std::unique_ptr<MtpPotential> make_mtp_openmp(const MtpModel& model);
+std::unique_ptr<MtpPotential> make_mtp_cuda(const MtpModel& model);
 }  // namespace mlpot::kokkos

@@ -3,10 +3,10 @@
 
 namespace mlpot::kokkos {
 #ifdef KOKKOS_ENABLE_CUDA
-std::unique_ptr<Potential> make_mtp_cuda(const MtpModel& model) {
-  return std::make_unique<MtpPotential<Kokkos::Cuda>>(model);
+std::unique_ptr<MtpPotential> make_mtp_cuda(const MtpModel& model) {
+  return std::make_unique<MtpKokkosPotential<Kokkos::Cuda>>(model);
 }
 #else
-std::unique_ptr<Potential> make_mtp_cuda(const MtpModel&) { return nullptr; }
+std::unique_ptr<MtpPotential> make_mtp_cuda(const MtpModel&) { return nullptr; }
 #endif
 }  // namespace mlpot::kokkos

@@ -35,10 +35,10 @@ static std::string lower(std::string s) {
   return s;
 }
 
-std::unique_ptr<Potential> make_mtp_potential(const MtpModel& model, const std::string& backend) {
+std::unique_ptr<MtpPotential> make_mtp_potential(const MtpModel& model, const std::string& backend) {
   if (!Kokkos::is_initialized()) throw Error("Kokkos is not initialised (create an mlpot::KokkosRuntime first)");
   std::string b = lower(backend == "default" ? default_backend() : backend);
-  std::unique_ptr<Potential> p;
+  std::unique_ptr<MtpPotential> p;
   if (b == "serial") p = kokkos::make_mtp_serial(model);
   else if (b == "openmp") p = kokkos::make_mtp_openmp(model);
   else if (b == "cuda") p = kokkos::make_mtp_cuda(model);

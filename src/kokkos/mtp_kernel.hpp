@@ -8,7 +8,10 @@
 //   middle  the products alpha_index_times (forward), the site energy, and the adjoints
 //           dE_i/dM (backward), by one thread;
 //   pass 2  for each cached neighbour: g_j = dE_i/dr_ij from the adjoints, scattered as
-//           F_i += g_j, F_j -= g_j, virial -= g_j (x) r_ij.
+//           F_i += g_j, F_j -= g_j, virial -= g_j (x) r_ij;
+//           when grading, also the site energy's gradient with respect to the parameters:
+//           dE_i/dc[s_i,s_j,mu,xi] = sum_j scaling Q_xi(r_ij) sum_{b: mu_b = mu} dE_i/dM_b u_b(rhat),
+//           dE_i/d(moment_coeffs[q]) = M[mapping[q]] (and dE_i/d(species_coeffs[s]) = [s == s_i]).
 // No per-neighbour Jacobian of the moments is stored for the whole system; per atom only the
 // neighbour cache (r, rhat, f, f') lives in scratch.
 #include <Kokkos_Core.hpp>
@@ -61,11 +64,17 @@ struct MtpKernel {
   ForceScatter forces;
   VirialScatter atom_virial;
   bool want_atom_virial = false;
+  // Parameter gradients of the site energies (extrapolation grades), one compact row per local
+  // atom: the radial block of its own species [C(neighbour)][K][R], then the moment part
+  // [n_scalar]; the species part is implicit (1 at s_i). Full-row column of compact index k < C*K*R
+  // is s_i*C*K*R + k. Accumulated (+=); the caller zeroes them.
+  Kokkos::View<double**, Kokkos::LayoutRight, memory_space> param_rows;
+  bool want_param_rows = false;
 
   // Scratch layout (doubles): team part and per-thread part.
   KOKKOS_INLINE_FUNCTION int cache_stride() const { return 4 + 2 * p.n_radial; }
   KOKKOS_INLINE_FUNCTION size_t team_doubles() const { return 2 * size_t(p.n_moments) + size_t(max_neighbors) * cache_stride(); }
-  KOKKOS_INLINE_FUNCTION size_t thread_doubles() const { return 3 * size_t(p.n_mono); }
+  KOKKOS_INLINE_FUNCTION size_t thread_doubles() const { return 3 * size_t(p.n_mono) + p.n_radial; }
   KOKKOS_INLINE_FUNCTION size_t team_ints() const { return size_t(max_neighbors) + 1; }
 
   template <class T>
@@ -195,6 +204,10 @@ struct MtpKernel {
       }
       atom_energy(i) = e;
       for (int c = 0; c < 6; ++c) atom_w(i, c) = 0.0;
+      if (want_param_rows) {
+        const int radial_block = p.n_species * K * p.basis_size;
+        for (int q = 0; q < p.n_scalar; ++q) param_rows(i, radial_block + q) = mom[p.mapping(q)];
+      }
     });
     team.team_barrier();
 
@@ -244,7 +257,34 @@ struct MtpKernel {
           v_access(j, q) += 0.5 * w[q];
         }
       }
+      if (want_param_rows) add_parameter_gradient(i, species[j], r, u, adj, B + p.n_mono);
     });
+  }
+
+  // dE_i/dc[s_i, sj, mu, xi] += scaling Q_xi(r) sum_{b: mu_b = mu} adj_b u_b for one neighbour.
+  KOKKOS_INLINE_FUNCTION void add_parameter_gradient(int i, int sj, double r, const double* u, const double* adj,
+                                                     double* w_mu) const {
+    const int K = p.n_radial, R = p.basis_size;
+    for (int mu = 0; mu < K; ++mu) w_mu[mu] = 0.0;
+    for (int b = 0; b < p.n_basic; ++b) w_mu[p.basic_mu(b)] += adj[b] * u[p.basic_mono(b)];
+    const double xi = (2.0 * r - (p.min_dist + p.max_dist)) / (p.max_dist - p.min_dist);
+    const double w = r - p.max_dist, w2 = w * w * p.scaling;
+    double* row = &param_rows(i, size_t(sj) * K * R);
+    double t_prev = 1.0, t_cur = xi;
+    for (int n = 0; n < R; ++n) {
+      double tn;
+      if (n == 0) {
+        tn = 1.0;
+      } else if (n == 1) {
+        tn = xi;
+      } else {
+        tn = 2.0 * xi * t_cur - t_prev;
+        t_prev = t_cur;
+        t_cur = tn;
+      }
+      const double q = w2 * tn;
+      for (int mu = 0; mu < K; ++mu) add(row[mu * R + n], q * w_mu[mu]);
+    }
   }
 
   int team_level_ = 0;

@@ -3,10 +3,10 @@
 
 namespace mlpot::kokkos {
 #ifdef KOKKOS_ENABLE_OPENMP
-std::unique_ptr<Potential> make_mtp_openmp(const MtpModel& model) {
-  return std::make_unique<MtpPotential<Kokkos::OpenMP>>(model);
+std::unique_ptr<MtpPotential> make_mtp_openmp(const MtpModel& model) {
+  return std::make_unique<MtpKokkosPotential<Kokkos::OpenMP>>(model);
 }
 #else
-std::unique_ptr<Potential> make_mtp_openmp(const MtpModel&) { return nullptr; }
+std::unique_ptr<MtpPotential> make_mtp_openmp(const MtpModel&) { return nullptr; }
 #endif
 }  // namespace mlpot::kokkos

@@ -28,13 +28,14 @@ MtpTables build_tables(const MtpModel& model);
 template <class MemorySpace>
 struct MtpParameters {
   int n_species = 0, n_radial = 0, basis_size = 0;
-  int n_basic = 0, n_moments = 0, n_times = 0, n_mono = 0;
+  int n_basic = 0, n_moments = 0, n_times = 0, n_mono = 0, n_scalar = 0;
   double min_dist = 0, max_dist = 0, scaling = 1;
   Kokkos::View<const double*, MemorySpace> radial;          // [C][C][K][R]
   Kokkos::View<const double*, MemorySpace> species_coeffs;  // [C]
   Kokkos::View<const double*, MemorySpace> linear;          // [n_moments]
   Kokkos::View<const int*, MemorySpace> basic_mu, basic_mono;
   Kokkos::View<const int*, MemorySpace> times;              // [n_times][4]: i, j, mult, k
+  Kokkos::View<const int*, MemorySpace> mapping;            // [n_scalar]: alpha_moment_mapping
   Kokkos::View<const int*, MemorySpace> mono_parent, mono_axis, mono_lower;
   Kokkos::View<const double*, MemorySpace> mono_degree, mono_exp;
 };
@@ -62,6 +63,7 @@ MtpParameters<MemorySpace> make_parameters(const MtpModel& m) {
   p.n_moments = m.alpha_moments_count;
   p.n_times = static_cast<int>(m.alpha_index_times.size());
   p.n_mono = t.n_mono;
+  p.n_scalar = m.alpha_scalar_moments();
   p.min_dist = m.min_dist;
   p.max_dist = m.max_dist;
   p.scaling = m.scaling;
@@ -74,6 +76,7 @@ MtpParameters<MemorySpace> make_parameters(const MtpModel& m) {
   p.basic_mu = to_device<MemorySpace>(t.basic_mu, "mtp::basic_mu");
   p.basic_mono = to_device<MemorySpace>(t.basic_mono, "mtp::basic_mono");
   p.times = to_device<MemorySpace>(times, "mtp::times");
+  p.mapping = to_device<MemorySpace>(m.alpha_moment_mapping, "mtp::mapping");
   p.mono_parent = to_device<MemorySpace>(t.mono_parent, "mtp::mono_parent");
   p.mono_axis = to_device<MemorySpace>(t.mono_axis, "mtp::mono_axis");
   p.mono_lower = to_device<MemorySpace>(t.mono_lower, "mtp::mono_lower");

@@ -1,21 +1,23 @@
 #pragma once
 // Host glue for the MTP kernel: wraps the caller's pointers, launches, reduces totals.
+#include <memory>
 #include <string>
 
 #include "mlpot/error.hpp"
-#include "mlpot/potential.hpp"
+#include "mlpot/mtp_potential.hpp"
+#include "mtp_grade.hpp"
 #include "mtp_kernel.hpp"
 
 namespace mlpot::kokkos {
 
 template <class ExecSpace>
-class MtpPotential final : public Potential {
+class MtpKokkosPotential final : public MtpPotential {
  public:
   using memory_space = typename ExecSpace::memory_space;
   static constexpr bool kHostAccessible =
       Kokkos::SpaceAccessibility<Kokkos::HostSpace, memory_space>::accessible;
 
-  explicit MtpPotential(const MtpModel& model)
+  explicit MtpKokkosPotential(const MtpModel& model)
       : model_(model), params_(make_parameters<memory_space>(model)) {}
 
   std::string kind() const override { return "mtp"; }
@@ -24,6 +26,57 @@ class MtpPotential final : public Potential {
   double cutoff() const override { return model_.max_dist; }
   std::string backend() const override { return ExecSpace::name(); }
   bool accepts_device_memory() const override { return !kHostAccessible; }
+
+  void set_selection(std::shared_ptr<const SelectionState> state) override {
+    if (state && state->n != model_.parameter_count()) {
+      throw Error("mtp: the selection state has n = " + std::to_string(state->n) + " but " + model_.source + " has " +
+                  std::to_string(model_.parameter_count()) + " parameters");
+    }
+    selection_ = state;
+    grades_valid_ = false;
+    if (!state) return;
+    const long n = state->n;
+    grade_.n = n;
+    grade_.n_species = model_.species_count;
+    grade_.block = model_.species_count * model_.radial_funcs_count * model_.radial_basis_size;
+    grade_.n_scalar = model_.alpha_scalar_moments();
+    grade_.inv_at = typename MtpGrades<ExecSpace>::Vector("mtp::inv_at", size_t(n) * n);
+    auto h = Kokkos::create_mirror_view(grade_.inv_at);
+    for (long l = 0; l < n; ++l)
+      for (long k = 0; k < n; ++k) h(k * n + l) = state->inv_A[l * n + k];
+    Kokkos::deep_copy(grade_.inv_at, h);
+    row_ = typename MtpGrades<ExecSpace>::Vector("mtp::energy_gradient", n);
+    query_ = typename MtpGrades<ExecSpace>::Vector("mtp::graded_row", n);
+  }
+  const SelectionState* selection() const override { return selection_.get(); }
+
+  std::vector<double> energy_gradient() override {
+    require_grades(GradeMode::Configuration, "energy_gradient");
+    std::vector<double> out(grade_.n);
+    Kokkos::deep_copy(Kokkos::View<double*, Kokkos::HostSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>>(out.data(), out.size()), row_);
+    return out;
+  }
+  double row_grade(const std::vector<double>& row) override {
+    if (!selection_) throw Error("mtp: row_grade needs a selection state");
+    if (long(row.size()) != grade_.n) throw Error("mtp: row_grade: row length does not match the selection state");
+    Kokkos::deep_copy(query_, Kokkos::View<const double*, Kokkos::HostSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>>(row.data(), row.size()));
+    return grade_.row_grade(query_);
+  }
+  double neighborhood_grades(double* grades) override {
+    require_grades(GradeMode::Neighborhood, "neighborhood_grades");
+    const int n_local = graded_atoms_;
+    if (grades && n_local > 0) {
+      Kokkos::deep_copy(Kokkos::View<double*, Kokkos::HostSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>>(grades, n_local),
+                        Kokkos::subview(atom_grades_, std::make_pair(0, n_local)));
+    }
+    double g = 0.0;
+    if (n_local > 0) {
+      auto src = atom_grades_;
+      Kokkos::parallel_reduce("mlpot::mtp_max_grade", Kokkos::RangePolicy<ExecSpace>(0, n_local),
+                              KOKKOS_LAMBDA(int i, double& m) { if (src(i) > m) m = src(i); }, Kokkos::Max<double>(g));
+    }
+    return g;
+  }
 
   Totals compute(const AtomsRef& atoms, const NeighborsRef& nbr, const OutputsRef& out) override {
     if (atoms.n_local < 0 || atoms.n_total < atoms.n_local) throw Error("mtp: inconsistent atom counts");
@@ -82,6 +135,15 @@ class MtpPotential final : public Potential {
       v_scatter_ = typename MtpKernel<ExecSpace>::VirialScatter(v_);
     }
     k.atom_virial = v_scatter_;
+    k.want_param_rows = selection_ != nullptr;
+    if (k.want_param_rows) {
+      const int L = grade_.block + grade_.n_scalar;
+      if (int(rows_.extent(0)) < n_local || int(rows_.extent(1)) != L) {
+        rows_ = typename MtpGrades<ExecSpace>::Rows("mtp::param_rows", n_local, L);
+      }
+      Kokkos::deep_copy(rows_, 0.0);
+      k.param_rows = rows_;
+    }
 
     if (n_local > 0) {
       using Policy = Kokkos::TeamPolicy<ExecSpace>;
@@ -95,6 +157,7 @@ class MtpPotential final : public Potential {
       Kokkos::Experimental::contribute(f_, f_scatter_);
       if (k.want_atom_virial) Kokkos::Experimental::contribute(v_, v_scatter_);
     }
+    if (selection_) reduce_grades(atoms.species, n_local);
 
     // Totals.
     Totals tot;
@@ -131,6 +194,29 @@ class MtpPotential final : public Potential {
     }
     Kokkos::fence();
     return tot;
+  }
+
+  // While the species are at hand: the configuration row or the atoms' grades.
+  void reduce_grades(const int* species, int n_local) {
+    graded_atoms_ = n_local;
+    if (selection_->mode == GradeMode::Configuration) {
+      grade_.energy_gradient(rows_, species, n_local, row_);
+    } else {
+      if (int(atom_grades_.extent(0)) < n_local) atom_grades_ = typename MtpGrades<ExecSpace>::Vector("mtp::grades", n_local);
+      if (n_local > 0) grade_.neighborhood_grades(rows_, species, n_local, atom_grades_);
+    }
+    grades_valid_ = true;
+  }
+
+  void require_grades(GradeMode mode, const char* what) const {
+    if (!selection_) throw Error(std::string("mtp: ") + what + " needs a selection state (set_selection)");
+    if (selection_->mode != mode) {
+      throw Error(std::string("mtp: ") + what + " is for " +
+                  (mode == GradeMode::Configuration ? "configuration" : "neighbourhood") + "-mode states; " +
+                  model_.source + "'s state is " +
+                  (selection_->mode == GradeMode::Configuration ? "configuration" : "neighbourhood") + " mode");
+    }
+    if (!grades_valid_) throw Error(std::string("mtp: ") + what + ": no compute() since the selection state was set");
   }
 
   // Host pointers on a device backend: copy in, compute on the device, copy out.
@@ -228,6 +314,13 @@ class MtpPotential final : public Potential {
   Kokkos::View<double* [6], Kokkos::LayoutRight, memory_space> v_;
   typename MtpKernel<ExecSpace>::ForceScatter f_scatter_;
   typename MtpKernel<ExecSpace>::VirialScatter v_scatter_;
+  // Grades.
+  std::shared_ptr<const SelectionState> selection_;
+  MtpGrades<ExecSpace> grade_;
+  typename MtpGrades<ExecSpace>::Rows rows_;
+  typename MtpGrades<ExecSpace>::Vector row_, query_, atom_grades_;
+  int graded_atoms_ = 0;
+  bool grades_valid_ = false;
 };
 
 }  // namespace mlpot::kokkos

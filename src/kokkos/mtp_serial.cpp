@@ -3,10 +3,10 @@
 
 namespace mlpot::kokkos {
 #ifdef KOKKOS_ENABLE_SERIAL
-std::unique_ptr<Potential> make_mtp_serial(const MtpModel& model) {
-  return std::make_unique<MtpPotential<Kokkos::Serial>>(model);
+std::unique_ptr<MtpPotential> make_mtp_serial(const MtpModel& model) {
+  return std::make_unique<MtpKokkosPotential<Kokkos::Serial>>(model);
 }
 #else
-std::unique_ptr<Potential> make_mtp_serial(const MtpModel&) { return nullptr; }
+std::unique_ptr<MtpPotential> make_mtp_serial(const MtpModel&) { return nullptr; }
 #endif
 }  // namespace mlpot::kokkos

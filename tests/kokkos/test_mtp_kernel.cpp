@@ -243,3 +243,63 @@ TEST(MtpKernel, BadInputIsReportedWithTheAtom) {
   EXPECT_THROW(mlpot::evaluate(*pot, empty), mlpot::Error);
   EXPECT_THROW(mlpot::make_mtp_potential(m, "Hip"), mlpot::Error);
 }
+
+// Extrapolation grades: the default backend (Cuda in the CUDA build, OpenMP here) against
+// Serial, in both modes, on a state with a dense random inverse (every parameter matters).
+// Their agreement with an independent computation (motep gradients, numpy) is in
+// tests/python/test_grade.py.
+TEST(MtpGrades, DefaultBackendMatchesSerialHost) {
+  mlpot::MtpModel m = random_model("16", 6, 12, 2e-3);
+  mlpot::Structure s = mlpot::build_li2co3(1, 2, 2);
+  std::mt19937 rng(13);
+  std::normal_distribution<double> n01(0, 1);
+  for (auto& x : s.positions) x += 0.05 * n01(rng);
+  for (auto mode : {mlpot::GradeMode::Configuration, mlpot::GradeMode::Neighborhood}) {
+    auto st = std::make_shared<mlpot::SelectionState>(mlpot::initial_selection_state(m, mode));
+    for (auto& v : st->inv_A) v = n01(rng);
+    auto host = mlpot::make_mtp_potential(m, "Serial");
+    auto dev = mlpot::make_mtp_potential(m, "default");
+    host->set_selection(st);
+    dev->set_selection(st);
+    mlpot::StructureGrade a = mlpot::grade_structure(*host, s), b = mlpot::grade_structure(*dev, s);
+    std::printf("%s mode: grade %.6g (Serial) %.6g (%s)\n",
+                mode == mlpot::GradeMode::Configuration ? "configuration" : "neighbourhood", a.grade, b.grade,
+                dev->backend().c_str());
+    EXPECT_GT(a.grade, 0.0);
+    EXPECT_NEAR(a.grade, b.grade, 1e-11 * a.grade);
+    ASSERT_EQ(a.atom_grades.size(), b.atom_grades.size());
+    for (size_t i = 0; i < a.atom_grades.size(); ++i) EXPECT_NEAR(a.atom_grades[i], b.atom_grades[i], 1e-11 * a.atom_grades[i]);
+    if (mode == mlpot::GradeMode::Configuration) {
+      // The backend's matrix-vector product against the host reference on the same row.
+      std::vector<double> row = host->energy_gradient(), row_dev = dev->energy_gradient();
+      for (size_t k = 0; k < row.size(); ++k) EXPECT_NEAR(row[k], row_dev[k], 1e-11 * std::max(1.0, std::fabs(row[k])));
+      EXPECT_NEAR(dev->row_grade(row), mlpot::grade_of_row(*st, row), 1e-11 * mlpot::grade_of_row(*st, row));
+      // Species part of the row: the atom counts per species.
+      std::vector<int> counts(6, 0);
+      for (int sp : s.species) ++counts[sp];
+      const long species0 = long(m.species_count) * m.species_count * m.radial_funcs_count * m.radial_basis_size;
+      for (int sp = 0; sp < 6; ++sp) EXPECT_EQ(row[species0 + sp], double(counts[sp]));
+    } else {
+      EXPECT_EQ(a.grade, *std::max_element(a.atom_grades.begin(), a.atom_grades.end()));
+    }
+    // Forces are unchanged by grading.
+    auto plain = mlpot::make_mtp_potential(m, "default");
+    mlpot::Evaluation e = mlpot::evaluate(*plain, s);
+    for (size_t i = 0; i < e.forces.size(); ++i) EXPECT_EQ(e.forces[i], b.evaluation.forces[i]);
+  }
+}
+
+TEST(MtpGrades, ModeAndStateMismatchAreErrors) {
+  mlpot::MtpModel m = random_model("08", 2, 3);
+  auto pot = mlpot::make_mtp_potential(m, "Serial");
+  EXPECT_THROW(pot->energy_gradient(), mlpot::Error);
+  auto st = std::make_shared<mlpot::SelectionState>(mlpot::initial_selection_state(m, mlpot::GradeMode::Neighborhood));
+  pot->set_selection(st);
+  EXPECT_THROW(pot->neighborhood_grades(nullptr), mlpot::Error);  // no compute() yet
+  mlpot::Structure s = small_triclinic(2, 1);
+  mlpot::grade_structure(*pot, s);
+  EXPECT_THROW(pot->energy_gradient(), mlpot::Error);  // configuration-mode call on an nbh state
+  mlpot::MtpModel other = random_model("08", 3, 3);
+  auto wrong = std::make_shared<mlpot::SelectionState>(mlpot::initial_selection_state(other, mlpot::GradeMode::Neighborhood));
+  EXPECT_THROW(pot->set_selection(wrong), mlpot::Error);
+}
