@@ -1,5 +1,7 @@
-// LAMMPS plugin entry point: registers mtp, mtp/kk, mace and mace/kk.
+// LAMMPS plugin entry point: registers the pair styles mtp, mtp/kk, mace, mace/kk and the
+// compute mtp/grade.
 // Load with `plugin load mlpotplugin.so`, or let LAMMPS find it through LAMMPS_PLUGIN_PATH.
+#include "compute_mtp_grade.h"
 #include "lammpsplugin.h"
 #include "pair_mace.h"
 #include "pair_mace_kokkos.h"
@@ -14,6 +16,11 @@ template <class Style>
 Pair *create(LAMMPS *lmp)
 {
   return new Style(lmp);
+}
+
+Compute *create_compute_mtp_grade(LAMMPS *lmp, int narg, char **arg)
+{
+  return new ComputeMTPGrade(lmp, narg, arg);
 }
 
 void add(lammpsplugin_regfunc reg, void *lmp, void *handle, const char *name, const char *info,
@@ -40,6 +47,17 @@ extern "C" void lammpsplugin_init(void *lmp, void *handle, void *regfunc)
   add(reg, lmp, handle, "mace", "mlpot MACE (LibTorch)", (lammpsplugin_factory1 *) &create<PairMACE>);
   add(reg, lmp, handle, "mace/kk", "mlpot MACE (LibTorch) on Kokkos",
       (lammpsplugin_factory1 *) &create<PairMACEKokkos<LMPDeviceType>>);
+  {
+    lammpsplugin_t plugin;
+    plugin.version = LAMMPS_VERSION;
+    plugin.style = "compute";
+    plugin.name = "mtp/grade";
+    plugin.info = "mlpot MTP extrapolation grade";
+    plugin.author = "mlpot developers";
+    plugin.creator.v2 = (lammpsplugin_factory2 *) &create_compute_mtp_grade;
+    plugin.handle = handle;
+    (*reg)(&plugin, lmp);
+  }
 #ifdef LMP_KOKKOS_GPU
   add(reg, lmp, handle, "mtp/kk/host", "mlpot MTP on the Kokkos host space",
       (lammpsplugin_factory1 *) &create<PairMTPKokkos<LMPHostType>>);

@@ -1,9 +1,12 @@
 #include "pair_mtp.h"
 
+#include <algorithm>
 #include <cstring>
+#include <fstream>
 
 #include "atom.h"
 #include "comm.h"
+#include "domain.h"
 #include "error.h"
 #include "force.h"
 #include "memory.h"
@@ -11,6 +14,8 @@
 #include "mlpot/mtp_potential.hpp"
 #include "neigh_list.h"
 #include "neighbor.h"
+#include "mlpot/structure_io.hpp"
+#include "update.h"
 
 using namespace LAMMPS_NS;
 
@@ -27,26 +32,62 @@ mlpot::KokkosRuntime &kokkos_runtime()
 PairMTP::PairMTP(LAMMPS *lmp) : PairMlpot(lmp) {}
 
 // pair_style mtp FILE [elements El1 El2 ...] [backend serial|openmp|default]
+//                     [extrapolation OUT.cfg [select G] [break G] [every N]]
 void PairMTP::settings(int narg, char **arg)
 {
-  if (narg < 1) error->all(FLERR, "Illegal pair_style mtp command: pair_style mtp FILE [elements ...] [backend B]");
+  if (narg < 1)
+    error->all(FLERR, "Illegal pair_style {} command: pair_style {} FILE [elements ...] [backend B] "
+               "[extrapolation OUT.cfg [select G] [break G] [every N]]", force->pair_style, force->pair_style);
   model_path_ = arg[0];
   elements_.clear();
+  grade_file_.clear();
+  select_threshold_ = 2.0;
+  break_threshold_ = 10.0;
+  grade_every_ = 1;
+  bool thresholds_given = false;
+  auto is_keyword = [](const char *a) {
+    for (const char *k : {"backend", "elements", "extrapolation", "select", "break", "every"})
+      if (strcmp(a, k) == 0) return true;
+    return false;
+  };
+  auto value = [&](int &i) -> const char * {
+    if (i + 1 >= narg) error->all(FLERR, "pair_style {}: '{}' needs a value", force->pair_style, arg[i]);
+    return arg[++i];
+  };
   for (int i = 1; i < narg; ++i) {
     if (strcmp(arg[i], "backend") == 0) {
-      if (i + 1 >= narg) error->all(FLERR, "pair_style mtp: 'backend' needs a value");
-      backend_ = arg[++i];
+      backend_ = value(i);
     } else if (strcmp(arg[i], "elements") == 0) {
-      while (i + 1 < narg && strcmp(arg[i + 1], "backend") != 0) elements_.emplace_back(arg[++i]);
+      while (i + 1 < narg && !is_keyword(arg[i + 1])) elements_.emplace_back(arg[++i]);
+    } else if (strcmp(arg[i], "extrapolation") == 0) {
+      grade_file_ = value(i);
+    } else if (strcmp(arg[i], "select") == 0) {
+      select_threshold_ = utils::numeric(FLERR, value(i), false, lmp);
+      thresholds_given = true;
+    } else if (strcmp(arg[i], "break") == 0) {
+      break_threshold_ = utils::numeric(FLERR, value(i), false, lmp);
+      thresholds_given = true;
+    } else if (strcmp(arg[i], "every") == 0) {
+      grade_every_ = utils::inumeric(FLERR, value(i), false, lmp);
+      thresholds_given = true;
+      if (grade_every_ < 1) error->all(FLERR, "pair_style {}: 'every' must be >= 1", force->pair_style);
     } else {
-      error->all(FLERR, "pair_style mtp: unknown keyword '{}'", arg[i]);
+      error->all(FLERR, "pair_style {}: unknown keyword '{}'", force->pair_style, arg[i]);
     }
   }
+  if (thresholds_given && grade_file_.empty())
+    error->all(FLERR, "pair_style {}: select/break/every need 'extrapolation OUT.cfg'", force->pair_style);
+  if (!grade_file_.empty() && !(break_threshold_ > select_threshold_))
+    error->all(FLERR, "pair_style {}: the break threshold ({}) must exceed the select threshold ({})",
+               force->pair_style, break_threshold_, select_threshold_);
+  selection_.reset();
+  potential_.reset();
   try {
     model_ = mlpot::read_mtp(model_path_);
     mlpot::require_evaluable(model_);
+    if (!grade_file_.empty()) selection_ = std::make_shared<mlpot::SelectionState>(mlpot::parse_selection_state(model_));
   } catch (const std::exception &e) {
-    error->all(FLERR, "pair_style mtp: {}", e.what());
+    error->all(FLERR, "pair_style {}: {}", force->pair_style, e.what());
   }
   if (!elements_.empty() && int(elements_.size()) != model_.species_count)
     error->all(FLERR, "pair_style mtp: {} element names given but {} has {} species", elements_.size(),
@@ -102,7 +143,10 @@ void PairMTP::init_style()
   require_newton_and_coeffs(!species_of_type_.empty());
   neighbor->add_request(this, NeighConst::REQ_FULL);
   try {
-    if (!potential_) create_potential();
+    if (!potential_) {
+      create_potential();
+      if (selection_) potential_->set_selection(selection_);
+    }
   } catch (const std::exception &e) {
     error->all(FLERR, "pair_style {}: {}", force->pair_style, e.what());
   }
@@ -125,5 +169,96 @@ void PairMTP::compute(int eflag, int vflag)
   out.atom_energy = eflag_atom ? eatom : nullptr;
   out.atom_virial = vflag_atom ? &vatom[0][0] : nullptr;
   out.virial = vflag_global;
+  begin_grade_step();
   compute_with(*potential_, atoms, nbr, out);
+  finish_grade_step();
+}
+
+bool PairMTP::begin_grade_step()
+{
+  grade_now_ = selection_ && update->ntimestep % grade_every_ == 0;
+  if (selection_) potential_->set_grades_enabled(grade_now_);
+  return grade_now_;
+}
+
+void PairMTP::finish_grade_step()
+{
+  if (!grade_now_) return;
+  const mlpot::SelectionState &st = *selection_;
+  const int nlocal = atom->nlocal;
+  double grade = 0.0;
+  try {
+    if (st.mode == mlpot::GradeMode::Configuration) {
+      // MLIP's configuration row: d(total energy)/d(parameters), summed over ranks, / N^(w/2).
+      std::vector<double> row = potential_->energy_gradient();
+      MPI_Allreduce(MPI_IN_PLACE, row.data(), int(row.size()), MPI_DOUBLE, MPI_SUM, world);
+      const double scale = st.energy_row_scale(long(atom->natoms));
+      for (double &v : row) v *= scale;
+      grade = potential_->row_grade(row);
+      atom_grades_.assign(nlocal, grade);
+    } else {
+      atom_grades_.resize(nlocal);
+      const double local = potential_->neighborhood_grades(atom_grades_.data());
+      MPI_Allreduce(&local, &grade, 1, MPI_DOUBLE, MPI_MAX, world);
+    }
+  } catch (const std::exception &e) {
+    error->one(FLERR, "pair_style {}: {}", force->pair_style, e.what());
+  }
+  last_grade_ = grade;
+  last_grade_step_ = update->ntimestep;
+  if (grade > select_threshold_) write_configuration(grade);
+  if (grade > break_threshold_) {
+    error->all(FLERR,
+               "pair_style {}: extrapolation grade {:.6g} exceeds the break threshold {} at step {}; the run is "
+               "stopped (this configuration and {} extrapolative one(s) before it are in {})",
+               force->pair_style, grade, break_threshold_, update->ntimestep, written_ - 1, grade_file_);
+  }
+}
+
+// The whole system as one MLIP .cfg configuration appended to grade_file_ (rank 0 writes),
+// atoms in tag order, with Feature MV_grade and, for neighbourhood states, nbh_grades.
+void PairMTP::write_configuration(double grade)
+{
+  sync_host_for_output();
+  const int nlocal = atom->nlocal;
+  const bool per_atom = selection_->mode == mlpot::GradeMode::Neighborhood;
+  std::vector<double> mine;  // tag, species, x, y, z, grade
+  mine.reserve(6 * size_t(nlocal));
+  for (int i = 0; i < nlocal; ++i) {
+    mine.insert(mine.end(), {double(atom->tag[i]), double(species_of_type_[atom->type[i]]), atom->x[i][0],
+                             atom->x[i][1], atom->x[i][2], per_atom ? atom_grades_[i] : grade});
+  }
+  int count = int(mine.size());
+  std::vector<int> counts(comm->nprocs), displs(comm->nprocs);
+  MPI_Gather(&count, 1, MPI_INT, counts.data(), 1, MPI_INT, 0, world);
+  std::vector<double> all;
+  if (comm->me == 0) {
+    int total = 0;
+    for (int r = 0; r < comm->nprocs; ++r) {
+      displs[r] = total;
+      total += counts[r];
+    }
+    all.resize(total);
+  }
+  MPI_Gatherv(mine.data(), count, MPI_DOUBLE, all.data(), counts.data(), displs.data(), MPI_DOUBLE, 0, world);
+  ++written_;
+  if (comm->me != 0) return;
+  const size_t n = all.size() / 6;
+  std::vector<size_t> order(n);
+  for (size_t a = 0; a < n; ++a) order[a] = a;
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return all[6 * a] < all[6 * b]; });
+  mlpot::Structure s;
+  s.cell = {{{domain->xprd, 0.0, 0.0}, {domain->xy, domain->yprd, 0.0}, {domain->xz, domain->yz, domain->zprd}}};
+  s.pbc = {domain->xperiodic != 0, domain->yperiodic != 0, domain->zperiodic != 0};
+  for (size_t a : order) {
+    s.species.push_back(int(all[6 * a + 1]));
+    for (int d = 0; d < 3; ++d) s.positions.push_back(all[6 * a + 2 + d] - domain->boxlo[d]);
+    if (per_atom) s.nbh_grades.push_back(all[6 * a + 5]);
+  }
+  s.features.emplace_back("MV_grade", fmt::format("{:.17g}", grade));
+  s.features.emplace_back("lammps_step", std::to_string(update->ntimestep));
+  std::ofstream out(grade_file_, std::ios::app);
+  mlpot::write_cfg(out, s);
+  out.close();
+  if (!out) error->one(FLERR, "pair_style {}: cannot append to {}", force->pair_style, grade_file_);
 }

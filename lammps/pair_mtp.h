@@ -15,7 +15,7 @@ PairStyle(mtp,PairMTP);
 #include <vector>
 
 #include "mlpot/mtp_model.hpp"
-#include "mlpot/potential.hpp"
+#include "mlpot/mtp_potential.hpp"
 #include "pair_mlpot.h"
 
 namespace LAMMPS_NS {
@@ -29,15 +29,39 @@ class PairMTP : public PairMlpot {
   void init_style() override;
   double init_one(int, int) override;
 
+  // Extrapolation control (compute mtp/grade reads these).
+  bool grading() const { return bool(selection_); }
+  double last_grade() const { return last_grade_; }
+  bigint last_grade_step() const { return last_grade_step_; }
+  const std::vector<double> &atom_grades() const { return atom_grades_; }
+
  protected:
   virtual void create_potential();
   void map_types_to_species(int narg, char **arg);
+  // Before the force call: whether this step is graded (tells the potential).
+  bool begin_grade_step();
+  // After it: the grade (summed / maximised over ranks), the output above `select`, the stop above `break`.
+  void finish_grade_step();
+  // The /kk style brings positions and types to the host before they are written.
+  virtual void sync_host_for_output() {}
+  void write_configuration(double grade);
 
   std::string model_path_;
   mlpot::MtpModel model_;
   std::vector<std::string> elements_;  // optional species names from `elements ...`
   std::string backend_ = "default";
-  std::unique_ptr<mlpot::Potential> potential_;
+  std::unique_ptr<mlpot::MtpPotential> potential_;
+
+  // Extrapolation control: `extrapolation FILE [select G] [break G] [every N]`.
+  std::shared_ptr<const mlpot::SelectionState> selection_;
+  std::string grade_file_;
+  double select_threshold_ = 2.0, break_threshold_ = 10.0;
+  int grade_every_ = 1;
+  bool grade_now_ = false;
+  double last_grade_ = 0.0;
+  bigint last_grade_step_ = -1;
+  std::vector<double> atom_grades_;
+  int written_ = 0;
 };
 
 }  // namespace LAMMPS_NS

@@ -39,6 +39,12 @@ void PairMTPKokkos<DeviceType>::create_potential()
 }
 
 template <class DeviceType>
+void PairMTPKokkos<DeviceType>::sync_host_for_output()
+{
+  atomKK->sync(Host, X_MASK | TYPE_MASK);
+}
+
+template <class DeviceType>
 void PairMTPKokkos<DeviceType>::init_style()
 {
   require_newton_and_coeffs(!species_of_type_.empty());
@@ -46,7 +52,10 @@ void PairMTPKokkos<DeviceType>::init_style()
   request->set_kokkos_host(std::is_same_v<DeviceType, LMPHostType> && !std::is_same_v<DeviceType, LMPDeviceType>);
   request->set_kokkos_device(std::is_same_v<DeviceType, LMPDeviceType>);
   try {
-    if (!potential_) create_potential();
+    if (!potential_) {
+      create_potential();
+      if (selection_) potential_->set_selection(selection_);
+    }
   } catch (const std::exception &e) {
     error->all(FLERR, "pair_style {}: {}", force->pair_style, e.what());
   }
@@ -98,7 +107,9 @@ void PairMTPKokkos<DeviceType>::compute(int eflag_in, int vflag_in)
     out.atom_virial = k_vatom.template view<DeviceType>().data();
   }
   out.virial = vflag_global;
+  begin_grade_step();
   compute_with(*potential_, atoms, nbr, out);
+  finish_grade_step();
   atomKK->modified(execution_space, F_MASK);
   if (eflag_atom) {
     k_eatom.template modify<DeviceType>();

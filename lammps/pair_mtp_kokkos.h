@@ -31,6 +31,7 @@ class PairMTPKokkos : public PairMTP {
 
  protected:
   void create_potential() override;
+  void sync_host_for_output() override;
 
   SpeciesKokkos<DeviceType> species_kk_;
   DAT::tdual_efloat_1d k_eatom;

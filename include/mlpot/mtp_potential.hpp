@@ -19,6 +19,8 @@ class MtpPotential : public Potential {
   // methods below read them until the next compute(). The state must match the model's n.
   virtual void set_selection(std::shared_ptr<const SelectionState> state) = 0;
   virtual const SelectionState* selection() const = 0;
+  // Keeps the state but skips the gradient work while false (MD steps that need no grade).
+  virtual void set_grades_enabled(bool enabled) = 0;
   // Configuration mode: d(sum of local site energies)/d(parameters), length n, unscaled (the
   // caller sums it over MPI ranks and applies SelectionState::energy_row_scale).
   virtual std::vector<double> energy_gradient() = 0;

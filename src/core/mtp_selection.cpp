@@ -145,6 +145,7 @@ void check_inverse(const SelectionState& st, const StateReader& r, size_t block_
 
 void read_selected(SelectionState& st, const StateReader& r, size_t from, const MtpModel& m) {
   // Pad with newlines so the cfg parser's line numbers are lines of the model file.
+  if (r.text().find_first_not_of(" \t\r\n", from) == std::string::npos) return;  // none stored yet
   const int first_line = r.line_at(from);
   std::string text(size_t(std::max(0, first_line - 1)), '\n');
   text += r.text().substr(from);

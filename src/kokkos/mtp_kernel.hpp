@@ -27,11 +27,18 @@ namespace mlpot::kokkos {
 template <class ExecSpace>
 struct MtpTuning {
   static constexpr int team_size = 1;
+  // Grades: per-atom gradient rows contiguous per atom (one thread walks an atom's row), and
+  // the inverse selection matrix with rows l contiguous (one thread forms one coefficient).
+  using grade_rows_layout = Kokkos::LayoutRight;
+  static constexpr bool grade_matrix_transposed = false;
 };
 #ifdef KOKKOS_ENABLE_CUDA
 template <>
 struct MtpTuning<Kokkos::Cuda> {
   static constexpr int team_size = 32;
+  // Threads over atoms / over coefficients l read consecutive addresses.
+  using grade_rows_layout = Kokkos::LayoutLeft;
+  static constexpr bool grade_matrix_transposed = true;
 };
 #endif
 
@@ -68,7 +75,7 @@ struct MtpKernel {
   // atom: the radial block of its own species [C(neighbour)][K][R], then the moment part
   // [n_scalar]; the species part is implicit (1 at s_i). Full-row column of compact index k < C*K*R
   // is s_i*C*K*R + k. Accumulated (+=); the caller zeroes them.
-  Kokkos::View<double**, Kokkos::LayoutRight, memory_space> param_rows;
+  Kokkos::View<double**, typename MtpTuning<ExecSpace>::grade_rows_layout, memory_space> param_rows;
   bool want_param_rows = false;
 
   // Scratch layout (doubles): team part and per-thread part.
@@ -265,11 +272,19 @@ struct MtpKernel {
   KOKKOS_INLINE_FUNCTION void add_parameter_gradient(int i, int sj, double r, const double* u, const double* adj,
                                                      double* w_mu) const {
     const int K = p.n_radial, R = p.basis_size;
-    for (int mu = 0; mu < K; ++mu) w_mu[mu] = 0.0;
-    for (int b = 0; b < p.n_basic; ++b) w_mu[p.basic_mu(b)] += adj[b] * u[p.basic_mono(b)];
+    // Grouped by mu so each sum stays in a register (a scatter into w_mu[basic_mu(b)] would
+    // chain every iteration through memory).
+    for (int mu = 0; mu < K; ++mu) {
+      double acc = 0.0;
+      for (int t = p.mu_start(mu); t < p.mu_start(mu + 1); ++t) {
+        const int b = p.basic_by_mu(t);
+        acc += adj[b] * u[p.basic_mono(b)];
+      }
+      w_mu[mu] = acc;
+    }
     const double xi = (2.0 * r - (p.min_dist + p.max_dist)) / (p.max_dist - p.min_dist);
     const double w = r - p.max_dist, w2 = w * w * p.scaling;
-    double* row = &param_rows(i, size_t(sj) * K * R);
+    const int base = sj * K * R;
     double t_prev = 1.0, t_cur = xi;
     for (int n = 0; n < R; ++n) {
       double tn;
@@ -283,7 +298,7 @@ struct MtpKernel {
         t_cur = tn;
       }
       const double q = w2 * tn;
-      for (int mu = 0; mu < K; ++mu) add(row[mu * R + n], q * w_mu[mu]);
+      for (int mu = 0; mu < K; ++mu) add(param_rows(i, base + mu * R + n), q * w_mu[mu]);
     }
   }
 

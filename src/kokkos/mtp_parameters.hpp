@@ -20,6 +20,8 @@ struct MtpTables {
   std::vector<double> mono_exp;    // [m][3]: exponent along each axis (the derivative's factor)
   std::vector<int> basic_mu;       // radial function of each basic moment
   std::vector<int> basic_mono;     // monomial of each basic moment
+  std::vector<int> basic_by_mu;    // basic moments ordered by radial function ...
+  std::vector<int> mu_start;       // ... those of mu at [mu_start[mu], mu_start[mu+1])
   std::vector<double> linear;      // [alpha_moments_count]: moment_coeffs scattered by the mapping
 };
 
@@ -33,7 +35,7 @@ struct MtpParameters {
   Kokkos::View<const double*, MemorySpace> radial;          // [C][C][K][R]
   Kokkos::View<const double*, MemorySpace> species_coeffs;  // [C]
   Kokkos::View<const double*, MemorySpace> linear;          // [n_moments]
-  Kokkos::View<const int*, MemorySpace> basic_mu, basic_mono;
+  Kokkos::View<const int*, MemorySpace> basic_mu, basic_mono, basic_by_mu, mu_start;
   Kokkos::View<const int*, MemorySpace> times;              // [n_times][4]: i, j, mult, k
   Kokkos::View<const int*, MemorySpace> mapping;            // [n_scalar]: alpha_moment_mapping
   Kokkos::View<const int*, MemorySpace> mono_parent, mono_axis, mono_lower;
@@ -75,6 +77,8 @@ MtpParameters<MemorySpace> make_parameters(const MtpModel& m) {
   p.linear = to_device<MemorySpace>(t.linear, "mtp::linear");
   p.basic_mu = to_device<MemorySpace>(t.basic_mu, "mtp::basic_mu");
   p.basic_mono = to_device<MemorySpace>(t.basic_mono, "mtp::basic_mono");
+  p.basic_by_mu = to_device<MemorySpace>(t.basic_by_mu, "mtp::basic_by_mu");
+  p.mu_start = to_device<MemorySpace>(t.mu_start, "mtp::mu_start");
   p.times = to_device<MemorySpace>(times, "mtp::times");
   p.mapping = to_device<MemorySpace>(m.alpha_moment_mapping, "mtp::mapping");
   p.mono_parent = to_device<MemorySpace>(t.mono_parent, "mtp::mono_parent");

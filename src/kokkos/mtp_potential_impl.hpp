@@ -40,15 +40,15 @@ class MtpKokkosPotential final : public MtpPotential {
     grade_.n_species = model_.species_count;
     grade_.block = model_.species_count * model_.radial_funcs_count * model_.radial_basis_size;
     grade_.n_scalar = model_.alpha_scalar_moments();
-    grade_.inv_at = typename MtpGrades<ExecSpace>::Vector("mtp::inv_at", size_t(n) * n);
-    auto h = Kokkos::create_mirror_view(grade_.inv_at);
-    for (long l = 0; l < n; ++l)
-      for (long k = 0; k < n; ++k) h(k * n + l) = state->inv_A[l * n + k];
-    Kokkos::deep_copy(grade_.inv_at, h);
+    grade_.upload(state->inv_A);
     row_ = typename MtpGrades<ExecSpace>::Vector("mtp::energy_gradient", n);
     query_ = typename MtpGrades<ExecSpace>::Vector("mtp::graded_row", n);
   }
   const SelectionState* selection() const override { return selection_.get(); }
+  void set_grades_enabled(bool enabled) override {
+    grades_enabled_ = enabled;
+    grades_valid_ = false;
+  }
 
   std::vector<double> energy_gradient() override {
     require_grades(GradeMode::Configuration, "energy_gradient");
@@ -135,7 +135,7 @@ class MtpKokkosPotential final : public MtpPotential {
       v_scatter_ = typename MtpKernel<ExecSpace>::VirialScatter(v_);
     }
     k.atom_virial = v_scatter_;
-    k.want_param_rows = selection_ != nullptr;
+    k.want_param_rows = selection_ != nullptr && grades_enabled_;
     if (k.want_param_rows) {
       const int L = grade_.block + grade_.n_scalar;
       if (int(rows_.extent(0)) < n_local || int(rows_.extent(1)) != L) {
@@ -157,7 +157,7 @@ class MtpKokkosPotential final : public MtpPotential {
       Kokkos::Experimental::contribute(f_, f_scatter_);
       if (k.want_atom_virial) Kokkos::Experimental::contribute(v_, v_scatter_);
     }
-    if (selection_) reduce_grades(atoms.species, n_local);
+    if (k.want_param_rows) reduce_grades(atoms.species, n_local);
 
     // Totals.
     Totals tot;
@@ -216,7 +216,9 @@ class MtpKokkosPotential final : public MtpPotential {
                   model_.source + "'s state is " +
                   (selection_->mode == GradeMode::Configuration ? "configuration" : "neighbourhood") + " mode");
     }
-    if (!grades_valid_) throw Error(std::string("mtp: ") + what + ": no compute() since the selection state was set");
+    if (!grades_valid_) {
+      throw Error(std::string("mtp: ") + what + ": no compute() with grades enabled since the selection state was set");
+    }
   }
 
   // Host pointers on a device backend: copy in, compute on the device, copy out.
@@ -321,6 +323,7 @@ class MtpKokkosPotential final : public MtpPotential {
   typename MtpGrades<ExecSpace>::Vector row_, query_, atom_grades_;
   int graded_atoms_ = 0;
   bool grades_valid_ = false;
+  bool grades_enabled_ = true;
 };
 
 }  // namespace mlpot::kokkos

@@ -40,6 +40,13 @@ MtpTables build_tables(const MtpModel& m) {
     t.basic_mu.push_back(q[0]);
     t.basic_mono.push_back(index.at({q[1], q[2], q[3]}));
   }
+  t.mu_start.assign(m.radial_funcs_count + 1, 0);
+  for (int mu = 0; mu < m.radial_funcs_count; ++mu) {
+    t.mu_start[mu] = int(t.basic_by_mu.size());
+    for (size_t b = 0; b < t.basic_mu.size(); ++b)
+      if (t.basic_mu[b] == mu) t.basic_by_mu.push_back(int(b));
+  }
+  t.mu_start[m.radial_funcs_count] = int(t.basic_by_mu.size());
   t.linear.assign(m.alpha_moments_count, 0.0);
   for (size_t q = 0; q < m.alpha_moment_mapping.size(); ++q) {
     t.linear[m.alpha_moment_mapping[q]] += m.moment_coeffs[q];
