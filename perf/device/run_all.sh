@@ -27,6 +27,15 @@ for cells in 3x5x4 6x10x8 12x20x16 24x40x32; do
     --steps 10 --warmup 2 2>&1 | grep -E "system|us/atom|atom-steps|ms/step|rror" | tee -a "$log"
 done
 
+say "== 3b. MTP extrapolation-grade overhead (level 16, 1440 atoms; MLIP's initial state, n = 1250)"
+for mode in cfg nbh; do
+  "$cuda_bin/mlpot" make-model --template "$in/synthetic-l16-6sp.mtp" --out "/tmp/grade-$mode.almtp" --selection $mode >/dev/null
+  for g in no yes; do
+    timeout 60 "$cuda_bin/mlpot" bench --model "/tmp/grade-$mode.almtp" --system li2co3:3x5x4 --backend Cuda \
+      --steps 20 --warmup 3 --grade $g 2>&1 | grep -E "grade|us/atom|rror" | sed "s/^/$mode grade=$g: /" | tee -a "$log"
+  done
+done
+
 say "== 4. MACE: build the runner against this machine's torch"
 torch_prefix="$(python3 -c 'import torch.utils; print(torch.utils.cmake_prefix_path)' 2>/dev/null)"
 say "torch   $(python3 -c 'import torch; print(torch.__version__, torch.version.cuda)' 2>&1)"
