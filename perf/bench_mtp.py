@@ -16,9 +16,9 @@ from pathlib import Path
 import numpy as np
 
 
-def mlpot_bench(mlpot, model, structure, backend, threads, steps):
+def mlpot_bench(mlpot, model, structure, backend, threads, steps, extra=()):
     cmd = [mlpot, "bench", "--model", model, "--input", structure, "--backend", backend,
-           "--threads", str(threads), "--steps", str(steps)]
+           "--threads", str(threads), "--steps", str(steps), *extra]
     env = {"OMP_PROC_BIND": "false", "OMP_NUM_THREADS": str(threads), "PATH": "/usr/bin:/bin"}
     r = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, env=env)
     if r.returncode != 0:
