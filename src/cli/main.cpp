@@ -51,6 +51,8 @@ commands:
         [--mace-mode periodic|ghost]   periodic graph (default) or ghost atoms as nodes
   build li2co3 --cells AxBxC --out FILE.cfg|.xyz
                                   monoclinic Li2CO3 supercell (24 atoms per cell)
+  build li2edc [--molecules 72] [--density 1.7] [--min-distance 1.4] [--seed 2025] --out FILE
+                                  amorphous Li2EDC: random packing of whole molecules
   backends                        list the Kokkos backends compiled in
 )";
 
@@ -225,7 +227,8 @@ std::vector<mlpot::Structure> input_structures(const Args& a, const std::vector<
     auto c = parse_cells(sys.substr(7));
     return {mlpot::build_li2co3(c[0], c[1], c[2])};
   }
-  throw mlpot::Error("unknown --system '" + sys + "' (built in: li2co3:AxBxC)");
+  if (sys.rfind("li2edc:", 0) == 0) return {mlpot::build_amorphous_li2edc(to_int(sys.substr(7), "--system li2edc:N"))};
+  throw mlpot::Error("unknown --system '" + sys + "' (built in: li2co3:AxBxC, li2edc:MOLECULES)");
 }
 
 int cmd_eval(const Args& a) {
@@ -394,9 +397,18 @@ int cmd_grade(const Args& a) {
 }
 
 int cmd_build(const Args& a) {
-  if (a.positional.empty() || a.positional[0] != "li2co3") throw mlpot::Error("build: only 'li2co3' is built in");
-  auto c = parse_cells(a.get("cells", "3x5x4"));
-  mlpot::Structure s = mlpot::build_li2co3(c[0], c[1], c[2]);
+  const std::string what = a.positional.empty() ? "" : a.positional[0];
+  mlpot::Structure s;
+  if (what == "li2co3") {
+    auto c = parse_cells(a.get("cells", "3x5x4"));
+    s = mlpot::build_li2co3(c[0], c[1], c[2]);
+  } else if (what == "li2edc") {
+    s = mlpot::build_amorphous_li2edc(to_int(a.get("molecules", "72"), "--molecules"), to_num(a.get("density", "1.7"), "--density"),
+                                      to_num(a.get("min-distance", "1.4"), "--min-distance"),
+                                      unsigned(to_int(a.get("seed", "2025"), "--seed")));
+  } else {
+    throw mlpot::Error("build: 'li2co3' or 'li2edc'");
+  }
   const std::string path = a.need("out");
   std::ofstream out(path);
   if (!out) throw mlpot::Error(path + ": cannot write");

@@ -165,3 +165,140 @@ MtpModel make_synthetic_mtp(const MtpModel& tmpl, int C, double min_dist, double
 }
 
 }  // namespace mlpot
+
+namespace mlpot {
+
+namespace {
+
+using Vec3 = std::array<double, 3>;
+Vec3 sub3(const Vec3& a, const Vec3& b) { return {a[0] - b[0], a[1] - b[1], a[2] - b[2]}; }
+Vec3 add3(const Vec3& a, const Vec3& b) { return {a[0] + b[0], a[1] + b[1], a[2] + b[2]}; }
+Vec3 scale3(const Vec3& a, double s) { return {a[0] * s, a[1] * s, a[2] * s}; }
+double dot3(const Vec3& a, const Vec3& b) { return a[0] * b[0] + a[1] * b[1] + a[2] * b[2]; }
+Vec3 cross3(const Vec3& a, const Vec3& b) {
+  return {a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]};
+}
+Vec3 unit3(const Vec3& a) { return scale3(a, 1.0 / std::sqrt(dot3(a, a))); }
+
+// Internal coordinates to Cartesian: the atom bonded to c at distance r, with angle b-c-new
+// theta and dihedral a-b-c-new phi (degrees).
+Vec3 place(const Vec3& a, const Vec3& b, const Vec3& c, double r, double theta, double phi) {
+  const double t = theta * M_PI / 180.0, p = phi * M_PI / 180.0;
+  const Vec3 bc = unit3(sub3(c, b));
+  const Vec3 n = unit3(cross3(sub3(b, a), bc));
+  const Vec3 m = cross3(n, bc);
+  const Vec3 d = {-r * std::cos(t), r * std::sin(t) * std::cos(p), r * std::sin(t) * std::sin(p)};
+  return add3(c, add3(scale3(bc, d[0]), add3(scale3(m, d[1]), scale3(n, d[2]))));
+}
+
+}  // namespace
+
+std::vector<std::pair<int, std::array<double, 3>>> li2edc_molecule() {
+  // Centrosymmetric trans conformer of (CH2-O-CO2-Li)2 built from typical bond lengths and
+  // angles (C-C 1.52, C-O 1.43, O-C(carbonate) 1.34, C=O 1.22 / 1.28, C-H 1.09 A); each Li
+  // sits on the bisector of its carbonate's two terminal oxygens (bidentate, Li-O ~2.0 A).
+  const int H = 0, Li = 1, C = 2, O = 3;
+  const Vec3 c1 = {0.76, 0, 0}, c1p = {-0.76, 0, 0}, dummy = {-0.76, 1.0, 0};
+  const Vec3 o1 = place(dummy, c1p, c1, 1.43, 109.5, 180);
+  const Vec3 c2 = place(c1p, c1, o1, 1.34, 116, 180);
+  const Vec3 o2 = place(c1, o1, c2, 1.22, 125, 0);
+  const Vec3 o3 = place(c1, o1, c2, 1.28, 112, 180);
+  const Vec3 mid = scale3(add3(o2, o3), 0.5);
+  const Vec3 li = add3(c2, scale3(unit3(sub3(mid, c2)), 2.3));
+  const Vec3 h1 = place(dummy, c1p, c1, 1.09, 109.5, 60);
+  const Vec3 h2 = place(dummy, c1p, c1, 1.09, 109.5, -60);
+  std::vector<std::pair<int, Vec3>> half = {{C, c1}, {O, o1}, {C, c2}, {O, o2}, {O, o3}, {Li, li}, {H, h1}, {H, h2}};
+  std::vector<std::pair<int, Vec3>> mol = half;
+  for (const auto& [s, x] : half) mol.push_back({s, scale3(x, -1.0)});  // inversion centre at the C-C midpoint
+  return mol;
+}
+
+Structure build_amorphous_li2edc(int molecules, double density, double min_distance, unsigned seed) {
+  if (molecules < 1) throw Error("li2edc: need at least one molecule");
+  if (!(density > 0)) throw Error("li2edc: density must be positive (g/cm^3)");
+  const auto mol = li2edc_molecule();
+  const double masses[4] = {1.008, 6.94, 12.011, 15.999};
+  double molar = 0;
+  for (const auto& a : mol) molar += masses[a.first];
+  const double avogadro = 6.02214076e23;
+  const double volume = molecules * molar / avogadro / density * 1e24;  // A^3
+  const double L = std::cbrt(volume);
+  Structure s;
+  s.cell = {{{L, 0, 0}, {0, L, 0}, {0, 0, L}}};
+  s.pbc = {true, true, true};
+  s.source = "li2edc:" + std::to_string(molecules);
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  std::normal_distribution<double> g(0.0, 1.0);
+  // Cell list over the box for the distance checks (cells at least min_distance wide).
+  const int nc = std::max(1, int(L / std::max(min_distance, 1e-3)));
+  const double cw = L / nc;
+  std::vector<std::vector<int>> cells(size_t(nc) * nc * nc);
+  auto cell_of = [&](const Vec3& x, int* c) {
+    for (int d = 0; d < 3; ++d) c[d] = std::min(nc - 1, std::max(0, int(std::floor(x[d] / cw))));
+  };
+  const double d2min = min_distance * min_distance;
+  const int max_attempts = 200000;
+  std::vector<Vec3> trial(mol.size());
+  for (int m = 0; m < molecules; ++m) {
+    bool placed = false;
+    for (int attempt = 0; attempt < max_attempts && !placed; ++attempt) {
+      // Uniform random rotation (normalised Gaussian quaternion) and position.
+      double q[4] = {g(rng), g(rng), g(rng), g(rng)};
+      const double qn = std::sqrt(q[0] * q[0] + q[1] * q[1] + q[2] * q[2] + q[3] * q[3]);
+      for (double& v : q) v /= qn;
+      const double w = q[0], x = q[1], y = q[2], z = q[3];
+      const double R[3][3] = {{1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y)},
+                              {2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x)},
+                              {2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)}};
+      const Vec3 centre = {u(rng) * L, u(rng) * L, u(rng) * L};
+      bool ok = true;
+      for (size_t a = 0; a < mol.size() && ok; ++a) {
+        const Vec3& p = mol[a].second;
+        Vec3 r;
+        for (int d = 0; d < 3; ++d) {
+          r[d] = centre[d] + R[d][0] * p[0] + R[d][1] * p[1] + R[d][2] * p[2];
+          r[d] -= L * std::floor(r[d] / L);
+        }
+        trial[a] = r;
+        int c[3];
+        cell_of(r, c);
+        for (int dx = -1; dx <= 1 && ok; ++dx)
+          for (int dy = -1; dy <= 1 && ok; ++dy)
+            for (int dz = -1; dz <= 1 && ok; ++dz) {
+              const int cx = (c[0] + dx + nc) % nc, cy = (c[1] + dy + nc) % nc, cz = (c[2] + dz + nc) % nc;
+              for (int j : cells[(size_t(cx) * nc + cy) * nc + cz]) {
+                double d2 = 0;
+                for (int d = 0; d < 3; ++d) {
+                  double v = r[d] - s.positions[3 * size_t(j) + d];
+                  v -= L * std::round(v / L);
+                  d2 += v * v;
+                }
+                if (d2 < d2min) {
+                  ok = false;
+                  break;
+                }
+              }
+            }
+      }
+      if (!ok) continue;
+      for (size_t a = 0; a < mol.size(); ++a) {
+        int c[3];
+        cell_of(trial[a], c);
+        cells[(size_t(c[0]) * nc + c[1]) * nc + c[2]].push_back(s.size());
+        for (int d = 0; d < 3; ++d) s.positions.push_back(trial[a][d]);
+        s.species.push_back(mol[a].first);
+      }
+      placed = true;
+    }
+    if (!placed) {
+      throw Error("li2edc: could not place molecule " + std::to_string(m + 1) + " of " + std::to_string(molecules) +
+                  " after " + std::to_string(max_attempts) + " attempts at " + std::to_string(density) +
+                  " g/cm^3 with a minimum distance of " + std::to_string(min_distance) +
+                  " A (lower the density or the minimum distance)");
+    }
+  }
+  return s;
+}
+
+}  // namespace mlpot
