@@ -1,8 +1,9 @@
 """LAMMPS MD throughput with mlpot's pair styles (Kokkos-OpenMP), next to the library's own
 `mlpot bench` figure for the same model and system (so the LAMMPS overhead shows).
 
-MTP: synthetic level-16 6-species model, Li2CO3 3x5x4 (1440 atoms) and 6x10x8 (11520 atoms),
-mtp/kk with 1 and 2 OpenMP threads. MACE: tiny and seed-architecture (float32) models with
+MTP: synthetic level-16 6-species model, Li2CO3 3x5x4 (1440 atoms) and 6x10x8 (11520 atoms)
+and amorphous Li2EDC (72 molecules, 1152 atoms, `mlpot build li2edc`), mtp/kk with 1 and 2
+OpenMP threads. MACE: tiny and seed-architecture (float32) models with
 mace/kk on 1440 atoms (the seed model only with --seed: > 20 GB of memory in ghost-node mode). NVE at 300 K, dt 0.5 fs. Writes perf/results/lammps_cpu.csv.
 Usage: bench_lammps.py --lmp build/bin/lmp --plugin-dir build/lib --mlpot build/bin/mlpot
        --templates ../shared/data/mtp-templates --models build/models [--quick]
@@ -92,10 +93,15 @@ def main():
             subprocess.run([a.mlpot, "build", "li2co3", "--cells", cells, "--out", cfg], check=True, capture_output=True)
             data = tmp / f"li-{cells}.data"
             systems[cells] = (cfg, data, write_data(cfg, data))
+        # Amorphous Li2EDC, 72 molecules (1152 atoms), the seed study's second system.
+        cfg, data = tmp / "li2edc-72.cfg", tmp / "li2edc-72.data"
+        subprocess.run([a.mlpot, "build", "li2edc", "--molecules", "72", "--out", cfg], check=True, capture_output=True)
+        systems["li2edc-72"] = (cfg, data, write_data(cfg, data))
         cases = []
         for cells in systems:
             for threads in (1, 2):
-                cases.append(("mtp/kk", f"pair_style mtp {mtp} elements H Li C O F P", mtp, cells, threads, 200 if cells == "3x5x4" else 20))
+                cases.append(("mtp/kk", f"pair_style mtp {mtp} elements H Li C O F P", mtp, cells, threads,
+                              20 if cells == "6x10x8" else 200))
         # The seed-architecture model in ghost-node mode needs ~22 GB and ~85 s per step for 1440
         # atoms on these 2-core machines (measured once, see README): only with --seed.
         mace_models = ["tiny-float32"] + (["seed-float32"] if a.seed else [])
@@ -105,8 +111,9 @@ def main():
         # Single-rank periodic mode (pair_style mace ... periodic, host glue).
         for name in ["tiny-float32"] + ([] if a.quick else ["seed-float32"]):
             model = Path(a.models) / f"{name}-lammps.pt"
-            cases.append(("mace periodic", f"pair_style mace {model} periodic", model, "3x5x4", 2,
-                          5 if name.startswith("tiny") else 1))
+            for system in ("3x5x4", "li2edc-72"):
+                cases.append(("mace periodic", f"pair_style mace {model} periodic", model, system, 2,
+                              5 if name.startswith("tiny") else 1))
         for style, ps, model, cells, threads, steps in cases:
             cfg, data, n = systems[cells]
             per_step, natoms = lammps(a.lmp, a.plugin_dir, tmp, data, ps, steps, threads, kokkos=style.endswith("/kk"))
@@ -114,7 +121,8 @@ def main():
             lib = mlpot_bench(a.mlpot, model, cfg, threads, mode if style.startswith("mace") else ())
             ns_day = DT_PS * 1e-3 * 86400 / per_step
             rows.append((style, Path(model).name, natoms, threads, per_step, natoms / per_step, ns_day, lib))
-            print(f"{style:8s} {Path(model).name:24s} {natoms:6d} atoms {threads} thr: {per_step * 1e3:9.2f} ms/step "
+            system = "li2co3-" + cells if "x" in cells else cells
+            print(f"{style:8s} {Path(model).name:24s} {system:12s} {natoms:6d} atoms {threads} thr: {per_step * 1e3:9.2f} ms/step "
                   f"{natoms / per_step:10.4g} atom-steps/s {ns_day:8.4g} ns/day | mlpot bench {lib * 1e3:9.2f} ms/step "
                   f"(LAMMPS/library {per_step / lib:4.2f})", flush=True)
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
