@@ -231,6 +231,14 @@ std::vector<mlpot::Structure> input_structures(const Args& a, const std::vector<
   throw mlpot::Error("unknown --system '" + sys + "' (built in: li2co3:AxBxC, li2edc:MOLECULES)");
 }
 
+// --output FILE, else standard output.
+std::ostream* output_stream(const Args& a, std::ofstream& file) {
+  if (!a.opt.count("output")) return &std::cout;
+  file.open(a.need("output"));
+  if (!file) throw mlpot::Error(a.need("output") + ": cannot write");
+  return &file;
+}
+
 int cmd_eval(const Args& a) {
   mlpot::KokkosRuntime rt(to_int(a.get("threads", "0"), "--threads"));
   Model model = load_model(a, a.need("model"));
@@ -239,12 +247,7 @@ int cmd_eval(const Args& a) {
   auto fmt = mlpot::format_from_path(input);
   auto structures = mlpot::read_structures(input, elements);
   std::ofstream file;
-  std::ostream* out = &std::cout;
-  if (a.opt.count("output")) {
-    file.open(a.need("output"));
-    if (!file) throw mlpot::Error(a.need("output") + ": cannot write");
-    out = &file;
-  }
+  std::ostream* out = output_stream(a, file);
   for (auto& s : structures) {
     mlpot::Evaluation ev = model.evaluate(s);
     s.energy = ev.energy;
@@ -377,12 +380,7 @@ int cmd_grade(const Args& a) {
   if (mlpot::format_from_path(input) != mlpot::StructureFormat::Cfg) throw mlpot::Error("grade: the input must be a .cfg file");
   auto structures = mlpot::read_structures(input, {});
   std::ofstream file;
-  std::ostream* out = &std::cout;
-  if (a.opt.count("output")) {
-    file.open(a.need("output"));
-    if (!file) throw mlpot::Error(a.need("output") + ": cannot write");
-    out = &file;
-  }
+  std::ostream* out = output_stream(a, file);
   char buf[64];
   for (auto& s : structures) {
     mlpot::StructureGrade g = mlpot::grade_structure(*model.mtp, s);

@@ -143,6 +143,17 @@ void check_inverse(const SelectionState& st, const StateReader& r, size_t block_
   }
 }
 
+// A then inv(A), raw native doubles (MaxVol::WriteData), followed by `end_marker`.
+void read_matrices(SelectionState& st, StateReader& r, const char* end_marker) {
+  const size_t block = r.pos();
+  st.A.resize(size_t(st.n) * st.n);
+  st.inv_A.resize(size_t(st.n) * st.n);
+  r.read_doubles(st.A.data(), st.A.size(), "selection matrix A");
+  r.read_doubles(st.inv_A.data(), st.inv_A.size(), "selection matrix inv(A)");
+  r.expect_after_block(end_marker, block, st.n);
+  check_inverse(st, r, block);
+}
+
 void read_selected(SelectionState& st, const StateReader& r, size_t from, const MtpModel& m) {
   // Pad with newlines so the cfg parser's line numbers are lines of the model file.
   if (r.text().find_first_not_of(" \t\r\n", from) == std::string::npos) return;  // none stored yet
@@ -177,13 +188,7 @@ void parse_mvs(SelectionState& st, StateReader& r, const MtpModel& m) {
     st.weight_scaling = int(w);
   }
   r.expect("#", "'#' before the selection matrices");
-  const size_t block = r.pos();
-  st.A.resize(size_t(st.n) * st.n);
-  st.inv_A.resize(size_t(st.n) * st.n);
-  r.read_doubles(st.A.data(), st.A.size(), "selection matrix A");
-  r.read_doubles(st.inv_A.data(), st.inv_A.size(), "selection matrix inv(A)");
-  r.expect_after_block("\n#\n", block, st.n);
-  check_inverse(st, r, block);
+  read_matrices(st, r, "\n#\n");
   st.rows.resize(st.n);
   for (long i = 0; i < st.n; ++i) {
     if (r.at("#")) r.fail("only " + std::to_string(i) + " of n = " + std::to_string(st.n) + " row entries before '#'");
@@ -214,13 +219,7 @@ void parse_als(SelectionState& st, StateReader& r, const MtpModel& m) {
     if (!std::isfinite(v)) r.fail_binary(r.pos() - 32, "selection weights are not finite numbers");
   }
   r.expect("\n#", "'#' before the selection matrices");
-  const size_t block = r.pos();
-  st.A.resize(size_t(st.n) * st.n);
-  st.inv_A.resize(size_t(st.n) * st.n);
-  r.read_doubles(st.A.data(), st.A.size(), "selection matrix A");
-  r.read_doubles(st.inv_A.data(), st.inv_A.size(), "selection matrix inv(A)");
-  r.expect_after_block("\n", block, st.n);
-  check_inverse(st, r, block);
+  read_matrices(st, r, "\n");
   st.rows.resize(st.n);
   for (long i = 0; i < st.n; ++i) st.rows[i] = r.int_pair("row and configuration number");
   read_selected(st, r, r.pos(), m);
