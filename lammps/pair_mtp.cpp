@@ -142,6 +142,11 @@ void PairMTP::init_style()
 {
   require_newton_and_coeffs(!species_of_type_.empty());
   neighbor->add_request(this, NeighConst::REQ_FULL);
+  ensure_potential();
+}
+
+void PairMTP::ensure_potential()
+{
   try {
     if (!potential_) {
       create_potential();

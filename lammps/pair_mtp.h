@@ -37,6 +37,8 @@ class PairMTP : public PairMlpot {
 
  protected:
   virtual void create_potential();
+  // create_potential() once, with the selection state when grading; errors as LAMMPS errors.
+  void ensure_potential();
   void map_types_to_species(int narg, char **arg);
   // Before the force call: whether this step is graded (tells the potential).
   bool begin_grade_step();

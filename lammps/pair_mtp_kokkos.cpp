@@ -51,14 +51,7 @@ void PairMTPKokkos<DeviceType>::init_style()
   auto request = neighbor->add_request(this, NeighConst::REQ_FULL);
   request->set_kokkos_host(std::is_same_v<DeviceType, LMPHostType> && !std::is_same_v<DeviceType, LMPDeviceType>);
   request->set_kokkos_device(std::is_same_v<DeviceType, LMPDeviceType>);
-  try {
-    if (!potential_) {
-      create_potential();
-      if (selection_) potential_->set_selection(selection_);
-    }
-  } catch (const std::exception &e) {
-    error->all(FLERR, "pair_style {}: {}", force->pair_style, e.what());
-  }
+  ensure_potential();
   species_kk_.set_map(species_of_type_);
 }
 

@@ -106,8 +106,8 @@ def main():
         for mode in ("cfg", "nbh"):
             raw = tmp / f"raw-{mode}.almtp"
             write_state(base, raw, mode, G)
-            r = subprocess.run([mlpot, "grade", "--model", raw, "--input", cfg, "--output", tmp / "g.cfg"],
-                               capture_output=True, text=True)
+            subprocess.run([mlpot, "grade", "--model", raw, "--input", cfg, "--output", tmp / "g.cfg"],
+                           check=True, capture_output=True)
             g1 = read_grades(tmp / "g.cfg")[0]["mv"]
             states[mode] = tmp / f"{mode}.almtp"
             write_state(base, states[mode], mode, G / g1)  # the start grades 1
@@ -150,18 +150,14 @@ def main():
         print(f"grade trace: start {g[0]:.4f}, max {g.max():.4f} at step {int(g.argmax())}")
         if len(g) == 61 and g.max() > 1.05:
             select = float(np.quantile(g, 0.5))
-            above = [s for s, v in trace if v > select]
-            k_break = above[len(above) * 2 // 3]
-            brk = 0.5 * (max(v for s, v in trace if s < k_break and v > select) + dict(trace)[k_break]) \
-                if dict(trace)[k_break] > max(v for s, v in trace if s < k_break) else None
-            if brk is None:  # the grade at k_break is not a new maximum: break at the first new maximum instead
-                running, k_break = -1.0, None
-                for s, v in trace:
-                    if v > running and s > above[len(above) // 3] and v > select:
-                        if running > select:
-                            k_break, brk = s, 0.5 * (running + v)
-                            break
-                    running = max(running, v)
+            # Break between the running maximum and a new record above `select`, half-way through
+            # the records: the run must stop exactly there.
+            records, running = [], -1.0
+            for s, v in trace:
+                if v > running and running > select:
+                    records.append(0.5 * (running + v))
+                running = max(running, v)
+            brk = records[len(records) // 2]
             first_over = next(s for s, v in trace if v > brk)
             expected = [s for s, v in trace if v > select and s <= first_over]
             out_cfg = tmp / "preselected.cfg"

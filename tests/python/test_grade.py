@@ -237,9 +237,6 @@ def main():
         one_species = random_mtp(Path(args.templates) / "08.almtp", 1, rng, min_dist=1.2)
         (tmp / "foreign.almtp").write_bytes(one_species.rstrip("\n").encode() + good[good.index(b"\n#MVS"):])
         cases["n mismatch"] = (tmp / "foreign.almtp", "do not belong together")
-        n = int(round(((len(good) - marker) / 16) ** 0.5))  # upper bound; find exact n below
-        Bn, _ = motep_rows(mtp_path, C, train[:1], "cfg")
-        n = Bn.shape[1]
         corrupt = bytearray(good)
         inv_start = marker + 8 * n * n
         for k in range(n * n):
