@@ -5,11 +5,16 @@
 #include <string>
 #include <vector>
 
+#include "mlpot/device_graph.hpp"
 #include "mlpot/neighbor_list.hpp"
 #include "mlpot/potential.hpp"
 #include "mlpot/structure.hpp"
 
 namespace mlpot {
+
+namespace mace {
+struct GraphInput;
+}
 
 struct MaceMetadata {
   double r_max = 0.0;
@@ -44,7 +49,9 @@ class MacePotential : public Potential {
 
   // Single-process evaluation of a whole structure with the periodic graph. Without
   // `with_virial` the strain derivative is skipped (Evaluation::virial stays zero).
-  Evaluation evaluate_periodic(const Structure& s, bool with_virial = true);
+  // With `builder`, the graph is built by the Thrust builder (on the GPU in the CUDA build) and
+  // read in place; it must keep its data where the model runs (DeviceGraphBuilder::memory()).
+  Evaluation evaluate_periodic(const Structure& s, bool with_virial = true, DeviceGraphBuilder* builder = nullptr);
   // The same for atoms whose periodic images are already listed: `g` holds local atoms, their
   // images (owner = local atom) and the locals' neighbour lists; `cell` rows are the lattice
   // vectors (LAMMPS' single-rank box). Energies, forces [n_local] and virial of the locals.
@@ -53,6 +60,7 @@ class MacePotential : public Potential {
   const MaceMetadata& metadata() const;
 
  private:
+  Evaluation finish_periodic(const mace::GraphInput& in, int n_local, bool with_virial);
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

@@ -18,6 +18,7 @@
 #include "mlpot/mtp_potential.hpp"
 #include "mlpot/neighbor_list.hpp"
 #include "mlpot/structure_io.hpp"
+#include "mlpot/device_graph.hpp"
 #ifdef MLPOT_HAVE_TORCH
 #include <torch/torch.h>
 
@@ -49,6 +50,9 @@ commands:
                                   mode, the per-atom column nbh_grades
   MACE options for eval/bench: [--device cpu|cuda|cuda:N] [--dtype float32|float64]
         [--mace-mode periodic|ghost]   periodic graph (default) or ghost atoms as nodes
+  eval/bench: [--graph auto|host|device]   neighbour list and MACE edges from the host
+        builder or the Thrust builder (CUDA in a CUDA build, OpenMP otherwise); auto: the
+        Thrust builder when the potential runs on the GPU
   build li2co3 --cells AxBxC --out FILE.cfg|.xyz
                                   monoclinic Li2CO3 supercell (24 atoms per cell)
   build li2edc [--molecules 72] [--density 1.7] [--min-distance 1.4] [--seed 2025] --out FILE
@@ -146,13 +150,32 @@ struct Model {
   std::vector<std::string> elements;  // species names when the model knows them
   bool periodic_mace = false;
   std::string describe;
+  std::unique_ptr<mlpot::DeviceGraphBuilder> graph;  // set when graphs come from the Thrust builder
   mlpot::Evaluation evaluate(const mlpot::Structure& s, bool with_virial = true) {
 #ifdef MLPOT_HAVE_TORCH
-    if (periodic_mace) return static_cast<mlpot::MacePotential&>(*potential).evaluate_periodic(s, with_virial);
+    if (periodic_mace) return static_cast<mlpot::MacePotential&>(*potential).evaluate_periodic(s, with_virial, graph.get());
 #endif
+    if (graph) return mlpot::evaluate_on_device_graph(*potential, s, *graph);
     return mlpot::evaluate(*potential, s);
   }
+  std::string graph_name() const {
+    return graph ? "Thrust builder (" + mlpot::DeviceGraphBuilder::system() + ")" : std::string("host builder");
+  }
 };
+
+// --graph: auto picks the Thrust builder where its data already lives with the potential (GPU).
+void choose_graph(const Args& a, Model& m) {
+  const std::string g = a.get("graph", "auto");
+  if (g != "auto" && g != "host" && g != "device") throw mlpot::Error("--graph must be auto, host or device");
+  const bool usable = mlpot::device_graph_usable(*m.potential);
+  if (g == "device" && !usable) {
+    throw mlpot::Error("--graph device: the " + mlpot::DeviceGraphBuilder::system() +
+                       " graph builder keeps its data in device memory, which the " + m.potential->kind() +
+                       " potential on " + m.potential->backend() + " cannot read");
+  }
+  const bool on_gpu = mlpot::DeviceGraphBuilder::memory() == mlpot::MemorySpace::Device && usable;
+  if (g == "device" || (g == "auto" && on_gpu)) m.graph = std::make_unique<mlpot::DeviceGraphBuilder>();
+}
 
 Model load_model(const Args& a, const std::string& path) {
   Model m;
@@ -174,6 +197,7 @@ Model load_model(const Args& a, const std::string& path) {
                   meta.num_interactions, meta.atomic_numbers.size(), meta.dtype.c_str(), mode.c_str());
     m.describe = buf;
     m.potential = std::move(mace);
+    choose_graph(a, m);
     return m;
 #else
     throw mlpot::Error(path + ": this mlpot was built without LibTorch, so MACE models cannot be run");
@@ -189,6 +213,7 @@ Model load_model(const Args& a, const std::string& path) {
   m.mtp = mtp.get();
   m.potential = std::move(mtp);
   m.mtp_model = std::move(model);
+  choose_graph(a, m);
   return m;
 }
 
@@ -302,11 +327,23 @@ int cmd_bench(const Args& a) {
   nbr.offsets = g.offsets.data();
   mlpot::OutputsRef out{f.data(), e.data(), nullptr};
   out.virial = with_virial;
+  if (model.graph && !model.periodic_mace) {
+    // Lists, positions and outputs all in the Thrust builder's memory (the GPU's in a CUDA build).
+    const mlpot::DeviceNeighborView& v = model.graph->build(s, pot.cutoff(), pot.ghost_cutoff(), pot.needs_ghost_neighbors());
+    atoms = v.atoms();
+    nbr = v.neighbor_ref();
+    out.forces = model.graph->scratch(0, 3 * size_t(v.n_total));
+    out.atom_energy = model.graph->scratch(1, size_t(v.n_local));
+  }
   if (model.periodic_mace) {
     step = [&] { t.energy = model.evaluate(s, with_virial).energy; };
   } else {
     step = [&] {
-      std::fill(f.begin(), f.end(), 0.0);
+      if (model.graph) {
+        model.graph->scratch(0, 3 * size_t(atoms.n_total));  // zeroed in place
+      } else {
+        std::fill(f.begin(), f.end(), 0.0);
+      }
       t = pot.compute(atoms, nbr, out);
       if (grade) {
         const mlpot::SelectionState& st = *model.mtp->selection();
@@ -336,6 +373,7 @@ int cmd_bench(const Args& a) {
   std::printf("model        %s (%s)\n", a.need("model").c_str(), model.describe.c_str());
   std::printf("system       %s: %d atoms, %.1f neighbours/atom\n", s.source.c_str(), g.n_local, double(local_pairs) / n);
   std::printf("backend      %s, %d thread(s)\n", pot.backend().c_str(), Kokkos::DefaultHostExecutionSpace().concurrency());
+  std::printf("graph        %s\n", model.graph_name().c_str());
   std::printf("energy       %.10f eV\n", t.energy);
   if (grade) {
     std::printf("grade        %.6g (%s mode)\n", last_grade,

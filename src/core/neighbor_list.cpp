@@ -38,7 +38,7 @@ std::string where(const Structure& s) { return s.source.empty() ? std::string("s
 
 }  // namespace
 
-GhostedSystem build_neighbor_list(const Structure& s, double cutoff, double ghost_cutoff, bool ghost_lists) {
+ImageFrame image_frame(const Structure& s, double cutoff, double ghost_cutoff) {
   const int n = s.size();
   if (n == 0) throw Error(where(s) + ": configuration has no atoms");
   if (int(s.positions.size()) != 3 * n) throw Error(where(s) + ": positions and species differ in length");
@@ -52,6 +52,52 @@ GhostedSystem build_neighbor_list(const Structure& s, double cutoff, double ghos
   }
   if (!(cutoff > 0) || !std::isfinite(cutoff)) throw Error("neighbour list: cutoff must be positive");
   if (ghost_cutoff < cutoff) ghost_cutoff = cutoff;
+  ImageFrame f;
+  f.pbc = s.pbc;
+  f.periodic = s.pbc[0] || s.pbc[1] || s.pbc[2];
+  if (!f.periodic) return f;
+  const Mat3& c = s.cell;
+  for (int a = 0; a < 3; ++a) {
+    for (int d = 0; d < 3; ++d) {
+      if (!std::isfinite(c[a][d])) throw Error(where(s) + ": cell has a non-finite component");
+    }
+  }
+  const double det = det3(c);
+  if (!(std::fabs(det) > 1e-8)) throw Error(where(s) + ": periodic cell is degenerate (volume " + std::to_string(det) + ")");
+  f.cell = c;
+  f.inverse = inverse3(c, det);
+  // Plane spacing along each lattice direction bounds how many images reach the cutoff.
+  for (int a = 0; a < 3; ++a) {
+    if (!s.pbc[a]) continue;
+    auto bc = cross(c[(a + 1) % 3], c[(a + 2) % 3]);
+    double h = std::fabs(det) / std::sqrt(bc[0] * bc[0] + bc[1] * bc[1] + bc[2] * bc[2]);
+    f.margin[a] = ghost_cutoff / h;
+    f.n_img[a] = int(std::ceil(f.margin[a]));
+    if (f.n_img[a] > 1000) throw Error(where(s) + ": periodic cell is too thin for the cutoff");
+    f.inner[a] = f.margin[a] * (ghost_cutoff - cutoff) / ghost_cutoff;
+  }
+  return f;
+}
+
+BinGrid bin_grid(const double lo[3], const double hi[3], double cutoff, long n_total) {
+  BinGrid g;
+  for (int d = 0; d < 3; ++d) {
+    g.lo[d] = lo[d];
+    g.hi[d] = hi[d];
+  }
+  double bin = cutoff;
+  for (;;) {
+    for (int d = 0; d < 3; ++d) g.nb[d] = std::max(1L, long((hi[d] - lo[d]) / bin));
+    if (g.count() <= 8L * n_total + 64) break;
+    bin *= 2;  // sparse open systems: fewer, larger bins
+  }
+  return g;
+}
+
+GhostedSystem build_neighbor_list(const Structure& s, double cutoff, double ghost_cutoff, bool ghost_lists) {
+  const int n = s.size();
+  const ImageFrame frame = image_frame(s, cutoff, ghost_cutoff);
+  const bool periodic = frame.periodic;
 
   GhostedSystem g;
   g.n_local = n;
@@ -59,52 +105,29 @@ GhostedSystem build_neighbor_list(const Structure& s, double cutoff, double ghos
   g.positions = s.positions;
   g.species = s.species;
   g.owner.resize(n);
+  g.image.assign(3 * size_t(n), 0);
   for (int i = 0; i < n; ++i) g.owner[i] = i;
 
-  const bool periodic = s.pbc[0] || s.pbc[1] || s.pbc[2];
   if (periodic) {
-    const Mat3& c = s.cell;
+    const Mat3& c = frame.cell;
+    double inv[3][3], cell[3][3];
+    bool pbc[3];
     for (int a = 0; a < 3; ++a) {
+      pbc[a] = frame.pbc[a];
       for (int d = 0; d < 3; ++d) {
-        if (!std::isfinite(c[a][d])) throw Error(where(s) + ": cell has a non-finite component");
+        inv[a][d] = frame.inverse[a][d];
+        cell[a][d] = c[a][d];
       }
-    }
-    const double det = det3(c);
-    if (!(std::fabs(det) > 1e-8)) throw Error(where(s) + ": periodic cell is degenerate (volume " + std::to_string(det) + ")");
-    const Mat3 inv = inverse3(c, det);
-    // Plane spacing along each lattice direction bounds how many images reach the cutoff.
-    int n_img[3] = {0, 0, 0};
-    double margin[3] = {0, 0, 0};
-    for (int a = 0; a < 3; ++a) {
-      if (!s.pbc[a]) continue;
-      auto bc = cross(c[(a + 1) % 3], c[(a + 2) % 3]);
-      double h = std::fabs(det) / std::sqrt(bc[0] * bc[0] + bc[1] * bc[1] + bc[2] * bc[2]);
-      margin[a] = ghost_cutoff / h;
-      n_img[a] = int(std::ceil(margin[a]));
-      if (n_img[a] > 1000) throw Error(where(s) + ": periodic cell is too thin for the cutoff");
     }
     std::vector<double> frac(3 * size_t(n));
-    for (int i = 0; i < n; ++i) {
-      for (int a = 0; a < 3; ++a) {
-        double f = 0;
-        for (int d = 0; d < 3; ++d) f += s.positions[3 * i + d] * inv[d][a];
-        double shift = s.pbc[a] ? std::floor(f) : 0.0;
-        f -= shift;
-        if (s.pbc[a] && f >= 1.0) f = 0.0;  // floor round-off at the upper edge
-        frac[3 * i + a] = f;
-      }
-      // Local atoms are wrapped into the cell along periodic axes (pair vectors, and so
-      // energies and forces, do not change); ghosts are then images of the wrapped atoms.
-      for (int d = 0; d < 3; ++d) {
-        double x = 0;
-        for (int a = 0; a < 3; ++a) x += frac[3 * i + a] * c[a][d];
-        g.positions[3 * i + d] = x;
-      }
-    }
+    // Local atoms are wrapped into the cell along periodic axes (pair vectors, and so
+    // energies and forces, do not change); ghosts are then images of the wrapped atoms.
+    for (int i = 0; i < n; ++i) wrap_position(&s.positions[3 * i], inv, cell, pbc, &frac[3 * i], &g.positions[3 * i]);
     // Ghosts in two passes: first those within ghost_cutoff - cutoff of the cell (the only ones
     // that need lists of their own), then the rest of the shell, so listed atoms form a prefix.
-    double inner[3] = {0, 0, 0};
-    for (int a = 0; a < 3; ++a) inner[a] = margin[a] * (ghost_cutoff - cutoff) / ghost_cutoff;
+    const auto& n_img = frame.n_img;
+    const auto& margin = frame.margin;
+    const auto& inner = frame.inner;
     for (int pass = 0; pass < (ghost_lists ? 2 : 1); ++pass) {
       for (int t0 = -n_img[0]; t0 <= n_img[0]; ++t0) {
         for (int t1 = -n_img[1]; t1 <= n_img[1]; ++t1) {
@@ -123,6 +146,7 @@ GhostedSystem build_neighbor_list(const Structure& s, double cutoff, double ghos
               if (ghost_lists && (pass == 0) != in_inner) continue;
               for (int d = 0; d < 3; ++d) {
                 g.positions.push_back(g.positions[3 * i + d] + t0 * c[0][d] + t1 * c[1][d] + t2 * c[2][d]);
+                g.image.push_back(t[d]);
               }
               g.species.push_back(s.species[i]);
               g.owner.push_back(i);
@@ -144,21 +168,9 @@ GhostedSystem build_neighbor_list(const Structure& s, double cutoff, double ghos
       hi[d] = std::max(hi[d], g.positions[3 * a + d]);
     }
   }
-  double bin = cutoff;
-  long nb[3];
-  for (;;) {
-    long total = 1;
-    for (int d = 0; d < 3; ++d) {
-      nb[d] = std::max(1L, long((hi[d] - lo[d]) / bin));
-      total *= nb[d];
-    }
-    if (total <= 8L * n_total + 64) break;
-    bin *= 2;  // sparse open systems: fewer, larger bins
-  }
-  auto bin_of = [&](int a, int d) {
-    long b = long((g.positions[3 * a + d] - lo[d]) / (hi[d] - lo[d] + 1e-300) * nb[d]);
-    return std::clamp(b, 0L, nb[d] - 1);
-  };
+  const BinGrid grid = bin_grid(lo, hi, cutoff, n_total);
+  const long* nb = grid.nb;
+  auto bin_of = [&](int a, int d) { return bin_coordinate(grid, g.positions[3 * a + d], d); };
   std::vector<long> bin_index(n_total);
   std::vector<int> bin_count(nb[0] * nb[1] * nb[2] + 1, 0);
   for (int a = 0; a < n_total; ++a) {

@@ -16,6 +16,7 @@ torch::Tensor one_hot(const torch::Tensor& species, const GraphSettings& g) {
   return torch::one_hot(species.to(torch::kLong), g.n_species).to(g.dtype);
 }
 
+// `species` is either the [N] species index or the [N, n_species] one-hot attributes.
 GraphInput finish(torch::Tensor positions64, torch::Tensor species, torch::Tensor senders, torch::Tensor receivers,
                   torch::Tensor shifts64, torch::Tensor unit_shifts64, torch::Tensor cell64, int64_t n_local,
                   const GraphSettings& g) {
@@ -26,12 +27,22 @@ GraphInput finish(torch::Tensor positions64, torch::Tensor species, torch::Tenso
   in.shifts = shifts64.to(g.dtype).contiguous();
   in.unit_shifts = unit_shifts64.to(g.dtype).contiguous();
   in.cell = cell64.to(g.dtype).contiguous();
-  in.node_attrs = one_hot(species, g);
+  in.node_attrs = species.dim() == 2 ? species.to(g.dtype).contiguous() : one_hot(species, g);
   auto long_opts = torch::TensorOptions().dtype(torch::kLong).device(g.device);
   in.batch = torch::zeros({n}, long_opts);
   in.ptr = torch::tensor({int64_t(0), n}, torch::TensorOptions().dtype(torch::kLong)).to(g.device);
   in.local_mask = (torch::arange(n, long_opts) < n_local).to(torch::kFloat64);
   return in;
+}
+
+// The lattice rows of the periodic axes (zero rows on open axes), float64 on the CPU.
+torch::Tensor periodic_cell(const Mat3& cell, const std::array<bool, 3>& pbc) {
+  torch::Tensor t = torch::zeros({3, 3}, torch::TensorOptions().dtype(torch::kFloat64));
+  for (int a = 0; a < 3; ++a) {
+    if (!pbc[a]) continue;
+    for (int d = 0; d < 3; ++d) t[a][d] = cell[a][d];
+  }
+  return t;
 }
 
 }  // namespace
@@ -133,12 +144,7 @@ GraphInput periodic_graph(const GhostedSystem& sys, const Mat3& cell, const std:
   senders = senders.masked_select(keep);
   receivers = receivers.masked_select(keep);
   shifts = shifts.index_select(0, keep.nonzero().squeeze(1));
-  torch::Tensor cell_t = torch::zeros({3, 3}, f64);
-  for (int a = 0; a < 3; ++a) {
-    if (!pbc[a]) continue;
-    for (int d = 0; d < 3; ++d) cell_t[a][d] = cell[a][d];
-  }
-  cell_t = cell_t.to(g.device);
+  torch::Tensor cell_t = periodic_cell(cell, pbc).to(g.device);
   torch::Tensor unit = torch::zeros_like(shifts);
   if (pbc[0] || pbc[1] || pbc[2]) {
     // Lattice coordinates of each shift (pinv: open axes may have a zero row in the cell).
@@ -152,6 +158,23 @@ GraphInput periodic_graph(const GhostedSystem& sys, const Mat3& cell, const std:
   }
   torch::Tensor pos = pos_all.slice(0, 0, n);
   return finish(pos, species, senders, receivers, shifts, unit, cell_t, n, g);
+}
+
+GraphInput edge_graph(const DeviceEdgeView& e, const Mat3& cell, const std::array<bool, 3>& pbc,
+                      const GraphSettings& g) {
+  if (e.n_species != g.n_species) throw Error("mace: edge list built for another number of species");
+  const torch::Device mem = e.memory == MemorySpace::Device ? g.device : torch::Device(torch::kCPU);
+  if (mem.type() != g.device.type()) throw Error("mace: the edge list and the model live on different devices");
+  auto f64 = torch::TensorOptions().dtype(torch::kFloat64).device(mem);
+  auto i64 = torch::TensorOptions().dtype(torch::kLong).device(mem);
+  const int64_t n = e.n_nodes, n_edges = e.n_edges;
+  torch::Tensor pos = torch::from_blob(const_cast<double*>(e.positions), {n, 3}, f64);
+  torch::Tensor attrs = torch::from_blob(const_cast<double*>(e.node_attrs), {n, e.n_species}, f64);
+  torch::Tensor senders = torch::from_blob(const_cast<int64_t*>(e.senders), {n_edges}, i64);
+  torch::Tensor receivers = torch::from_blob(const_cast<int64_t*>(e.receivers), {n_edges}, i64);
+  torch::Tensor shifts = torch::from_blob(const_cast<double*>(e.shifts), {n_edges, 3}, f64);
+  torch::Tensor unit = torch::from_blob(const_cast<double*>(e.unit_shifts), {n_edges, 3}, f64);
+  return finish(pos, attrs, senders, receivers, shifts, unit, periodic_cell(cell, pbc).to(g.device), n, g);
 }
 
 }  // namespace mlpot::mace

@@ -4,6 +4,7 @@
 // styles: the two entry points are the two graph modes.
 #include <torch/torch.h>
 
+#include "mlpot/device_graph.hpp"
 #include "mlpot/neighbor_list.hpp"
 #include "mlpot/potential.hpp"
 
@@ -39,5 +40,10 @@ GraphInput ghost_node_graph(const AtomsRef& atoms, const NeighborsRef& neighbors
 // becomes an edge to its owner with the image's shift.
 GraphInput periodic_graph(const GhostedSystem& sys, const Mat3& cell, const std::array<bool, 3>& pbc,
                           const GraphSettings& g);
+
+// Periodic mode from the Thrust builder's edge list (DeviceGraphBuilder::mace_edges): its
+// arrays are wrapped in place (device memory with a CUDA model), never copied through the host.
+GraphInput edge_graph(const DeviceEdgeView& edges, const Mat3& cell, const std::array<bool, 3>& pbc,
+                      const GraphSettings& g);
 
 }  // namespace mlpot::mace

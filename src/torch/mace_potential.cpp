@@ -171,7 +171,7 @@ Totals MacePotential::compute(const AtomsRef& atoms, const NeighborsRef& nbr, co
   return t;
 }
 
-Evaluation MacePotential::evaluate_periodic(const Structure& s, bool with_virial) {
+Evaluation MacePotential::evaluate_periodic(const Structure& s, bool with_virial, DeviceGraphBuilder* builder) {
   const int n = s.size();
   for (int i = 0; i < n; ++i) {
     if (s.species[i] < 0 || s.species[i] >= num_species()) {
@@ -180,14 +180,21 @@ Evaluation MacePotential::evaluate_periodic(const Structure& s, bool with_virial
                   std::to_string(num_species()) + " elements");
     }
   }
-  GhostedSystem g = build_neighbor_list(s, cutoff());
-  return evaluate_images(g, s.cell, s.pbc, with_virial);
+  if (!builder) {
+    GhostedSystem g = build_neighbor_list(s, cutoff());
+    return evaluate_images(g, s.cell, s.pbc, with_virial);
+  }
+  builder->build(s, cutoff());
+  const DeviceEdgeView& edges = builder->mace_edges(cutoff(), num_species());
+  return finish_periodic(mace::edge_graph(edges, s.cell, s.pbc, impl_->graph), n, with_virial);
 }
 
 Evaluation MacePotential::evaluate_images(const GhostedSystem& g, const Mat3& cell, const std::array<bool, 3>& pbc,
                                           bool with_virial) {
-  const int n = g.n_local;
-  mace::GraphInput in = mace::periodic_graph(g, cell, pbc, impl_->graph);
+  return finish_periodic(mace::periodic_graph(g, cell, pbc, impl_->graph), g.n_local, with_virial);
+}
+
+Evaluation MacePotential::finish_periodic(const mace::GraphInput& in, int n, bool with_virial) {
   Impl::Output o = impl_->run(in, with_virial);
   Evaluation ev;
   ev.energy = o.energy_local.to(torch::kCPU).sum().item<double>();

@@ -75,6 +75,7 @@ def main():
         expect_error("xyz without element map", ["eval", "--model", model, "--input", xyz], f"{xyz}:3:", "--elements")
         expect_error("unknown element", ["eval", "--model", model, "--input", xyz, "--elements", "H,Li"], f"{xyz}:3:", "'Xe'")
         expect_error("unknown backend", ["eval", "--model", model, "--input", cfg, "--backend", "Hip"], "not available")
+        expect_error("unknown graph builder", ["eval", "--model", model, "--input", cfg, "--graph", "gpu"], "--graph must be")
 
         # xyz and cfg inputs agree, and ASE reads our extended XYZ output.
         out_cfg = tmp / "out.cfg"

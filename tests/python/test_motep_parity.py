@@ -66,30 +66,35 @@ def main():
                 structs = structures(rng, species_count)
                 cfg = tmp / "in.cfg"
                 write_cfg(cfg, [(c, p, t) for _, c, p, t in structs])
-                out = tmp / "out.cfg"
-                r = run([args.mlpot, "eval", "--model", mtp, "--input", cfg, "--output", out])
-                if r.returncode != 0:
-                    failures.append(f"level {level} species {species_count}: mlpot failed: {r.stderr}")
-                    continue
-                got = read_cfg_results(out)
-                for (name, cell, pos, types), g in zip(structs, got):
+                # Both neighbour-list builders: the host one and the Thrust one (src/cuda/).
+                got = {}
+                for graph in ("host", "device"):
+                    out = tmp / f"out-{graph}.cfg"
+                    r = run([args.mlpot, "eval", "--model", mtp, "--input", cfg, "--output", out, "--graph", graph])
+                    if r.returncode != 0:
+                        failures.append(f"level {level} species {species_count} graph {graph}: mlpot failed: {r.stderr}")
+                        continue
+                    got[graph] = read_cfg_results(out)
+                for k, (name, cell, pos, types) in enumerate(structs):
                     e, f, w = motep_reference(mtp, species_count, cell, pos, types)
-                    tag = f"level {level}, {species_count} species, {name}"
-                    de = abs(g["energy"] - e) / max(1.0, abs(e))
-                    df = np.abs(g["forces"] - f).max()
-                    ds = np.abs(np.array(g["plus_stress"]) - w).max()
-                    worst["energy_rel"] = max(worst["energy_rel"], de)
-                    worst["force"] = max(worst["force"], df)
-                    worst["stress"] = max(worst["stress"], ds)
-                    checked += 1
-                    if np.abs(f).max() < 1e-3:
-                        failures.append(f"{tag}: forces too small to test ({np.abs(f).max():.2e})")
-                    if de > E_REL or df > F_ABS or ds > S_ABS:
-                        failures.append(f"{tag}: |dE|/|E| {de:.2e}, max |dF| {df:.2e}, max |dW| {ds:.2e} "
-                                        f"(E {e:.6g}, max |F| {np.abs(f).max():.3g})")
-                    else:
-                        print(f"ok  {tag}: |dE|/|E| {de:.1e}  max|dF| {df:.1e}  max|dW| {ds:.1e}  "
-                              f"(max|F| {np.abs(f).max():.3g} eV/A)")
+                    for graph, results in got.items():
+                        g = results[k]
+                        tag = f"level {level}, {species_count} species, {name}, {graph} graph"
+                        de = abs(g["energy"] - e) / max(1.0, abs(e))
+                        df = np.abs(g["forces"] - f).max()
+                        ds = np.abs(np.array(g["plus_stress"]) - w).max()
+                        worst["energy_rel"] = max(worst["energy_rel"], de)
+                        worst["force"] = max(worst["force"], df)
+                        worst["stress"] = max(worst["stress"], ds)
+                        checked += 1
+                        if np.abs(f).max() < 1e-3:
+                            failures.append(f"{tag}: forces too small to test ({np.abs(f).max():.2e})")
+                        if de > E_REL or df > F_ABS or ds > S_ABS:
+                            failures.append(f"{tag}: |dE|/|E| {de:.2e}, max |dF| {df:.2e}, max |dW| {ds:.2e} "
+                                            f"(E {e:.6g}, max |F| {np.abs(f).max():.3g})")
+                        else:
+                            print(f"ok  {tag}: |dE|/|E| {de:.1e}  max|dF| {df:.1e}  max|dW| {ds:.1e}  "
+                                  f"(max|F| {np.abs(f).max():.3g} eV/A)")
     print(f"worst: energy rel {worst['energy_rel']:.2e}, force {worst['force']:.2e} eV/A, "
           f"virial {worst['stress']:.2e} eV")
     for msg in failures:
