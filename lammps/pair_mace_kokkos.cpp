@@ -33,7 +33,14 @@ template <class DeviceType>
 void PairMACEKokkos<DeviceType>::init_style()
 {
   require_newton_and_coeffs(!species_of_type_.empty());
-  if (periodic_) error->all(FLERR, "pair_style {}: 'periodic' is only available in pair_style mace", force->pair_style);
+  if (periodic_) {
+    // One rank, periodic graph: the host glue of pair_style mace (ghosts mapped to their owners,
+    // a host list). The integrator brings x and type to the host and takes the forces back, and
+    // the model still runs where 'device' says.
+    execution_space = Host;
+    PairMACE::init_style();
+    return;
+  }
   constexpr bool host_memory =
       Kokkos::SpaceAccessibility<Kokkos::HostSpace, typename DeviceType::memory_space>::accessible;
   if (host_memory == potential_->accepts_device_memory())
@@ -54,6 +61,11 @@ void PairMACEKokkos<DeviceType>::compute(int eflag_in, int vflag_in)
   if (eflag_atom) {
     memoryKK->destroy_kokkos(k_eatom, eatom);
     memoryKK->create_kokkos(k_eatom, eatom, maxeatom, "pair:eatom");
+  }
+  if (periodic_) {
+    compute_periodic();
+    if (eflag_atom) k_eatom.template modify<LMPHostType>();
+    return;
   }
   atomKK->sync(execution_space, X_MASK | F_MASK | TYPE_MASK);
   auto x = atomKK->k_x.template view<DeviceType>();

@@ -1,5 +1,6 @@
 // pair_style mace/kk: MACE on LAMMPS-Kokkos views; the graph is built from the device
 // neighbour list in bulk tensor operations, and LibTorch runs on the same device.
+// With 'periodic' (one rank) it runs pair_style mace's periodic glue on the host instead.
 #ifdef PAIR_CLASS
 // clang-format off
 PairStyle(mace/kk,PairMACEKokkos<LMPDeviceType>);

@@ -267,6 +267,15 @@ print "ENERGY $(pe:%.17g)"
         compare_run0(lmp, "mace/kk -np 2", data, ref_mace, ps_mace, pc_mace, ranks=2, kokkos=True, per_atom_virial=False)
         compare_run0(lmp, "mace periodic", data, ref_mace, ps_mace + " periodic", pc_mace, per_atom_virial=False,
                      pre="atom_modify map yes")
+        compare_run0(lmp, "mace/kk periodic", data, ref_mace, ps_mace + " periodic", pc_mace, kokkos=True,
+                     per_atom_virial=False, pre="atom_modify map yes")
+        pfin = {}
+        for kk in (False, True):
+            r, out = lmp.run("atom_modify map yes\n" + md_script(data, ps_mace + " periodic", pc_mace, 10, thermo=10),
+                             kokkos=kk, name=f"mace-periodic-md-{kk}.in")
+            pfin[kk] = values(out, "FINALPE")
+        check("mace periodic: 10 MD steps with mace/kk equal mace", pfin[False] and pfin[True]
+              and abs(pfin[False][0] - pfin[True][0]) <= 1e-12 * abs(pfin[False][0]), f"{pfin}")
         mfin = {}
         for ranks in (1, 2):
             r, out = lmp.run(md_script(data, ps_mace, pc_mace, 10, thermo=10), ranks=ranks, kokkos=ranks == 2,
