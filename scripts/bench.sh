@@ -1,35 +1,43 @@
 #!/usr/bin/env bash
-# The main job: throughput benchmarks on the built-in systems and models, on this machine's CPU
-# (the GPU figures come from perf/device/ on a machine with a GPU).
-#   1. MTP library: synthetic level-16 6-species MTP on Li2CO3 3x5x4 (1440 atoms), Kokkos Serial
-#      and OpenMP 1/2 threads, against motep's C engine in the same run   -> perf/results/mtp_cpu.csv
-#   2. MACE library: LibTorch runner against mace-torch's ASE calculator   -> perf/results/mace_cpu.csv
-#   3. LAMMPS MD with mtp/kk and mace/kk (Kokkos-OpenMP)                  -> perf/results/lammps_cpu.csv
-#   4. MTP extrapolation-grade overhead (configuration/neighbourhood mode) -> perf/results/grade_cpu.csv
-# MLPOT_BENCH_QUICK=1 keeps only the fast cases (a few minutes in all).
+# The main job: throughput benchmarks on the built-in systems and models, on this machine.
+#   1. MD throughput (perf/main_job.py): the synthetic level-16 MTP and the seed-architecture MACE
+#      (float32) on Li2CO3 1440 atoms, amorphous Li2EDC 1152 atoms and a Li2CO3 size series, with
+#      LAMMPS (mtp/kk, mace/kk) on Kokkos OpenMP, all cores; on a machine with a GPU, Kokkos CUDA
+#      through mlpot bench (no CUDA LAMMPS is built by this script). Table on stdout,
+#      perf/results/main_job.csv and main_job_<backend>.png.
+#   2-4. Library comparisons on the CPU: MTP against motep, MACE against mace-torch, and the
+#      extrapolation-grade overhead -> perf/results/{mtp,mace,grade}_cpu.csv
+# MLPOT_BENCH_QUICK=1: step 1 with the MTP only and its size series cut at 10 s per cell.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cache="${MLPOT_CACHE:-$HOME/.cache/mlpot}"
 py="$cache/venv/bin/python"
-"$root/scripts/build.sh"
+gpu=0
+command -v nvidia-smi >/dev/null && nvidia-smi -L >/dev/null 2>&1 && gpu=1
+if ((gpu)); then "$root/scripts/build.sh" --cuda; else "$root/scripts/build.sh"; fi
 work="$root/build/bench"
 mkdir -p "$work"
 mlpot="$root/build/bin/mlpot"
 templates="$root/../shared/data/mtp-templates"
 quick=()
 [[ "${MLPOT_BENCH_QUICK:-0}" == 1 ]] && quick=(--quick)
-echo "== 1/4 MTP (library, CPU)"
+echo "== 1/4 MD throughput on the built-in SEI systems (the main job)"
+if ((gpu)); then
+  "$py" "$root/perf/main_job.py" --mlpot "$root/build-cuda/bin/mlpot" --mlpot-mace "$mlpot" \
+    --templates "$templates" --models "$root/build/models" --out "$root/perf/results" "${quick[@]}"
+else
+  "$py" "$root/perf/main_job.py" --mlpot "$mlpot" --lmp "$root/build/bin/lmp" --plugin-dir "$root/build/lib" \
+    --templates "$templates" --models "$root/build/models" --out "$root/perf/results" "${quick[@]}"
+fi
+echo "== 2/4 MTP library against motep (CPU)"
 "$mlpot" make-model --template "$templates/16.almtp" --species 6 --min-dist 0.92 --max-dist 5.0 \
   --out "$work/synthetic-l16-6sp.mtp"
 "$mlpot" build li2co3 --cells 3x5x4 --out "$work/li2co3-3x5x4.cfg"
 "$py" "$root/perf/bench_mtp.py" --mlpot "$mlpot" --model "$work/synthetic-l16-6sp.mtp" \
   --structure "$work/li2co3-3x5x4.cfg" --out "$root/perf/results"
-echo "== 2/4 MACE (library, CPU)"
+echo "== 3/4 MACE library against mace-torch (CPU)"
 "$py" "$root/perf/bench_mace.py" --mlpot "$mlpot" --models "$root/build/models" --threads "$(nproc)" \
   --out "$root/perf/results" 2>/dev/null
-echo "== 3/4 LAMMPS MD (Kokkos-OpenMP)"
-"$py" "$root/perf/bench_lammps.py" --lmp "$root/build/bin/lmp" --plugin-dir "$root/build/lib" --mlpot "$mlpot" \
-  --templates "$templates" --models "$root/build/models" --out "$root/perf/results" "${quick[@]}"
 echo "== 4/4 MTP extrapolation grade overhead (library, CPU)"
 "$py" "$root/perf/bench_grade.py" --mlpot "$mlpot" --template "$templates/16.almtp" \
   --structure "$work/li2co3-3x5x4.cfg" --work "$work" --out "$root/perf/results"

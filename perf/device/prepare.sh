@@ -25,6 +25,10 @@ done
 # The MACE runner must link the device's own torch, so mlpot is rebuilt there against this
 # host Kokkos install (sources travel with the working tree).
 cp -r "$cache/kokkos-openmp" "$dir/kokkos-openmp"
+# Thrust/CUB headers (CCCL) for that rebuild: the device may have a driver and torch but no toolkit.
+cuda_root="${CUDA_ROOT:-/usr/local/cuda}"
+tar -C "$cuda_root" -h -czf "$dir/cccl.tar.gz" include/cccl lib64/cmake/thrust lib64/cmake/cub lib64/cmake/libcudacxx \
+  lib64/cmake/cccl
 # The CUDA binaries link libcudart.so.13 dynamically; carry it so the device needs only a driver.
 cp -L "${CUDA_ROOT:-/usr/local/cuda}/lib64/libcudart.so.13" "$dir/"
 git -C "$root" rev-parse --short HEAD > "$dir/commit"
