@@ -3,8 +3,10 @@
 // Load with `plugin load mlpotplugin.so`, or let LAMMPS find it through LAMMPS_PLUGIN_PATH.
 #include "compute_mtp_grade.h"
 #include "lammpsplugin.h"
+#ifdef MLPOT_HAVE_TORCH
 #include "pair_mace.h"
 #include "pair_mace_kokkos.h"
+#endif
 #include "pair_mtp.h"
 #include "pair_mtp_kokkos.h"
 #include "version.h"
@@ -44,9 +46,11 @@ extern "C" void lammpsplugin_init(void *lmp, void *handle, void *regfunc)
   add(reg, lmp, handle, "mtp", "mlpot Moment Tensor Potential", (lammpsplugin_factory1 *) &create<PairMTP>);
   add(reg, lmp, handle, "mtp/kk", "mlpot Moment Tensor Potential on Kokkos",
       (lammpsplugin_factory1 *) &create<PairMTPKokkos<LMPDeviceType>>);
+#ifdef MLPOT_HAVE_TORCH
   add(reg, lmp, handle, "mace", "mlpot MACE (LibTorch)", (lammpsplugin_factory1 *) &create<PairMACE>);
   add(reg, lmp, handle, "mace/kk", "mlpot MACE (LibTorch) on Kokkos",
       (lammpsplugin_factory1 *) &create<PairMACEKokkos<LMPDeviceType>>);
+#endif
   {
     lammpsplugin_t plugin;
     plugin.version = LAMMPS_VERSION;
@@ -61,7 +65,9 @@ extern "C" void lammpsplugin_init(void *lmp, void *handle, void *regfunc)
 #ifdef LMP_KOKKOS_GPU
   add(reg, lmp, handle, "mtp/kk/host", "mlpot MTP on the Kokkos host space",
       (lammpsplugin_factory1 *) &create<PairMTPKokkos<LMPHostType>>);
+#ifdef MLPOT_HAVE_TORCH
   add(reg, lmp, handle, "mace/kk/host", "mlpot MACE on the Kokkos host space",
       (lammpsplugin_factory1 *) &create<PairMACEKokkos<LMPHostType>>);
+#endif
 #endif
 }

@@ -29,8 +29,14 @@ fi
 if [[ $cuda == 1 ]]; then
   # Compile-only here (no GPU on these machines); perf/device/ runs these binaries on an H100.
   export PATH="${CUDA_ROOT:-/usr/local/cuda}/bin:$PATH"
+  # With the CUDA LAMMPS of perf/device/prepare.sh (setup-deps.sh --lammps-cuda) also the plugin.
+  lammps_cuda=(-DMLPOT_LAMMPS_SRC= -DMLPOT_LAMMPS_BUILD=)
+  if [[ -f "$cache/lammps-cuda/.mlpot-stamp" ]]; then
+    lammps_cuda=(-DMLPOT_LAMMPS_SRC="$cache/src/lammps/lammps-4Feb2025/src"
+                 -DMLPOT_LAMMPS_BUILD="$cache/build-lammps-cuda" -DMLPOT_LAMMPS_MPI=OFF)
+  fi
   cmake -S "$root" -B "$root/build-cuda" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-    -DKokkos_ROOT="$cache/kokkos-cuda" \
+    -DKokkos_ROOT="$cache/kokkos-cuda" "${lammps_cuda[@]}" \
     -DCMAKE_CXX_COMPILER="$cache/src/kokkos-4.5.1-cuda13/bin/nvcc_wrapper" \
     -DCMAKE_CXX_FLAGS="-arch=sm_90" -DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DMLPOT_SHARED_DIR="$root/../shared" >/dev/null
   cmake --build "$root/build-cuda" -j "${MLPOT_JOBS:-$(nproc)}"

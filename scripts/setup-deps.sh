@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Obtains and builds mlpot's dependencies from the package registries, cached outside the clone.
 #
-#   scripts/setup-deps.sh [--cuda]
+#   scripts/setup-deps.sh [--cuda] [--lammps] [--lammps-cuda]
 #
 # Cache root: $MLPOT_CACHE (default ~/.cache/mlpot). Each step writes a stamp file that records
 # the exact inputs it was built from, so a second run is a no-op and a changed pin rebuilds.
@@ -16,6 +16,9 @@
 #   - LAMMPS 4Feb2025 (--lammps): Debian's source package lammps 20250204+dfsg.1-2 (its upstream
 #     tarball, checksummed), built against our Kokkos with KOKKOS (OpenMP), PLUGIN and MPI
 #     (Debian's OpenMPI).
+#   - --lammps-cuda: the same LAMMPS source built for the GPU check (perf/device/prepare.sh):
+#     KOKKOS on CUDA sm_90 (against the shared kokkos-cuda), PLUGIN, serial (one rank, one GPU).
+#     About an hour on 2 cores; never part of the test command.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -23,10 +26,12 @@ cache="${MLPOT_CACHE:-$HOME/.cache/mlpot}"
 jobs="${MLPOT_JOBS:-$(nproc)}"
 with_cuda=0
 with_lammps=0
+with_lammps_cuda=0
 for arg in "$@"; do
   case "$arg" in
     --cuda) with_cuda=1 ;;
     --lammps) with_lammps=1 ;;
+    --lammps-cuda) with_lammps_cuda=1; with_cuda=1; with_lammps=1 ;;
     *) echo "setup-deps: unknown argument '$arg'" >&2; exit 2 ;;
   esac
 done
@@ -128,7 +133,7 @@ if ((with_cuda)); then
   # nvcc_wrapper defaults to sm_70, which CUDA 13 no longer supports.
   export NVCC_WRAPPER_DEFAULT_COMPILER=g++
   kokkos_src="$cuda_src" build_kokkos kokkos-cuda -DKokkos_ENABLE_OPENMP=OFF -DKokkos_ENABLE_CUDA=ON \
-    -DKokkos_ARCH_HOPPER90=ON -DKokkos_ENABLE_CUDA_LAMBDA=ON \
+    -DKokkos_ARCH_HOPPER90=ON -DKokkos_ENABLE_CUDA_LAMBDA=ON -DBUILD_SHARED_LIBS=ON \
     -DCMAKE_CXX_COMPILER="$cuda_src/bin/nvcc_wrapper" \
     -DCMAKE_CXX_FLAGS="-arch=sm_90"
 fi
@@ -175,6 +180,28 @@ if ((with_lammps)); then
     cmake --install "$cache/build-lammps" >>"$cache/build-lammps.log" 2>&1
     # The build directory stays: plugins compile against the source headers plus its generated ones.
     echo "$want" > "$lammps_prefix/.mlpot-stamp"
+  fi
+fi
+
+if ((with_lammps_cuda)); then
+  # Shared Kokkos (above): the plugin and lmp must share one Kokkos runtime, as on the host.
+  lammps_cuda_prefix="$cache/lammps-cuda"
+  want="$lammps_version kokkos-cuda $(cat "$cache/kokkos-cuda/.mlpot-stamp" | sha256sum | cut -c1-16)"
+  if [[ ! -f "$lammps_cuda_prefix/.mlpot-stamp" || "$(cat "$lammps_cuda_prefix/.mlpot-stamp")" != "$want" ]]; then
+    log "building LAMMPS 4Feb2025 (KOKKOS/CUDA sm_90, PLUGIN, serial): about an hour on 2 cores"
+    rm -rf "$lammps_cuda_prefix"
+    cmake -S "$lammps_src/cmake" -B "$cache/build-lammps-cuda" -G Ninja -Wno-dev \
+      -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX="$lammps_cuda_prefix" \
+      -DCMAKE_CXX_COMPILER="$cuda_src/bin/nvcc_wrapper" -DCMAKE_CXX_FLAGS="-arch=sm_90" \
+      -DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache \
+      -DBUILD_MPI=no -DBUILD_OMP=no -DPKG_KOKKOS=yes -DEXTERNAL_KOKKOS=yes \
+      -DKokkos_ROOT="$cache/kokkos-cuda" -DPKG_PLUGIN=yes -DBUILD_TOOLS=no -DBUILD_DOC=no \
+      -DCMAKE_INSTALL_RPATH="$cache/kokkos-cuda/lib" \
+      >"$cache/build-lammps-cuda.log" 2>&1 || { tail -40 "$cache/build-lammps-cuda.log"; exit 1; }
+    cmake --build "$cache/build-lammps-cuda" -j "$jobs" >>"$cache/build-lammps-cuda.log" 2>&1 \
+      || { tail -40 "$cache/build-lammps-cuda.log"; exit 1; }
+    cmake --install "$cache/build-lammps-cuda" >>"$cache/build-lammps-cuda.log" 2>&1
+    echo "$want" > "$lammps_cuda_prefix/.mlpot-stamp"
   fi
 fi
 

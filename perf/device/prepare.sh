@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Inputs for perf/device/run_all.sh, prepared on this machine (no GPU needed):
 #   build/device-inputs/  models, structures, host reference results, Kokkos (host) install,
-#                         libcudart, commit id
-#   build-cuda/bin/       the CUDA (sm_90) binaries from scripts/build.sh --cuda
+#                         libcudart and the shared Kokkos CUDA libraries, commit id, and (when
+#                         scripts/setup-deps.sh --lammps-cuda has built it) the CUDA LAMMPS `lmp`
+#   build-cuda/bin/, build-cuda/lib/mlpotplugin.so   the CUDA (sm_90) binaries (scripts/build.sh --cuda)
+# all packed into build/device.tar.xz (under the device tool's 64 MiB carry limit).
 # Then, with the device tool (one call, < 8 minutes):
-#   run(command="bash perf/device/run_all.sh", carry=["build-cuda/bin", "build/device-inputs"], timeout_s=480)
+#   run(command="bash perf/device/run_all.sh", carry=["build/device.tar.xz"], timeout_s=480)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cache="${MLPOT_CACHE:-$HOME/.cache/mlpot}"
@@ -29,7 +31,18 @@ cp -r "$cache/kokkos-openmp" "$dir/kokkos-openmp"
 cuda_root="${CUDA_ROOT:-/usr/local/cuda}"
 tar -C "$cuda_root" -h -czf "$dir/cccl.tar.gz" include/cccl lib64/cmake/thrust lib64/cmake/cub lib64/cmake/libcudacxx \
   lib64/cmake/cccl
-# The CUDA binaries link libcudart.so.13 dynamically; carry it so the device needs only a driver.
+# The CUDA binaries link libcudart.so.13 and the shared Kokkos CUDA libraries dynamically; carry
+# them so the device needs only a driver.
 cp -L "${CUDA_ROOT:-/usr/local/cuda}/lib64/libcudart.so.13" "$dir/"
+cp -a "$cache/kokkos-cuda/lib/"libkokkos*.so* "$dir/" 2>/dev/null || true
+parts=(build-cuda/bin build/device-inputs)
+if [[ -x "$cache/lammps-cuda/bin/lmp" && -f "$root/build-cuda/lib/mlpotplugin.so" ]]; then
+  cp "$cache/lammps-cuda/bin/lmp" "$dir/lmp"
+  parts+=(build-cuda/lib/mlpotplugin.so)
+else
+  echo "prepare: no CUDA LAMMPS (scripts/setup-deps.sh --lammps-cuda, then scripts/build.sh --cuda): the device" \
+       "runs the main job through mlpot bench" >&2
+fi
 git -C "$root" rev-parse --short HEAD > "$dir/commit"
-du -sh "$dir" "$root/build-cuda/bin"
+tar -C "$root" -cJf "$root/build/device.tar.xz" "${parts[@]}"
+du -sh "$dir" "$root/build-cuda/bin" "$root/build/device.tar.xz"

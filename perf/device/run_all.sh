@@ -3,6 +3,7 @@
 # Prepared by perf/device/prepare.sh; see there for the exact device-tool call.
 # Writes everything to $OUT/device.txt; record it in perf/results/ (device, date, commit).
 set -uo pipefail
+[[ -f build/device.tar.xz ]] && tar -xJf build/device.tar.xz
 out="${OUT:-/tmp/mlpot-device-out}"
 mkdir -p "$out"
 in=build/device-inputs
@@ -59,8 +60,14 @@ else
   say "MACE build failed; see cmake.log"
   tail -20 "$out/cmake.log" | tee -a "$log"
 fi
-say "== 5. The main job on the GPU (library engine: no CUDA LAMMPS is carried), series cut at 6 s / 1.6 M atoms"
-timeout 200 python3 perf/main_job.py --mlpot "$cuda_bin/mlpot" "${mace_args[@]:---no-mace}" \
+say "== 5. The main job on the GPU, size series cut at 6 s / 1.6 M atoms"
+lammps_args=()
+if [[ -x "$in/lmp" && -f build-cuda/lib/mlpotplugin.so ]]; then
+  # The carried CUDA LAMMPS and its plugin (MTP styles; MACE goes through mlpot bench).
+  lammps_args=(--lmp "$in/lmp" --plugin-dir build-cuda/lib --lammps-models mtp)
+  say "lammps  $("$in/lmp" -h 2>/dev/null | grep -m1 -E 'Large-scale|LAMMPS' )"
+fi
+timeout 220 python3 perf/main_job.py --mlpot "$cuda_bin/mlpot" "${mace_args[@]:---no-mace}" "${lammps_args[@]}" \
   --mtp-model "$in/synthetic-l16-6sp.mtp" --models "$in" --out "$out/results" --max-seconds 6 --max-atoms 1600000 \
   2>&1 | tee -a "$log"
 say "done"
