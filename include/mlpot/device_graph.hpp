@@ -102,7 +102,8 @@ class DeviceGraphBuilder {
 // accept that memory (a Kokkos-CUDA MTP for the CUDA build; any host backend otherwise).
 Evaluation evaluate_on_device_graph(Potential& potential, const Structure& s, DeviceGraphBuilder& builder);
 
-// Whether `potential` can read the builder's arrays in place.
+// Whether `potential` can read the builder's arrays in place; the second throws if not.
 bool device_graph_usable(const Potential& potential);
+void require_device_graph_usable(const Potential& potential);
 
 }  // namespace mlpot

@@ -44,4 +44,8 @@ struct Evaluation {
 // folds ghost forces and virials back. Throws mlpot::Error naming the atom on bad input.
 Evaluation evaluate(Potential& potential, const Structure& s, bool atom_virial = false);
 
+// Throws mlpot::Error naming the structure and the first atom whose species index is outside
+// the potential's 0..num_species-1.
+void require_species_in_model(const Structure& s, const Potential& potential);
+
 }  // namespace mlpot

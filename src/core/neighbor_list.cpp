@@ -216,15 +216,19 @@ GhostedSystem build_neighbor_list(const Structure& s, double cutoff, double ghos
   return g;
 }
 
-Evaluation evaluate(Potential& potential, const Structure& s, bool atom_virial) {
-  const int n = s.size();
-  for (int i = 0; i < n; ++i) {
+void require_species_in_model(const Structure& s, const Potential& potential) {
+  for (int i = 0; i < s.size(); ++i) {
     if (s.species[i] < 0 || s.species[i] >= potential.num_species()) {
       throw Error(where(s) + ": atom " + std::to_string(i + 1) + " has species " + std::to_string(s.species[i]) +
                   " but the model has " + std::to_string(potential.num_species()) + " species (0.." +
                   std::to_string(potential.num_species() - 1) + ")");
     }
   }
+}
+
+Evaluation evaluate(Potential& potential, const Structure& s, bool atom_virial) {
+  const int n = s.size();
+  require_species_in_model(s, potential);
   GhostedSystem g = build_neighbor_list(s, potential.cutoff(), potential.ghost_cutoff(),
                                         potential.needs_ghost_neighbors());
   const int nt = g.n_total();

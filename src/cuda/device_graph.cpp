@@ -613,19 +613,17 @@ bool device_graph_usable(const Potential& potential) {
   return DeviceGraphBuilder::memory() == MemorySpace::Host || potential.accepts_device_memory();
 }
 
-Evaluation evaluate_on_device_graph(Potential& potential, const Structure& s, DeviceGraphBuilder& builder) {
+void require_device_graph_usable(const Potential& potential) {
   if (!device_graph_usable(potential)) {
     throw Error("the " + DeviceGraphBuilder::system() + " graph builder keeps its data in device memory, which the " +
                 potential.kind() + " potential on " + potential.backend() + " cannot read");
   }
+}
+
+Evaluation evaluate_on_device_graph(Potential& potential, const Structure& s, DeviceGraphBuilder& builder) {
+  require_device_graph_usable(potential);
   const int n = s.size();
-  for (int i = 0; i < n; ++i) {
-    if (s.species[i] < 0 || s.species[i] >= potential.num_species()) {
-      throw Error(where(s) + ": atom " + std::to_string(i + 1) + " has species " + std::to_string(s.species[i]) +
-                  " but the model has " + std::to_string(potential.num_species()) + " species (0.." +
-                  std::to_string(potential.num_species() - 1) + ")");
-    }
-  }
+  require_species_in_model(s, potential);
   const DeviceNeighborView& v = builder.build(s, potential.cutoff(), potential.ghost_cutoff(),
                                               potential.needs_ghost_neighbors());
   double* forces = builder.scratch(0, 3 * std::size_t(v.n_total));

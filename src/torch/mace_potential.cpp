@@ -173,13 +173,7 @@ Totals MacePotential::compute(const AtomsRef& atoms, const NeighborsRef& nbr, co
 
 Evaluation MacePotential::evaluate_periodic(const Structure& s, bool with_virial, DeviceGraphBuilder* builder) {
   const int n = s.size();
-  for (int i = 0; i < n; ++i) {
-    if (s.species[i] < 0 || s.species[i] >= num_species()) {
-      throw Error((s.source.empty() ? std::string("structure") : s.source) + ": atom " + std::to_string(i + 1) +
-                  " has species " + std::to_string(s.species[i]) + " but the model has " +
-                  std::to_string(num_species()) + " elements");
-    }
-  }
+  require_species_in_model(s, *this);
   if (!builder) {
     GhostedSystem g = build_neighbor_list(s, cutoff());
     return evaluate_images(g, s.cell, s.pbc, with_virial);

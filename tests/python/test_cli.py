@@ -61,6 +61,8 @@ def main():
         bad = tmp / "nan.cfg"
         bad.write_text(text.replace("1.7", "nan"))
         expect_error("NaN coordinate", ["eval", "--model", model, "--input", bad], f"{bad}:10:", "atom 2", "non-finite")
+        expect_error("NaN coordinate (Thrust graph)", ["eval", "--model", model, "--input", bad, "--graph", "device"],
+                     f"{bad}:10:", "atom 2", "non-finite")
         bad = tmp / "type.cfg"
         write_cfg(bad, [(GOOD_CFG[0][0], GOOD_CFG[0][1], [0, 2, 1])])
         expect_error("type outside the model", ["eval", "--model", model, "--input", bad], f"{bad}:1", "atom 2 has species 2")

@@ -189,6 +189,8 @@ def main():
         bad_type = tmp / "type.cfg"
         write_cfg(bad_type, [(structs[0][1], structs[0][2][:3], [0, 6, 1])])
         expect_error("type outside the model", ["eval", "--model", path, "--input", bad_type], "atom 2 has species 6")
+        expect_error("type outside the model (Thrust graph)", ["eval", "--model", path, "--input", bad_type,
+                                                               "--graph", "device"], "atom 2 has species 6")
         expect_error("dtype mismatch", ["eval", "--model", models / "tiny-float32-lammps.pt", "--input", cfg,
                                         "--dtype", "float64"], "dtype mismatch")
         expect_error("missing model", ["eval", "--model", tmp / "none.pt", "--input", cfg], "none.pt")
