@@ -2,6 +2,9 @@
 
 #include "atom_kokkos.h"
 #include "atom_masks.h"
+#include "comm.h"
+#include "domain.h"
+#include "update.h"
 #include "error.h"
 #include "force.h"
 #include "kokkos.h"
@@ -33,10 +36,10 @@ template <class DeviceType>
 void PairMACEKokkos<DeviceType>::init_style()
 {
   require_newton_and_coeffs(!species_of_type_.empty());
-  if (periodic_) {
-    // One rank, periodic graph: the host glue of pair_style mace (ghosts mapped to their owners,
-    // a host list). The integrator brings x and type to the host and takes the forces back, and
-    // the model still runs where 'device' says.
+  if (periodic_ && !thrust_periodic()) {
+    // The builder's memory is not this style's (e.g. mace/kk/host in a CUDA build): the host glue
+    // of pair_style mace (ghosts mapped to their owners, a host list). The integrator brings x
+    // and type to the host and takes the forces back.
     execution_space = Host;
     PairMACE::init_style();
     return;
@@ -46,6 +49,16 @@ void PairMACEKokkos<DeviceType>::init_style()
   if (host_memory == potential_->accepts_device_memory())
     error->all(FLERR, "pair_style {}: the model runs on {} but this style's data live in {} memory (use 'device {}')",
                force->pair_style, potential_->backend(), host_memory ? "host" : "device", host_memory ? "cpu" : "cuda");
+  if (thrust_periodic()) {
+    // One rank, periodic graph from the local atoms and the box (mlpot's Thrust builder, in this
+    // style's memory): no neighbour list and no atom map are needed.
+    if (comm->nprocs > 1)
+      error->all(FLERR, "pair_style {} periodic runs on one MPI rank; use the default ghost-node mode with {} ranks",
+                 force->pair_style, comm->nprocs);
+    if (!graph_) graph_ = std::make_unique<mlpot::DeviceGraphBuilder>();
+    species_kk_.set_map(species_of_type_);
+    return;
+  }
   auto request = neighbor->add_request(this, NeighConst::REQ_FULL | NeighConst::REQ_GHOST);
   request_ghost_shell();
   request->set_kokkos_host(std::is_same_v<DeviceType, LMPHostType> && !std::is_same_v<DeviceType, LMPDeviceType>);
@@ -61,6 +74,10 @@ void PairMACEKokkos<DeviceType>::compute(int eflag_in, int vflag_in)
   if (eflag_atom) {
     memoryKK->destroy_kokkos(k_eatom, eatom);
     memoryKK->create_kokkos(k_eatom, eatom, maxeatom, "pair:eatom");
+  }
+  if (thrust_periodic()) {
+    compute_periodic_in_place();
+    return;
   }
   if (periodic_) {
     compute_periodic();
@@ -94,6 +111,46 @@ void PairMACEKokkos<DeviceType>::compute(int eflag_in, int vflag_in)
   out.atom_energy = eflag_atom ? k_eatom.template view<DeviceType>().data() : nullptr;
   out.virial = vflag_global;
   compute_with(*potential_, atoms, nbr, out);
+  atomKK->modified(execution_space, F_MASK);
+  if (eflag_atom) {
+    k_eatom.template modify<DeviceType>();
+    k_eatom.template sync<LMPHostType>();
+  }
+}
+
+template <class DeviceType>
+void PairMACEKokkos<DeviceType>::compute_periodic_in_place()
+{
+  atomKK->sync(execution_space, X_MASK | F_MASK | TYPE_MASK);
+  auto x = atomKK->k_x.template view<DeviceType>();
+  auto f = atomKK->k_f.template view<DeviceType>();
+  auto type = atomKK->k_type.template view<DeviceType>();
+  const int nlocal = atom->nlocal, nall = atom->nlocal + atom->nghost;
+  const int *species = species_kk_.update(type, nall, atom->nmax);
+  Kokkos::fence();    // LibTorch uses its own stream: the inputs must be ready
+
+  mlpot::CellAtoms atoms;
+  atoms.n = nlocal;
+  atoms.positions = x.data();
+  atoms.species = species;
+  atoms.memory = kHostMemory ? mlpot::MemorySpace::Host : mlpot::MemorySpace::Device;
+  const double *h = domain->h;    // xprd yprd zprd yz xz xy
+  atoms.cell = {{{h[0], 0.0, 0.0}, {h[5], h[1], 0.0}, {h[4], h[3], h[2]}}};
+  atoms.pbc = {domain->xperiodic != 0, domain->yperiodic != 0, domain->zperiodic != 0};
+  atoms.source = fmt::format("pair_style {} (step {})", force->pair_style, update->ntimestep);
+  mlpot::OutputsRef out;
+  out.forces = f.data();
+  out.atom_energy = eflag_atom ? k_eatom.template view<DeviceType>().data() : nullptr;
+  out.virial = vflag_global;
+  mlpot::Totals t;
+  try {
+    t = potential_->compute_periodic(atoms, *graph_, out);
+  } catch (const std::exception &e) {
+    error->one(FLERR, "pair_style {}: {}", force->pair_style, e.what());
+  }
+  if (eflag_global) eng_vdwl += t.energy;
+  if (vflag_global)
+    for (int c = 0; c < 6; ++c) virial[c] += t.virial[c];
   atomKK->modified(execution_space, F_MASK);
   if (eflag_atom) {
     k_eatom.template modify<DeviceType>();

@@ -1,6 +1,8 @@
 // pair_style mace/kk: MACE on LAMMPS-Kokkos views; the graph is built from the device
 // neighbour list in bulk tensor operations, and LibTorch runs on the same device.
-// With 'periodic' (one rank) it runs pair_style mace's periodic glue on the host instead.
+// With 'periodic' (one rank) the periodic graph is built from the local atoms and the box by
+// mlpot's Thrust builder where the atoms live (the GPU in the CUDA build: no graph data crosses
+// PCIe); where the builder's memory is not this style's, pair_style mace's host glue is used.
 #ifdef PAIR_CLASS
 // clang-format off
 PairStyle(mace/kk,PairMACEKokkos<LMPDeviceType>);
@@ -12,7 +14,10 @@ PairStyle(mace/kk/host,PairMACEKokkos<LMPHostType>);
 #ifndef LMP_PAIR_MACE_KOKKOS_H
 #define LMP_PAIR_MACE_KOKKOS_H
 
+#include <memory>
+
 #include "kokkos_type.h"
+#include "mlpot/device_graph.hpp"
 #include "pair_kokkos.h"
 #include "pair_mlpot_kokkos.h"
 #include "pair_mace.h"
@@ -31,6 +36,15 @@ class PairMACEKokkos : public PairMACE {
   void init_style() override;
 
  protected:
+  void compute_periodic_in_place();
+  // Whether the Thrust builder's memory is this style's memory space.
+  static constexpr bool kHostMemory =
+      Kokkos::SpaceAccessibility<Kokkos::HostSpace, typename DeviceType::memory_space>::accessible;
+  bool thrust_periodic() const
+  {
+    return periodic_ && kHostMemory == (mlpot::DeviceGraphBuilder::memory() == mlpot::MemorySpace::Host);
+  }
+  std::unique_ptr<mlpot::DeviceGraphBuilder> graph_;
   SpeciesKokkos<DeviceType> species_kk_;
   DAT::tdual_efloat_1d k_eatom;
 };

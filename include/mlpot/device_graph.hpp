@@ -56,6 +56,18 @@ struct DeviceEdgeView {
   MemorySpace memory = MemorySpace::Host;
 };
 
+// Atoms handed over by a caller that keeps them itself (LAMMPS' local atoms): positions [n][3]
+// and species [n] in `memory` (host memory, or GPU memory with the CUDA build), read in place.
+struct CellAtoms {
+  int n = 0;
+  const double* positions = nullptr;
+  const int* species = nullptr;
+  MemorySpace memory = MemorySpace::Host;
+  Mat3 cell{};  // rows are the lattice vectors
+  std::array<bool, 3> pbc{false, false, false};
+  std::string source = "atoms";  // names the input in error messages
+};
+
 class DeviceGraphBuilder {
  public:
   DeviceGraphBuilder();
@@ -70,6 +82,10 @@ class DeviceGraphBuilder {
   // The same contract (and errors) as build_neighbor_list. Positions are uploaded once; every
   // other step runs on the device. Buffers are reused between calls.
   const DeviceNeighborView& build(const Structure& s, double cutoff, double ghost_cutoff = 0.0,
+                                  bool ghost_lists = false);
+  // The same for atoms already in memory (no host round trip when they are on the device);
+  // non-finite coordinates are found on the device and reported with the atom's number.
+  const DeviceNeighborView& build(const CellAtoms& atoms, double cutoff, double ghost_cutoff = 0.0,
                                   bool ghost_lists = false);
   // From the last build (whose cutoff must be >= r_max): the edges of the local atoms closer
   // than r_max, their shifts and the one-hot attributes of the local atoms.

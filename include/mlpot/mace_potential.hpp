@@ -57,6 +57,11 @@ class MacePotential : public Potential {
   // vectors (LAMMPS' single-rank box). Energies, forces [n_local] and virial of the locals.
   Evaluation evaluate_images(const GhostedSystem& g, const Mat3& cell, const std::array<bool, 3>& pbc,
                              bool with_virial = true);
+  // Periodic graph for atoms the caller keeps (LAMMPS-Kokkos' local atoms on one rank), built by
+  // `builder` where they live: forces [n][3] are added to out.forces and per-atom energies
+  // written to out.atom_energy, both in atoms.memory; with a CUDA model and the CUDA build no
+  // graph data crosses PCIe.
+  Totals compute_periodic(const CellAtoms& atoms, DeviceGraphBuilder& builder, const OutputsRef& out);
   const MaceMetadata& metadata() const;
 
  private:

@@ -7,6 +7,7 @@
 #include <array>
 #include <cmath>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "mlpot/structure.hpp"
@@ -57,6 +58,9 @@ struct ImageFrame {
 // Validates the structure (sizes, finite coordinates, a usable periodic cell, cutoff) and
 // returns the image frame; throws mlpot::Error naming the structure and atom.
 ImageFrame image_frame(const Structure& s, double cutoff, double ghost_cutoff);
+// The same for a cell alone (positions checked elsewhere); `where` names the input in errors.
+ImageFrame image_frame(const Mat3& cell, const std::array<bool, 3>& pbc, double cutoff, double ghost_cutoff,
+                       const std::string& where);
 
 // Fractional coordinate of atom i along axis a, wrapped into [0, 1) on periodic axes, and the
 // wrapped Cartesian position: the same arithmetic on host and device.

@@ -50,30 +50,34 @@ ImageFrame image_frame(const Structure& s, double cutoff, double ghost_cutoff) {
       }
     }
   }
+  return image_frame(s.cell, s.pbc, cutoff, ghost_cutoff, where(s));
+}
+
+ImageFrame image_frame(const Mat3& c, const std::array<bool, 3>& pbc, double cutoff, double ghost_cutoff,
+                       const std::string& where) {
   if (!(cutoff > 0) || !std::isfinite(cutoff)) throw Error("neighbour list: cutoff must be positive");
   if (ghost_cutoff < cutoff) ghost_cutoff = cutoff;
   ImageFrame f;
-  f.pbc = s.pbc;
-  f.periodic = s.pbc[0] || s.pbc[1] || s.pbc[2];
+  f.pbc = pbc;
+  f.periodic = pbc[0] || pbc[1] || pbc[2];
   if (!f.periodic) return f;
-  const Mat3& c = s.cell;
   for (int a = 0; a < 3; ++a) {
     for (int d = 0; d < 3; ++d) {
-      if (!std::isfinite(c[a][d])) throw Error(where(s) + ": cell has a non-finite component");
+      if (!std::isfinite(c[a][d])) throw Error(where + ": cell has a non-finite component");
     }
   }
   const double det = det3(c);
-  if (!(std::fabs(det) > 1e-8)) throw Error(where(s) + ": periodic cell is degenerate (volume " + std::to_string(det) + ")");
+  if (!(std::fabs(det) > 1e-8)) throw Error(where + ": periodic cell is degenerate (volume " + std::to_string(det) + ")");
   f.cell = c;
   f.inverse = inverse3(c, det);
   // Plane spacing along each lattice direction bounds how many images reach the cutoff.
   for (int a = 0; a < 3; ++a) {
-    if (!s.pbc[a]) continue;
+    if (!pbc[a]) continue;
     auto bc = cross(c[(a + 1) % 3], c[(a + 2) % 3]);
     double h = std::fabs(det) / std::sqrt(bc[0] * bc[0] + bc[1] * bc[1] + bc[2] * bc[2]);
     f.margin[a] = ghost_cutoff / h;
     f.n_img[a] = int(std::ceil(f.margin[a]));
-    if (f.n_img[a] > 1000) throw Error(where(s) + ": periodic cell is too thin for the cutoff");
+    if (f.n_img[a] > 1000) throw Error(where + ": periodic cell is too thin for the cutoff");
     f.inner[a] = f.margin[a] * (ghost_cutoff - cutoff) / ghost_cutoff;
   }
   return f;

@@ -349,7 +349,8 @@ struct DeviceGraphBuilder::Impl {
   DeviceEdgeView edges;
   thrust::device_vector<double> scratch[4];
 
-  void build(const Structure& s, double cutoff, double ghost_cutoff, bool ghost_lists);
+  // Lists for the atoms in x_in / species_in (loaded by the caller).
+  void build(const ImageFrame& frame, int n, double cutoff, bool ghost_lists, const std::string& where);
 };
 
 DeviceGraphBuilder::DeviceGraphBuilder() : impl_(std::make_unique<Impl>()) {}
@@ -373,27 +374,74 @@ MemorySpace DeviceGraphBuilder::memory() {
 #endif
 }
 
+namespace {
+
+// Thrust's allocation and launch failures as mlpot errors naming the input.
+template <class F>
+void device_errors_named(const std::string& where, int n, double cutoff, F&& f) {
+  try {
+    f();
+  } catch (const std::bad_alloc&) {
+    throw Error(where + ": out of " + DeviceGraphBuilder::system() + " device memory building the neighbour list of " +
+                std::to_string(n) + " atoms (cutoff " + std::to_string(cutoff) + " A)");
+  } catch (const thrust::system_error& e) {
+    throw Error(where + ": " + DeviceGraphBuilder::system() + " error building the neighbour list: " + e.what());
+  }
+}
+
+struct NotFinite {
+  MLPOT_HOST_DEVICE bool operator()(double v) const { return !(v - v == 0.0); }  // NaN or infinite
+};
+
+}  // namespace
+
 const DeviceNeighborView& DeviceGraphBuilder::build(const Structure& s, double cutoff, double ghost_cutoff,
                                                     bool ghost_lists) {
-  try {
-    impl_->build(s, cutoff, ghost_cutoff, ghost_lists);
-  } catch (const std::bad_alloc&) {
-    throw Error(where(s) + ": out of " + system() + " device memory building the neighbour list of " +
-                std::to_string(s.size()) + " atoms (cutoff " + std::to_string(cutoff) + " A)");
-  } catch (const thrust::system_error& e) {
-    throw Error(where(s) + ": " + system() + " error building the neighbour list: " + e.what());
-  }
+  const ImageFrame frame = image_frame(s, cutoff, ghost_cutoff);  // validates, throws on bad input
+  device_errors_named(where(s), s.size(), cutoff, [&] {
+    impl_->x_in.assign(s.positions.begin(), s.positions.end());
+    impl_->species_in.assign(s.species.begin(), s.species.end());
+    impl_->build(frame, s.size(), cutoff, ghost_lists, where(s));
+  });
   return impl_->view;
 }
 
-void DeviceGraphBuilder::Impl::build(const Structure& s, double rc, double ghost_cutoff, bool ghost_lists) {
-  const ImageFrame frame = image_frame(s, rc, ghost_cutoff);  // validates, throws on bad input
-  const int n = s.size();
+const DeviceNeighborView& DeviceGraphBuilder::build(const CellAtoms& a, double cutoff, double ghost_cutoff,
+                                                    bool ghost_lists) {
+  if (a.n <= 0) throw Error(a.source + ": no atoms");
+  if (a.memory == MemorySpace::Device && memory() != MemorySpace::Device) {
+    throw Error(a.source + ": device pointers given to the " + system() + " graph builder");
+  }
+  const ImageFrame frame = image_frame(a.cell, a.pbc, cutoff, ghost_cutoff, a.source);
+  Impl& m = *impl_;
+  device_errors_named(a.source, a.n, cutoff, [&] {
+    const std::size_t n3 = 3 * std::size_t(a.n);
+    m.x_in.resize(n3);
+    m.species_in.resize(a.n);
+    if (a.memory == MemorySpace::Device) {  // device to device
+      thrust::copy(thrust::device_pointer_cast(a.positions), thrust::device_pointer_cast(a.positions) + n3, m.x_in.begin());
+      thrust::copy(thrust::device_pointer_cast(a.species), thrust::device_pointer_cast(a.species) + a.n,
+                   m.species_in.begin());
+    } else {
+      thrust::copy(a.positions, a.positions + n3, m.x_in.begin());
+      thrust::copy(a.species, a.species + a.n, m.species_in.begin());
+    }
+    auto bad = thrust::find_if(thrust::device, m.x_in.begin(), m.x_in.end(), NotFinite{});
+    if (bad != m.x_in.end()) {
+      const std::size_t k = std::size_t(bad - m.x_in.begin());
+      throw Error(a.source + ": atom " + std::to_string(k / 3 + 1) + " has a non-finite coordinate (" +
+                  std::to_string(double(*bad)) + ")");
+    }
+    m.build(frame, a.n, cutoff, ghost_lists, a.source);
+  });
+  return m.view;
+}
+
+void DeviceGraphBuilder::Impl::build(const ImageFrame& frame, int n, double rc, bool ghost_lists,
+                                     const std::string& where) {
   cutoff = rc;
   periodic = frame.periodic;
   geo = make_geometry(frame);
-  x_in.assign(s.positions.begin(), s.positions.end());
-  species_in.assign(s.species.begin(), s.species.end());
   frac.resize(3 * std::size_t(n));
 
   // Ghost candidates in the host builder's order; with ghost_lists the inner shell first.
@@ -461,7 +509,7 @@ void DeviceGraphBuilder::Impl::build(const Structure& s, double rc, double ghost
   if (bad != coincident.end()) {
     const int i = int(bad - coincident.begin()), j = *bad;
     const int oi = value_at(owner, i), oj = value_at(owner, j);
-    throw Error(where(s) + ": atoms " + std::to_string(oi + 1) + " and " + std::to_string(oj + 1) +
+    throw Error(where + ": atoms " + std::to_string(oi + 1) + " and " + std::to_string(oj + 1) +
                 (j < n && i < n ? "" : " (periodic image)") + " are at the same position");
   }
   offsets.resize(std::size_t(n_listed) + 1);

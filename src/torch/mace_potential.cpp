@@ -183,6 +183,24 @@ Evaluation MacePotential::evaluate_periodic(const Structure& s, bool with_virial
   return finish_periodic(mace::edge_graph(edges, s.cell, s.pbc, impl_->graph), n, with_virial);
 }
 
+Totals MacePotential::compute_periodic(const CellAtoms& atoms, DeviceGraphBuilder& builder, const OutputsRef& out) {
+  if (atoms.memory == MemorySpace::Device && !accepts_device_memory()) {
+    throw Error("mace: device pointers given to a model on " + impl_->graph.device.str());
+  }
+  if (out.atom_virial) throw Error("mace: per-atom virials are not available from LAMMPS_MACE models");
+  builder.build(atoms, cutoff());
+  const DeviceEdgeView& edges = builder.mace_edges(cutoff(), num_species());
+  Impl::Output o = impl_->run(mace::edge_graph(edges, atoms.cell, atoms.pbc, impl_->graph), out.virial);
+  Totals t;
+  t.energy = o.energy_local.to(torch::kCPU).sum().item<double>();
+  t.virial = virial6(o.virials);
+  const torch::Device mem = atoms.memory == MemorySpace::Device ? impl_->graph.device : torch::Device(torch::kCPU);
+  auto f64 = torch::TensorOptions().dtype(torch::kFloat64).device(mem);
+  if (out.forces) torch::from_blob(out.forces, {atoms.n, 3}, f64).add_(o.forces.to(mem).to(torch::kFloat64));
+  if (out.atom_energy) torch::from_blob(out.atom_energy, {atoms.n}, f64).copy_(o.node_energy.to(mem));
+  return t;
+}
+
 Evaluation MacePotential::evaluate_images(const GhostedSystem& g, const Mat3& cell, const std::array<bool, 3>& pbc,
                                           bool with_virial) {
   return finish_periodic(mace::periodic_graph(g, cell, pbc, impl_->graph), g.n_local, with_virial);

@@ -269,6 +269,14 @@ print "ENERGY $(pe:%.17g)"
                      pre="atom_modify map yes")
         compare_run0(lmp, "mace/kk periodic", data, ref_mace, ps_mace + " periodic", pc_mace, kokkos=True,
                      per_atom_virial=False, pre="atom_modify map yes")
+        # mace/kk periodic builds its graph with the Thrust builder from the local atoms and the box:
+        # no atom map needed, one rank only.
+        compare_run0(lmp, "mace/kk periodic without an atom map", data, ref_mace, ps_mace + " periodic", pc_mace,
+                     kokkos=True, per_atom_virial=False)
+        r, out = lmp.run(f"units metal\natom_style atomic\nread_data {data}\n{ps_mace} periodic\n{pc_mace}\nrun 0\n",
+                         ranks=2, kokkos=True, name="mace-kk-periodic-2ranks.in")
+        check("bad input: mace/kk periodic on 2 ranks", r.returncode != 0 and "runs on one MPI rank" in out,
+              " | ".join(l for l in out.splitlines() if "ERROR" in l)[:300])
         pfin = {}
         for kk in (False, True):
             r, out = lmp.run("atom_modify map yes\n" + md_script(data, ps_mace + " periodic", pc_mace, 10, thermo=10),
