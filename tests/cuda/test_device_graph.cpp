@@ -191,3 +191,35 @@ TEST(DeviceGraph, BadInputGivesTheHostBuildersErrors) {
   builder.build(random_cell(1.6, 2, 6, 1), 4.0);
   EXPECT_NE(message([&] { builder.mace_edges(5.0, 1); }).find("exceeds"), std::string::npos);
 }
+
+TEST(DeviceGraph, HandedOverAtomsGiveTheSameListsAsAStructure) {
+  mlpot::Structure s = random_cell(0.9, 23, 14, 3);
+  mlpot::DeviceGraphBuilder from_structure, handed_over;
+  from_structure.build(s, 5.0);
+  // Host pointers (copied to the builder's memory; LAMMPS-Kokkos on a GPU hands device pointers).
+  std::vector<double> x = s.positions;
+  mlpot::CellAtoms atoms;
+  atoms.n = s.size();
+  atoms.positions = x.data();
+  atoms.species = s.species.data();
+  atoms.memory = mlpot::MemorySpace::Host;
+  atoms.cell = s.cell;
+  atoms.pbc = s.pbc;
+  atoms.source = "handed-over";
+  handed_over.build(atoms, 5.0);
+  const mlpot::GhostedSystem a = from_structure.neighbor_list_to_host(), b = handed_over.neighbor_list_to_host();
+  EXPECT_EQ(a.owner, b.owner);
+  EXPECT_EQ(a.image, b.image);
+  EXPECT_EQ(pair_set(a), pair_set(b));
+  EXPECT_EQ(a.positions, b.positions);
+
+  // Non-finite coordinates are found after the copy, on the device.
+  x[3 * 6 + 2] = std::numeric_limits<double>::infinity();
+  try {
+    handed_over.build(atoms, 5.0);
+    ADD_FAILURE() << "no error for an infinite coordinate";
+  } catch (const mlpot::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("handed-over: atom 7 has a non-finite coordinate"), std::string::npos)
+        << e.what();
+  }
+}
