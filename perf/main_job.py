@@ -38,7 +38,7 @@ SEED = {
     "mace": {"ns_day": 0.18, "atoms": 1440, "where": "mace-torch, one A100"},
 }
 MIN_STEPS = {"mtp": 10, "mace": 2}
-TARGET_SECONDS = 8.0  # timed stepping per case when the step is cheap
+TARGET_SECONDS = 8.0  # timed stepping per case when the step is cheap (--target-seconds)
 
 
 def ns_day(s_per_step):
@@ -197,6 +197,7 @@ def main():
     ap.add_argument("--max-seconds", type=float, default=60.0, help="size series: timed steps per cell at most")
     ap.add_argument("--max-atoms", type=int, default=10**7, help="size series: largest cell at most")
     ap.add_argument("--threads", type=int, default=os.cpu_count())
+    ap.add_argument("--target-seconds", type=float, default=TARGET_SECONDS, help="timed stepping per case")
     ap.add_argument("--quick", action="store_true", help="MTP only, size series up to 10 s")
     ap.add_argument("--no-mace", action="store_true")
     a = ap.parse_args()
@@ -262,7 +263,7 @@ def main():
 
         def one(model, name, kind, thr):
             cfg, data, n = system(name)
-            steps = max(MIN_STEPS[model], min(2000, int(TARGET_SECONDS / (cost[model] * n))))
+            steps = max(MIN_STEPS[model], min(2000, int(a.target_seconds / (cost[model] * n))))
             label = (f"{'mtp/kk' if model == 'mtp' else 'mace/kk'} {name} ({n} atoms), {thr} thread(s), {steps} steps"
                      if engines[model] == "lammps" else f"mlpot bench {model} {name} ({n} atoms), {steps} steps")
             progress.start(label, steps, tmp / "log.lammps" if engines[model] == "lammps" else None)
