@@ -203,7 +203,7 @@ void PairMTP::finish_grade_step()
       atom_grades_.assign(nlocal, grade);
     } else {
       atom_grades_.resize(nlocal);
-      const double local = potential_->neighborhood_grades(atom_grades_.data());
+      double local = potential_->neighborhood_grades(atom_grades_.data());  // non-const: LAMMPS STUBS take void*
       MPI_Allreduce(&local, &grade, 1, MPI_DOUBLE, MPI_MAX, world);
     }
   } catch (const std::exception &e) {
