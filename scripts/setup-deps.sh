@@ -163,45 +163,35 @@ if ((with_lammps)); then
     tar -xJf "$lammps_tar" -C "$src_root/lammps"
     echo "$lammps_sha256" > "$lammps_src/.mlpot-stamp"
   fi
-  lammps_prefix="$cache/lammps"
-  want="$lammps_version kokkos-openmp $(cat "$cache/kokkos-openmp/.mlpot-stamp" | sha256sum | cut -c1-16)"
-  if [[ ! -f "$lammps_prefix/.mlpot-stamp" || "$(cat "$lammps_prefix/.mlpot-stamp")" != "$want" ]]; then
-    log "building LAMMPS 4Feb2025 (KOKKOS/OpenMP, PLUGIN, MPI): about 15 minutes on 2 cores"
-    rm -rf "$lammps_prefix"
-    cmake -S "$lammps_src/cmake" -B "$cache/build-lammps" -G Ninja -Wno-dev \
-      -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX="$lammps_prefix" \
+  # build_lammps NAME KOKKOS DESCRIPTION CMAKE-ARGS...: LAMMPS into $cache/NAME against
+  # $cache/KOKKOS, rebuilt when that Kokkos changes. The build directory stays: plugins compile
+  # against the source headers plus its generated ones.
+  build_lammps() {
+    local name="$1" kokkos="$2" what="$3"; shift 3
+    local prefix="$cache/$name" build="$cache/build-$name"
+    local want="$lammps_version $kokkos $(cat "$cache/$kokkos/.mlpot-stamp" | sha256sum | cut -c1-16)"
+    if [[ -f "$prefix/.mlpot-stamp" && "$(cat "$prefix/.mlpot-stamp")" == "$want" ]]; then
+      return 0
+    fi
+    log "building LAMMPS 4Feb2025 ($what)"
+    rm -rf "$prefix"
+    cmake -S "$lammps_src/cmake" -B "$build" -G Ninja -Wno-dev \
+      -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX="$prefix" \
       -DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache \
-      -DBUILD_MPI=yes -DBUILD_OMP=yes -DPKG_KOKKOS=yes -DEXTERNAL_KOKKOS=yes \
-      -DKokkos_ROOT="$cache/kokkos-openmp" -DPKG_PLUGIN=yes -DBUILD_TOOLS=no -DBUILD_DOC=no \
-      -DCMAKE_INSTALL_RPATH="$cache/kokkos-openmp/lib" \
-      >"$cache/build-lammps.log" 2>&1 || { tail -40 "$cache/build-lammps.log"; exit 1; }
-    cmake --build "$cache/build-lammps" -j "$jobs" >>"$cache/build-lammps.log" 2>&1 \
-      || { tail -40 "$cache/build-lammps.log"; exit 1; }
-    cmake --install "$cache/build-lammps" >>"$cache/build-lammps.log" 2>&1
-    # The build directory stays: plugins compile against the source headers plus its generated ones.
-    echo "$want" > "$lammps_prefix/.mlpot-stamp"
-  fi
-fi
-
-if ((with_lammps_cuda)); then
-  # Shared Kokkos (above): the plugin and lmp must share one Kokkos runtime, as on the host.
-  lammps_cuda_prefix="$cache/lammps-cuda"
-  want="$lammps_version kokkos-cuda $(cat "$cache/kokkos-cuda/.mlpot-stamp" | sha256sum | cut -c1-16)"
-  if [[ ! -f "$lammps_cuda_prefix/.mlpot-stamp" || "$(cat "$lammps_cuda_prefix/.mlpot-stamp")" != "$want" ]]; then
-    log "building LAMMPS 4Feb2025 (KOKKOS/CUDA sm_90, PLUGIN, serial): about an hour on 2 cores"
-    rm -rf "$lammps_cuda_prefix"
-    cmake -S "$lammps_src/cmake" -B "$cache/build-lammps-cuda" -G Ninja -Wno-dev \
-      -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX="$lammps_cuda_prefix" \
-      -DCMAKE_CXX_COMPILER="$cuda_src/bin/nvcc_wrapper" -DCMAKE_CXX_FLAGS="-arch=sm_90" \
-      -DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache \
-      -DBUILD_MPI=no -DBUILD_OMP=no -DPKG_KOKKOS=yes -DEXTERNAL_KOKKOS=yes \
-      -DKokkos_ROOT="$cache/kokkos-cuda" -DPKG_PLUGIN=yes -DBUILD_TOOLS=no -DBUILD_DOC=no \
-      -DCMAKE_INSTALL_RPATH="$cache/kokkos-cuda/lib" \
-      >"$cache/build-lammps-cuda.log" 2>&1 || { tail -40 "$cache/build-lammps-cuda.log"; exit 1; }
-    cmake --build "$cache/build-lammps-cuda" -j "$jobs" >>"$cache/build-lammps-cuda.log" 2>&1 \
-      || { tail -40 "$cache/build-lammps-cuda.log"; exit 1; }
-    cmake --install "$cache/build-lammps-cuda" >>"$cache/build-lammps-cuda.log" 2>&1
-    echo "$want" > "$lammps_cuda_prefix/.mlpot-stamp"
+      -DPKG_KOKKOS=yes -DEXTERNAL_KOKKOS=yes -DKokkos_ROOT="$cache/$kokkos" -DPKG_PLUGIN=yes \
+      -DBUILD_TOOLS=no -DBUILD_DOC=no -DCMAKE_INSTALL_RPATH="$cache/$kokkos/lib" "$@" \
+      >"$build.log" 2>&1 || { tail -40 "$build.log"; exit 1; }
+    cmake --build "$build" -j "$jobs" >>"$build.log" 2>&1 || { tail -40 "$build.log"; exit 1; }
+    cmake --install "$build" >>"$build.log" 2>&1
+    echo "$want" > "$prefix/.mlpot-stamp"
+  }
+  build_lammps lammps kokkos-openmp "KOKKOS/OpenMP, PLUGIN, MPI: about 15 minutes on 2 cores" \
+    -DBUILD_MPI=yes -DBUILD_OMP=yes
+  # For the GPU check only (--lammps-cuda): KOKKOS on CUDA against the shared kokkos-cuda (lmp and
+  # the plugin must share one Kokkos runtime, as on the host), serial: one rank, one GPU.
+  if ((with_lammps_cuda)); then
+    build_lammps lammps-cuda kokkos-cuda "KOKKOS/CUDA sm_90, PLUGIN, serial: about 50 minutes on 2 cores" \
+      -DBUILD_MPI=no -DBUILD_OMP=no -DCMAKE_CXX_COMPILER="$cuda_src/bin/nvcc_wrapper" -DCMAKE_CXX_FLAGS="-arch=sm_90"
   fi
 fi
 
