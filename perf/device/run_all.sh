@@ -27,7 +27,7 @@ python3 perf/device/compare_cfg.py "$in/check_mtp_host.cfg" "$out/check_mtp_gpu.
 say "== 3. MTP on 1440 atoms: list from the Thrust CUDA builder vs the host builder (list built once, not timed)"
 for graph in device host; do
   timeout 60 "$cuda_bin/mlpot" bench --model "$in/synthetic-l16-6sp.mtp" --system li2co3:3x5x4 --backend Cuda \
-    --graph $graph --steps 10 --warmup 2 2>&1 | grep -E "graph|us/atom|rror" | tee -a "$log"
+    --graph $graph --steps 10 --warmup 2 2>&1 | grep -E "graph|list build|us/atom|rror" | tee -a "$log"
 done
 
 say "== 3b. MTP extrapolation-grade overhead (level 16, 1440 atoms; MLIP's initial state, n = 1250)"

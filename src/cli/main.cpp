@@ -375,6 +375,22 @@ int cmd_bench(const Args& a) {
     std::printf("grade        %.6g (%s mode)\n", last_grade,
                 model.mtp->selection()->mode == mlpot::GradeMode::Configuration ? "configuration" : "neighbourhood");
   }
+  // The two neighbour-list builders on this system (median of 3 builds each; not in the step).
+  auto median_ms = [](auto&& f) {
+    std::vector<double> t;
+    for (int k = 0; k < 3; ++k) {
+      auto t0 = std::chrono::steady_clock::now();
+      f();
+      t.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() * 1e3);
+    }
+    std::sort(t.begin(), t.end());
+    return t[1];
+  };
+  const double host_ms = median_ms([&] { mlpot::build_neighbor_list(s, pot.cutoff(), pot.ghost_cutoff(), pot.needs_ghost_neighbors()); });
+  mlpot::DeviceGraphBuilder timing_builder;
+  const double thrust_ms = median_ms([&] { timing_builder.build(s, pot.cutoff(), pot.ghost_cutoff(), pot.needs_ghost_neighbors()); });
+  std::printf("list build   host %.3f ms, Thrust (%s) %.3f ms\n", host_ms, mlpot::DeviceGraphBuilder::system().c_str(),
+              thrust_ms);
   std::printf("steps        %d (median of %zu timed)\n", steps, times.size());
   std::printf("us/atom-step %.3f\n", median / n * 1e6);
   std::printf("atom-steps/s %.4g\n", n / median);
