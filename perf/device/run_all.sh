@@ -24,6 +24,11 @@ say "== 2. MTP CLI on the GPU against host results (graph from the Thrust CUDA b
 timeout 60 "$cuda_bin/mlpot" eval --model "$in/synthetic-l16-6sp.mtp" --input "$in/check.cfg" --backend Cuda \
   --output "$out/check_mtp_gpu.cfg" 2>&1 | tee -a "$log"
 python3 perf/device/compare_cfg.py "$in/check_mtp_host.cfg" "$out/check_mtp_gpu.cfg" 1e-10 "mtp gpu vs host" | tee -a "$log"
+if [[ -x "$in/lmp" && -f build-cuda/lib/mlpotplugin.so ]]; then
+  say "== 2b. LAMMPS mtp/kk on the GPU (the carried CUDA LAMMPS + plugin): run 0 against mlpot eval on the host (1e-10)"
+  timeout 120 python3 perf/device/lammps_check.py --lmp "$in/lmp" --plugin-dir build-cuda/lib \
+    --model "$in/synthetic-l16-6sp.mtp" --cfg "$in/check.cfg" --ref "$in/check_mtp_host.cfg" --kokkos "g 1" 2>&1 | tee -a "$log"
+fi
 say "== 3. MTP on 1440 atoms: list from the Thrust CUDA builder vs the host builder (list built once, not timed)"
 for graph in device host; do
   timeout 60 "$cuda_bin/mlpot" bench --model "$in/synthetic-l16-6sp.mtp" --system li2co3:3x5x4 --backend Cuda \

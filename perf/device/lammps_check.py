@@ -1,0 +1,91 @@
+"""LAMMPS `run 0` with mtp/kk against mlpot's own result for the same structure: energy,
+forces (per atom, by id) and the virial, relative to their size (floor 1).
+Usage: lammps_check.py --lmp LMP --plugin-dir DIR --model M.mtp --cfg IN.cfg --ref REF.cfg
+       --kokkos "g 1" | "t 2" --tol 1e-10
+REF.cfg is `mlpot eval` output for IN.cfg (Energy, fx fy fz, PlusStress)."""
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from main_job import write_data  # noqa: E402
+
+NKTV2P = 1.6021765e6  # metal units: eV/A^3 -> bar
+
+
+def reference(path):
+    lines = Path(path).read_text().splitlines()
+    forces, energy, stress = [], None, None
+    for k, line in enumerate(lines):
+        s = line.split()
+        if s and s[0].startswith("AtomData"):
+            cols = s[1:]
+            j = k + 1
+            while lines[j].split() and not lines[j].split()[0][0].isalpha():
+                v = lines[j].split()
+                forces.append([float(v[cols.index(c)]) for c in ("fx", "fy", "fz")])
+                j += 1
+        if s and s[0] == "Energy":
+            energy = float(lines[k + 1])
+        if s and s[0] == "PlusStress:":
+            xx, yy, zz, yz, xz, xy = (float(v) for v in lines[k + 1].split())
+            stress = [xx, yy, zz, xy, xz, yz]
+    return energy, forces, stress
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    for k in ("lmp", "plugin-dir", "model", "cfg", "ref"):
+        ap.add_argument(f"--{k}", required=True)
+    ap.add_argument("--kokkos", default="g 1")
+    ap.add_argument("--tol", type=float, default=1e-10)
+    a = ap.parse_args()
+    e_ref, f_ref, w_ref = reference(a.ref)
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        data = tmp / "in.data"
+        write_data(a.cfg, data)
+        (tmp / "in.lammps").write_text(f"""units metal
+atom_style atomic
+read_data {data}
+pair_style mtp {Path(a.model).resolve()} elements H Li C O F P
+pair_coeff * * H Li C O F P
+compute p all pressure NULL virial
+thermo_style custom step pe c_p[1] c_p[2] c_p[3] c_p[4] c_p[5] c_p[6] vol
+thermo_modify format float %.17g
+dump d all custom 1 forces.dump id fx fy fz
+dump_modify d sort id format float %.17g
+run 0
+""")
+        env = dict(os.environ, LAMMPS_PLUGIN_PATH=str(Path(a.plugin_dir).resolve()), OMP_PROC_BIND="false")
+        cmd = [str(Path(a.lmp).resolve()), "-in", "in.lammps", "-log", "log.lammps", "-screen", "none", "-nocite", "-k", "on",
+               *a.kokkos.split(), "-sf", "kk", "-pk", "kokkos", "newton", "on", "neigh", "half"]
+        r = subprocess.run(cmd, cwd=tmp, env=env, capture_output=True, text=True, timeout=300)
+        log = (tmp / "log.lammps").read_text(errors="replace") if (tmp / "log.lammps").exists() else ""
+        if r.returncode != 0:
+            print("lammps mtp/kk run 0: FAIL", [l for l in (log + r.stderr).splitlines() if "ERROR" in l][-1:])
+            return 1
+        row = re.search(r"^\s+0(\s+\S+){8}\s*$", log, re.M).group(0).split()
+        pe = float(row[1])
+        vol = float(row[8])
+        w = [float(v) * vol / NKTV2P for v in row[2:8]]  # xx yy zz xy xz yz, eV
+        dump = (tmp / "forces.dump").read_text().splitlines()
+        start = dump.index(next(l for l in dump if l.startswith("ITEM: ATOMS"))) + 1
+        f = [[float(v) for v in l.split()[1:4]] for l in dump[start:]]
+    fmax = max(1.0, max(abs(v) for row in f_ref for v in row))
+    wmax = max(1.0, max(abs(v) for v in w_ref))
+    de = abs(pe - e_ref) / max(1.0, abs(e_ref))
+    df = max(abs(x - y) for fr, fg in zip(f_ref, f) for x, y in zip(fr, fg)) / fmax
+    dw = max(abs(x - y) for x, y in zip(w_ref, w)) / wmax
+    ok = len(f) == len(f_ref) and max(de, df) <= a.tol and dw <= max(a.tol, 1e-9)
+    print(f"lammps mtp/kk run 0 ({a.kokkos}) vs mlpot eval: energy {de:.1e}, forces {df:.1e}, virial {dw:.1e} "
+          f"(limit {a.tol:g}) -> {'PASS' if ok else 'FAIL'}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
