@@ -163,8 +163,9 @@ GraphInput periodic_graph(const GhostedSystem& sys, const Mat3& cell, const std:
 GraphInput edge_graph(const DeviceEdgeView& e, const Mat3& cell, const std::array<bool, 3>& pbc,
                       const GraphSettings& g) {
   if (e.n_species != g.n_species) throw Error("mace: edge list built for another number of species");
+  // In place where the builder and the model share a device; otherwise (the OpenMP builder
+  // feeding a CUDA model) one copy each to the model's device.
   const torch::Device mem = e.memory == MemorySpace::Device ? g.device : torch::Device(torch::kCPU);
-  if (mem.type() != g.device.type()) throw Error("mace: the edge list and the model live on different devices");
   auto f64 = torch::TensorOptions().dtype(torch::kFloat64).device(mem);
   auto i64 = torch::TensorOptions().dtype(torch::kLong).device(mem);
   const int64_t n = e.n_nodes, n_edges = e.n_edges;
@@ -174,7 +175,8 @@ GraphInput edge_graph(const DeviceEdgeView& e, const Mat3& cell, const std::arra
   torch::Tensor receivers = torch::from_blob(const_cast<int64_t*>(e.receivers), {n_edges}, i64);
   torch::Tensor shifts = torch::from_blob(const_cast<double*>(e.shifts), {n_edges, 3}, f64);
   torch::Tensor unit = torch::from_blob(const_cast<double*>(e.unit_shifts), {n_edges, 3}, f64);
-  return finish(pos, attrs, senders, receivers, shifts, unit, periodic_cell(cell, pbc).to(g.device), n, g);
+  return finish(pos.to(g.device), attrs.to(g.device), senders.to(g.device), receivers.to(g.device), shifts.to(g.device),
+                unit.to(g.device), periodic_cell(cell, pbc).to(g.device), n, g);
 }
 
 }  // namespace mlpot::mace
