@@ -200,6 +200,7 @@ def main():
     ap.add_argument("--target-seconds", type=float, default=TARGET_SECONDS, help="timed stepping per case")
     ap.add_argument("--quick", action="store_true", help="MTP only, size series up to 10 s")
     ap.add_argument("--no-mace", action="store_true")
+    ap.add_argument("--only", choices=["mtp", "mace"], help="one model only")
     a = ap.parse_args()
     for k in ("mlpot", "mlpot_mace", "lmp", "plugin_dir", "templates", "mtp_model", "models"):
         if getattr(a, k):
@@ -216,6 +217,8 @@ def main():
     print(f"hardware  {hardware}")
     print(f"backend   {'Kokkos CUDA (one GPU)' if gpu else f'Kokkos OpenMP, {threads} threads (no GPU found)'}")
     models = ["mtp"] + ([] if (a.no_mace or a.quick) else ["mace"])
+    if a.only:
+        models = [a.only]
     for m in models:
         style = "mtp/kk" if m == "mtp" else "mace/kk periodic"
         print(f"engine    {m}: " + (f"LAMMPS MD ({style}), NVE 300 K, dt 0.5 fs, one MPI rank" if engines[m] == "lammps"
@@ -228,7 +231,9 @@ def main():
         model_files = {"mtp": tmp / "synthetic-l16-6sp.mtp", "mace": Path(a.models) / "seed-float32-lammps.pt"}
         if a.mtp_model:
             model_files["mtp"] = Path(a.mtp_model)
-        else:
+        elif "mtp" in models:
+            if not a.templates:
+                sys.exit("main_job: give --templates or --mtp-model")
             subprocess.run([a.mlpot, "make-model", "--template", f"{a.templates}/16.almtp", "--out", model_files["mtp"]],
                            check=True, capture_output=True)
         if "mace" in models and not model_files["mace"].exists():

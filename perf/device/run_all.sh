@@ -44,6 +44,16 @@ for mode in cfg nbh; do
   done
 done
 
+say "== 5a. The main job on the GPU, MTP (size series cut at 4 s of timed steps or 1.6 M atoms)"
+lammps_args=()
+if [[ -x "$in/lmp" && -f build-cuda/lib/mlpotplugin.so ]]; then
+  # The carried CUDA LAMMPS and its plugin (MTP styles; MACE goes through mlpot bench).
+  lammps_args=(--lmp "$in/lmp" --plugin-dir build-cuda/lib --lammps-models mtp)
+fi
+timeout 150 python3 perf/main_job.py --only mtp --mlpot "$cuda_bin/mlpot" "${lammps_args[@]}" \
+  --mtp-model "$in/synthetic-l16-6sp.mtp" --models "$in" --out "$out/results-mtp" --max-seconds 4 --max-atoms 1600000 \
+  2>&1 | tee -a "$log"
+
 say "== 4. MACE: build the runner against this machine's torch"
 mace_args=()
 mkdir -p /tmp/cccl && tar -C /tmp/cccl -xzf "$in/cccl.tar.gz"
@@ -65,14 +75,11 @@ else
   say "MACE build failed; see cmake.log"
   tail -20 "$out/cmake.log" | tee -a "$log"
 fi
-say "== 5. The main job on the GPU, size series cut at 6 s / 1.6 M atoms"
-lammps_args=()
-if [[ -x "$in/lmp" && -f build-cuda/lib/mlpotplugin.so ]]; then
-  # The carried CUDA LAMMPS and its plugin (MTP styles; MACE goes through mlpot bench).
-  lammps_args=(--lmp "$in/lmp" --plugin-dir build-cuda/lib --lammps-models mtp)
-  say "lammps  $("$in/lmp" -h 2>/dev/null | grep -m1 -E 'Large-scale|LAMMPS' )"
+say "== 5b. The main job on the GPU, MACE seed architecture float32 (mlpot bench; series cut at 4 s)"
+if ((${#mace_args[@]})); then
+  timeout 120 python3 perf/main_job.py --only mace --mlpot "$cuda_bin/mlpot" "${mace_args[@]}" \
+    --models "$in" --out "$out/results-mace" --max-seconds 4 2>&1 | tee -a "$log"
+else
+  say "skipped: no MACE runner"
 fi
-timeout 220 python3 perf/main_job.py --mlpot "$cuda_bin/mlpot" "${mace_args[@]:---no-mace}" "${lammps_args[@]}" \
-  --mtp-model "$in/synthetic-l16-6sp.mtp" --models "$in" --out "$out/results" --max-seconds 6 --max-atoms 1600000 \
-  2>&1 | tee -a "$log"
 say "done"
