@@ -44,11 +44,9 @@ void PairMACEKokkos<DeviceType>::init_style()
     PairMACE::init_style();
     return;
   }
-  constexpr bool host_memory =
-      Kokkos::SpaceAccessibility<Kokkos::HostSpace, typename DeviceType::memory_space>::accessible;
-  if (host_memory == potential_->accepts_device_memory())
+  if (kHostMemory == potential_->accepts_device_memory())
     error->all(FLERR, "pair_style {}: the model runs on {} but this style's data live in {} memory (use 'device {}')",
-               force->pair_style, potential_->backend(), host_memory ? "host" : "device", host_memory ? "cpu" : "cuda");
+               force->pair_style, potential_->backend(), kHostMemory ? "host" : "device", kHostMemory ? "cpu" : "cuda");
   if (thrust_periodic()) {
     // One rank, periodic graph from the local atoms and the box (mlpot's Thrust builder, in this
     // style's memory): no neighbour list and no atom map are needed.
@@ -95,10 +93,7 @@ void PairMACEKokkos<DeviceType>::compute(int eflag_in, int vflag_in)
   const int *species = species_kk_.update(type, nall, atom->nmax);
   Kokkos::fence();    // LibTorch uses its own stream: the inputs must be ready
 
-  constexpr bool host_memory =
-      Kokkos::SpaceAccessibility<Kokkos::HostSpace, typename DeviceType::memory_space>::accessible;
-  mlpot::AtomsRef atoms{nlocal, nall, x.data(), species,
-                        host_memory ? mlpot::MemorySpace::Host : mlpot::MemorySpace::Device};
+  mlpot::AtomsRef atoms{nlocal, nall, x.data(), species, memory_space()};
   mlpot::NeighborsRef nbr;
   nbr.n_listed = nlisted;
   nbr.neighbors = k_list->d_neighbors.data();
@@ -133,7 +128,7 @@ void PairMACEKokkos<DeviceType>::compute_periodic_in_place()
   atoms.n = nlocal;
   atoms.positions = x.data();
   atoms.species = species;
-  atoms.memory = kHostMemory ? mlpot::MemorySpace::Host : mlpot::MemorySpace::Device;
+  atoms.memory = memory_space();
   const double *h = domain->h;    // xprd yprd zprd yz xz xy
   atoms.cell = {{{h[0], 0.0, 0.0}, {h[5], h[1], 0.0}, {h[4], h[3], h[2]}}};
   atoms.pbc = {domain->xperiodic != 0, domain->yperiodic != 0, domain->zperiodic != 0};
@@ -142,15 +137,7 @@ void PairMACEKokkos<DeviceType>::compute_periodic_in_place()
   out.forces = f.data();
   out.atom_energy = eflag_atom ? k_eatom.template view<DeviceType>().data() : nullptr;
   out.virial = vflag_global;
-  mlpot::Totals t;
-  try {
-    t = potential_->compute_periodic(atoms, *graph_, out);
-  } catch (const std::exception &e) {
-    error->one(FLERR, "pair_style {}: {}", force->pair_style, e.what());
-  }
-  if (eflag_global) eng_vdwl += t.energy;
-  if (vflag_global)
-    for (int c = 0; c < 6; ++c) virial[c] += t.virial[c];
+  tally([&] { return potential_->compute_periodic(atoms, *graph_, out); });
   atomKK->modified(execution_space, F_MASK);
   if (eflag_atom) {
     k_eatom.template modify<DeviceType>();

@@ -40,10 +40,11 @@ class PairMACEKokkos : public PairMACE {
   // Whether the Thrust builder's memory is this style's memory space.
   static constexpr bool kHostMemory =
       Kokkos::SpaceAccessibility<Kokkos::HostSpace, typename DeviceType::memory_space>::accessible;
-  bool thrust_periodic() const
+  static constexpr mlpot::MemorySpace memory_space()
   {
-    return periodic_ && kHostMemory == (mlpot::DeviceGraphBuilder::memory() == mlpot::MemorySpace::Host);
+    return kHostMemory ? mlpot::MemorySpace::Host : mlpot::MemorySpace::Device;
   }
+  bool thrust_periodic() const { return periodic_ && memory_space() == mlpot::DeviceGraphBuilder::memory(); }
   std::unique_ptr<mlpot::DeviceGraphBuilder> graph_;
   SpeciesKokkos<DeviceType> species_kk_;
   DAT::tdual_efloat_1d k_eatom;

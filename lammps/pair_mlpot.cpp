@@ -71,9 +71,14 @@ mlpot::NeighborsRef PairMlpot::host_neighbors(int n_listed)
 void PairMlpot::compute_with(mlpot::Potential &potential, const mlpot::AtomsRef &atoms,
                              const mlpot::NeighborsRef &neighbors, const mlpot::OutputsRef &outputs)
 {
+  tally([&] { return potential.compute(atoms, neighbors, outputs); });
+}
+
+void PairMlpot::tally(const std::function<mlpot::Totals()> &compute)
+{
   mlpot::Totals t;
   try {
-    t = potential.compute(atoms, neighbors, outputs);
+    t = compute();
   } catch (const std::exception &e) {
     error->one(FLERR, "pair_style {}: {}", force->pair_style, e.what());
   }

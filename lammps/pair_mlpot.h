@@ -3,6 +3,7 @@
 #ifndef LMP_PAIR_MLPOT_H
 #define LMP_PAIR_MLPOT_H
 
+#include <functional>
 #include <vector>
 
 #include "mlpot/potential.hpp"
@@ -19,6 +20,9 @@ class PairMlpot : public Pair {
   // Runs the potential; a library error becomes a LAMMPS error naming the style.
   void compute_with(mlpot::Potential &potential, const mlpot::AtomsRef &atoms, const mlpot::NeighborsRef &neighbors,
                     const mlpot::OutputsRef &outputs);
+  // The same for any library call returning totals: errors become LAMMPS errors, totals are
+  // added to LAMMPS' energy and virial tallies.
+  void tally(const std::function<mlpot::Totals()> &compute);
   void require_newton_and_coeffs(bool have_coeffs);
   void allocate_type_arrays();
   // LAMMPS' host arrays as the library sees them: atoms with model species (from

@@ -65,8 +65,9 @@ class MacePotential : public Potential {
   const MaceMetadata& metadata() const;
 
  private:
-  Evaluation finish_periodic(const mace::GraphInput& in, int n_local, bool with_virial);
   struct Impl;
+  Evaluation finish_periodic(const mace::GraphInput& in, int n_local, bool with_virial);
+  void check_outputs(MemorySpace memory, const OutputsRef& out) const;
   std::unique_ptr<Impl> impl_;
 };
 

@@ -167,9 +167,9 @@ struct Model {
 void choose_graph(const Args& a, Model& m) {
   const std::string g = a.get("graph", "auto");
   if (g != "auto" && g != "host" && g != "device") throw mlpot::Error("--graph must be auto, host or device");
-  const bool usable = mlpot::device_graph_usable(*m.potential);
   if (g == "device") mlpot::require_device_graph_usable(*m.potential);
-  const bool on_gpu = mlpot::DeviceGraphBuilder::memory() == mlpot::MemorySpace::Device && usable;
+  const bool on_gpu = mlpot::DeviceGraphBuilder::memory() == mlpot::MemorySpace::Device &&
+                      mlpot::device_graph_usable(*m.potential);
   if (g == "device" || (g == "auto" && on_gpu)) m.graph = std::make_unique<mlpot::DeviceGraphBuilder>();
 }
 

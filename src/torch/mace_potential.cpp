@@ -77,6 +77,23 @@ struct MacePotential::Impl {
     return {get("total_energy_local"), get("node_energy"), get("forces"),
             virials ? get("virials") : torch::zeros({3, 3}, torch::kFloat64)};
   }
+
+  // Totals of `o`; forces added to out.forces [n_forces][3] and the first n_local node energies
+  // copied to out.atom_energy, both in `memory` (the caller's arrays, host or model device).
+  Totals deliver(const Output& o, MemorySpace memory, int n_forces, int n_local, const OutputsRef& out) const {
+    Totals t;
+    t.energy = o.energy_local.to(torch::kCPU).sum().item<double>();
+    t.virial = virial6(o.virials);
+    const torch::Device mem = memory == MemorySpace::Device ? graph.device : torch::Device(torch::kCPU);
+    auto f64 = torch::TensorOptions().dtype(torch::kFloat64).device(mem);
+    if (out.forces) {
+      torch::from_blob(out.forces, {n_forces, 3}, f64).add_(o.forces.to(mem).to(torch::kFloat64));
+    }
+    if (out.atom_energy && n_local > 0) {
+      torch::from_blob(out.atom_energy, {n_local}, f64).copy_(o.node_energy.slice(0, 0, n_local).to(mem));
+    }
+    return t;
+  }
 };
 
 MacePotential::MacePotential(const std::string& path, const std::string& device) : impl_(new Impl) {
@@ -151,25 +168,18 @@ bool MacePotential::accepts_device_memory() const { return impl_->graph.device.i
 const MaceMetadata& MacePotential::metadata() const { return impl_->meta; }
 
 Totals MacePotential::compute(const AtomsRef& atoms, const NeighborsRef& nbr, const OutputsRef& out) {
-  if (atoms.memory == MemorySpace::Device && !accepts_device_memory()) {
+  check_outputs(atoms.memory, out);
+  mace::GraphInput in = mace::ghost_node_graph(atoms, nbr, impl_->graph);
+  return impl_->deliver(impl_->run(in, out.virial), atoms.memory, atoms.n_total, atoms.n_local, out);
+}
+
+void MacePotential::check_outputs(MemorySpace memory, const OutputsRef& out) const {
+  if (memory == MemorySpace::Device && !accepts_device_memory()) {
     throw Error("mace: device pointers given to a model on " + impl_->graph.device.str());
   }
   if (out.atom_virial) throw Error("mace: per-atom virials are not available from LAMMPS_MACE models");
-  mace::GraphInput in = mace::ghost_node_graph(atoms, nbr, impl_->graph);
-  Impl::Output o = impl_->run(in, out.virial);
-  Totals t;
-  t.energy = o.energy_local.to(torch::kCPU).sum().item<double>();
-  t.virial = virial6(o.virials);
-  const torch::Device mem = atoms.memory == MemorySpace::Device ? impl_->graph.device : torch::Device(torch::kCPU);
-  auto f64 = torch::TensorOptions().dtype(torch::kFloat64).device(mem);
-  if (out.forces) {
-    torch::from_blob(out.forces, {atoms.n_total, 3}, f64).add_(o.forces.to(mem).to(torch::kFloat64));
-  }
-  if (out.atom_energy && atoms.n_local > 0) {
-    torch::from_blob(out.atom_energy, {atoms.n_local}, f64).copy_(o.node_energy.slice(0, 0, atoms.n_local).to(mem));
-  }
-  return t;
 }
+
 
 Evaluation MacePotential::evaluate_periodic(const Structure& s, bool with_virial, DeviceGraphBuilder* builder) {
   const int n = s.size();
@@ -184,21 +194,11 @@ Evaluation MacePotential::evaluate_periodic(const Structure& s, bool with_virial
 }
 
 Totals MacePotential::compute_periodic(const CellAtoms& atoms, DeviceGraphBuilder& builder, const OutputsRef& out) {
-  if (atoms.memory == MemorySpace::Device && !accepts_device_memory()) {
-    throw Error("mace: device pointers given to a model on " + impl_->graph.device.str());
-  }
-  if (out.atom_virial) throw Error("mace: per-atom virials are not available from LAMMPS_MACE models");
+  check_outputs(atoms.memory, out);
   builder.build(atoms, cutoff());
   const DeviceEdgeView& edges = builder.mace_edges(cutoff(), num_species());
   Impl::Output o = impl_->run(mace::edge_graph(edges, atoms.cell, atoms.pbc, impl_->graph), out.virial);
-  Totals t;
-  t.energy = o.energy_local.to(torch::kCPU).sum().item<double>();
-  t.virial = virial6(o.virials);
-  const torch::Device mem = atoms.memory == MemorySpace::Device ? impl_->graph.device : torch::Device(torch::kCPU);
-  auto f64 = torch::TensorOptions().dtype(torch::kFloat64).device(mem);
-  if (out.forces) torch::from_blob(out.forces, {atoms.n, 3}, f64).add_(o.forces.to(mem).to(torch::kFloat64));
-  if (out.atom_energy) torch::from_blob(out.atom_energy, {atoms.n}, f64).copy_(o.node_energy.to(mem));
-  return t;
+  return impl_->deliver(o, atoms.memory, atoms.n, atoms.n, out);
 }
 
 Evaluation MacePotential::evaluate_images(const GhostedSystem& g, const Mat3& cell, const std::array<bool, 3>& pbc,
