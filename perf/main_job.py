@@ -130,8 +130,8 @@ def write_data(cfg, data):
 
 
 class Runner:
-    def __init__(self, a, backend, threads, work):
-        self.a, self.backend, self.threads, self.work = a, backend, threads, work
+    def __init__(self, a, backend, work):
+        self.a, self.backend, self.work = a, backend, work
 
     def lammps(self, model, model_file, data, steps, threads):
         work = self.work
@@ -227,7 +227,7 @@ def main():
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        run = Runner(a, backend, threads, tmp)
+        run = Runner(a, backend, tmp)
         model_files = {"mtp": tmp / "synthetic-l16-6sp.mtp", "mace": Path(a.models) / "seed-float32-lammps.pt"}
         if a.mtp_model:
             model_files["mtp"] = Path(a.mtp_model)
