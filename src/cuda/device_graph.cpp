@@ -40,6 +40,12 @@ const T* raw(const thrust::device_vector<T>& v) {
   return thrust::raw_pointer_cast(v.data());
 }
 template <class T>
+std::vector<T> to_host(const thrust::device_vector<T>& v) {
+  std::vector<T> h(v.size());
+  thrust::copy(v.begin(), v.end(), h.begin());
+  return h;
+}
+template <class T>
 T value_at(const thrust::device_vector<T>& v, std::size_t i) {
   return v[i];  // one element to the host
 }
@@ -609,35 +615,19 @@ GhostedSystem DeviceGraphBuilder::neighbor_list_to_host() const {
   GhostedSystem g;
   g.n_local = m.view.n_local;
   g.n_listed = m.view.n_listed;
-  g.positions.resize(m.positions.size());
-  thrust::copy(m.positions.begin(), m.positions.end(), g.positions.begin());
-  g.species.resize(m.species.size());
-  thrust::copy(m.species.begin(), m.species.end(), g.species.begin());
-  g.owner.resize(m.owner.size());
-  thrust::copy(m.owner.begin(), m.owner.end(), g.owner.begin());
-  g.image.resize(m.image.size());
-  thrust::copy(m.image.begin(), m.image.end(), g.image.begin());
-  g.offsets.resize(m.offsets.size());
-  thrust::copy(m.offsets.begin(), m.offsets.end(), g.offsets.begin());
-  g.neighbors.resize(m.neighbors.size());
-  thrust::copy(m.neighbors.begin(), m.neighbors.end(), g.neighbors.begin());
+  g.positions = to_host(m.positions);
+  g.species = to_host(m.species);
+  g.owner = to_host(m.owner);
+  g.image = to_host(m.image);
+  g.offsets = to_host(m.offsets);
+  g.neighbors = to_host(m.neighbors);
   return g;
 }
 
 DeviceGraphBuilder::HostEdges DeviceGraphBuilder::edges_to_host() const {
   const Impl& m = *impl_;
-  HostEdges h;
-  h.senders.resize(m.senders.size());
-  thrust::copy(m.senders.begin(), m.senders.end(), h.senders.begin());
-  h.receivers.resize(m.receivers.size());
-  thrust::copy(m.receivers.begin(), m.receivers.end(), h.receivers.begin());
-  h.shifts.resize(m.shifts.size());
-  thrust::copy(m.shifts.begin(), m.shifts.end(), h.shifts.begin());
-  h.unit_shifts.resize(m.unit_shifts.size());
-  thrust::copy(m.unit_shifts.begin(), m.unit_shifts.end(), h.unit_shifts.begin());
-  h.node_attrs.resize(m.node_attrs.size());
-  thrust::copy(m.node_attrs.begin(), m.node_attrs.end(), h.node_attrs.begin());
-  return h;
+  return HostEdges{to_host(m.senders), to_host(m.receivers), to_host(m.shifts), to_host(m.unit_shifts),
+                   to_host(m.node_attrs)};
 }
 
 void DeviceGraphBuilder::copy_to_host(const double* device, std::size_t count, double* host) const {
