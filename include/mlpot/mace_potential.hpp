@@ -33,8 +33,10 @@ struct MaceMetadata {
 class MacePotential : public Potential {
  public:
   // `device`: "cpu", "cuda", "cuda:N". Throws mlpot::Error naming the file on anything that is
-  // not a LAMMPS-style MACE TorchScript model.
-  MacePotential(const std::string& path, const std::string& device = "cpu");
+  // not a LAMMPS-style MACE TorchScript model. `rewrite`: apply the autograd-friendly graph
+  // rewrites of src/torch/script_passes.hpp (same results bit for bit, less work backwards);
+  // off only to measure what they bring.
+  MacePotential(const std::string& path, const std::string& device = "cpu", bool rewrite = true);
   ~MacePotential() override;
 
   std::string kind() const override { return "mace"; }
@@ -63,6 +65,8 @@ class MacePotential : public Potential {
   // graph data crosses PCIe.
   Totals compute_periodic(const CellAtoms& atoms, DeviceGraphBuilder& builder, const OutputsRef& out);
   const MaceMetadata& metadata() const;
+  // What the graph rewrites changed ("none" when off), for `mlpot info`.
+  std::string graph_rewrites() const;
 
  private:
   struct Impl;

@@ -50,6 +50,8 @@ commands:
                                   mode, the per-atom column nbh_grades
   MACE options for eval/bench: [--device cpu|cuda|cuda:N] [--dtype float32|float64]
         [--mace-mode periodic|ghost]   periodic graph (default) or ghost atoms as nodes
+        [--mace-rewrite yes|no]        autograd-friendly graph rewrites (default yes; no only
+                                       to measure them: results are the same bit for bit)
   eval/bench: [--graph auto|host|device]   neighbour list and MACE edges from the host
         builder or the Thrust builder (CUDA in a CUDA build, OpenMP otherwise); auto: the
         Thrust builder when the potential runs on the GPU
@@ -179,7 +181,9 @@ Model load_model(const Args& a, const std::string& path) {
 #ifdef MLPOT_HAVE_TORCH
     const int threads = to_int(a.get("threads", "0"), "--threads");
     if (threads > 0) torch::set_num_threads(threads);
-    auto mace = std::make_unique<mlpot::MacePotential>(path, a.get("device", "cpu"));
+    const std::string rewrite = a.get("mace-rewrite", "yes");
+    if (rewrite != "yes" && rewrite != "no") throw mlpot::Error("--mace-rewrite must be yes or no");
+    auto mace = std::make_unique<mlpot::MacePotential>(path, a.get("device", "cpu"), rewrite == "yes");
     const auto& meta = mace->metadata();
     if (a.opt.count("dtype") && a.get("dtype") != meta.dtype) {
       throw mlpot::Error(path + ": dtype mismatch: model is " + meta.dtype + ", --dtype asks for " + a.get("dtype"));
@@ -221,6 +225,10 @@ int cmd_info(const Args& a) {
     for (const auto& e : m.elements) els += (els.empty() ? "" : " ") + e;
     std::printf("file               %s\nkind               %s\nelements           %s\n", a.positional[0].c_str(),
                 m.describe.c_str(), els.c_str());
+#ifdef MLPOT_HAVE_TORCH
+    std::printf("graph rewrites     %s\n",
+                static_cast<const mlpot::MacePotential&>(*m.potential).graph_rewrites().c_str());
+#endif
     return 0;
   }
   mlpot::MtpModel m = mlpot::read_mtp(a.positional[0]);

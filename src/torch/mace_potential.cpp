@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "mace_graph.hpp"
+#include "script_passes.hpp"
 #include "mlpot/error.hpp"
 #include "mlpot/neighbor_list.hpp"
 
@@ -45,6 +46,7 @@ struct MacePotential::Impl {
   torch::jit::Module module;
   MaceMetadata meta;
   mace::GraphSettings graph;
+  std::string rewrites = "none";
 
   struct Output {
     torch::Tensor energy_local, node_energy, forces, virials;
@@ -96,7 +98,7 @@ struct MacePotential::Impl {
   }
 };
 
-MacePotential::MacePotential(const std::string& path, const std::string& device) : impl_(new Impl) {
+MacePotential::MacePotential(const std::string& path, const std::string& device, bool rewrite) : impl_(new Impl) {
   impl_->path = path;
   torch::Device dev(torch::kCPU);
   try {
@@ -150,6 +152,17 @@ MacePotential::MacePotential(const std::string& path, const std::string& device)
   }
   impl_->meta.dtype = dtype == torch::kFloat32 ? "float32" : "float64";
   m.eval();
+  if (rewrite) {
+    try {
+      mace::ScriptPassStats st = mace::optimise_for_autograd(m);
+      impl_->rewrites = std::to_string(st.index_selects) + " indexings via index_select, " +
+                        std::to_string(st.identity_slices) + " full slices dropped, " +
+                        std::to_string(st.split_slices) + " slices of " + std::to_string(st.split_tensors) +
+                        " tensors as splits";
+    } catch (const c10::Error& e) {
+      throw Error(path + ": rewriting the TorchScript graph failed: " + std::string(e.what_without_backtrace()));
+    }
+  }
   impl_->graph.r_max = impl_->meta.r_max;
   impl_->graph.n_species = int(impl_->meta.atomic_numbers.size());
   impl_->graph.num_interactions = impl_->meta.num_interactions;
@@ -166,6 +179,7 @@ double MacePotential::ghost_cutoff() const { return impl_->meta.r_max * impl_->m
 std::string MacePotential::backend() const { return "LibTorch " + impl_->graph.device.str() + " " + impl_->meta.dtype; }
 bool MacePotential::accepts_device_memory() const { return impl_->graph.device.is_cuda(); }
 const MaceMetadata& MacePotential::metadata() const { return impl_->meta; }
+std::string MacePotential::graph_rewrites() const { return impl_->rewrites; }
 
 Totals MacePotential::compute(const AtomsRef& atoms, const NeighborsRef& nbr, const OutputsRef& out) {
   check_outputs(atoms.memory, out);
