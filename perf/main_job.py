@@ -5,7 +5,8 @@ on whatever hardware is present, next to the seed study's figures.
            (128x0e+128x1o, r_max 5, 2 interactions, float32)
   systems  monoclinic Li2CO3 3x5x4 (1440 atoms), amorphous Li2EDC (72 molecules, 1152 atoms),
            and a size series of Li2CO3 doubling from 2x2x2 up to the largest cell whose timed
-           steps fit in --max-seconds (60 s) of benchmark time
+           steps fit in --max-seconds (60 s) of benchmark time and whose memory (extrapolated
+           from the previous cell's peak) fits in what the machine has available
   backend  Kokkos CUDA when a GPU is present (and a LAMMPS built for it is given), Kokkos OpenMP
            with all cores otherwise; the choice is printed
   engine   LAMMPS (NVE at 300 K, 0.5 fs, pair styles mtp/kk and mace/kk periodic, one rank), or,
@@ -111,6 +112,29 @@ class Progress:
         print(f"      {summary}", flush=True)
 
 
+def run_child(cmd, env, cwd=None):
+    """Run cmd to completion: (exit code, stdout, stderr, the child's peak resident memory in bytes).
+    The peak comes from wait4's rusage, hence files instead of pipes (communicate() would reap it)."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        p = subprocess.Popen(cmd, stdout=out, stderr=err, text=True, env=env, cwd=cwd)
+        _, status, usage = os.wait4(p.pid, 0)
+        p.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        return p.returncode, out.read(), err.read(), usage.ru_maxrss * 1024  # ru_maxrss: KiB on Linux
+
+
+def available_memory():
+    """Bytes the kernel could give a new process now (MemAvailable), or None off Linux."""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
 def write_data(cfg, data):
     """MLIP cfg (as written by mlpot build) -> LAMMPS data file with a triclinic box."""
     lines = Path(cfg).read_text().splitlines()
@@ -162,24 +186,24 @@ run {steps}
         kk = ["-k", "on", "g", "1"] if self.backend == "cuda" else ["-k", "on", "t", str(threads)]
         cmd = [self.a.lmp, "-in", str(inp), "-screen", "none", "-log", str(log), "-nocite", *kk, "-sf", "kk",
                "-pk", "kokkos", "newton", "on", "neigh", "half"]
-        r = subprocess.run(cmd, capture_output=True, text=True, cwd=work, env=env)
+        code, _, stderr, peak = run_child(cmd, env, cwd=work)
         text = log.read_text(errors="replace") if log.exists() else ""
-        if r.returncode != 0:
-            err = [l for l in (text + r.stderr).splitlines() if "ERROR" in l or "rror" in l]
-            raise RuntimeError(err[-1] if err else f"LAMMPS exited with {r.returncode}")
+        if code != 0:
+            err = [l for l in (text + stderr).splitlines() if "ERROR" in l or "rror" in l]
+            raise RuntimeError(err[-1] if err else f"LAMMPS exited with {code}")
         m = re.findall(r"Loop time of (\S+) on \d+ procs for (\d+) steps with (\d+) atoms", text)[-1]
-        return float(m[0]) / int(m[1])
+        return float(m[0]) / int(m[1]), peak
 
     def library(self, model, model_file, cfg, steps, threads):
         mlpot = self.a.mlpot if model == "mtp" else (self.a.mlpot_mace or self.a.mlpot)
         extra = (["--backend", "Cuda"] if model == "mtp" else ["--device", "cuda"]) if self.backend == "cuda" else []
         env = dict(os.environ, OMP_NUM_THREADS=str(threads), OMP_PROC_BIND="false")
-        r = subprocess.run([mlpot, "bench", "--model", model_file, "--input", cfg, "--threads", str(threads),
-                            "--steps", str(steps), "--warmup", "2", *extra], capture_output=True, text=True, env=env)
-        m = re.search(r"ms/step\s+([0-9.eE+-]+)", r.stdout)
-        if r.returncode != 0 or not m:
-            raise RuntimeError((r.stderr.strip().splitlines() or ["mlpot bench failed"])[-1])
-        return float(m.group(1)) / 1e3
+        code, stdout, stderr, peak = run_child([mlpot, "bench", "--model", model_file, "--input", cfg, "--threads",
+                                                str(threads), "--steps", str(steps), "--warmup", "2", *extra], env)
+        m = re.search(r"ms/step\s+([0-9.eE+-]+)", stdout)
+        if code != 0 or not m:
+            raise RuntimeError((stderr.strip().splitlines() or ["mlpot bench failed"])[-1])
+        return float(m.group(1)) / 1e3, peak
 
 
 def main():
@@ -265,6 +289,7 @@ def main():
                           (model, "li2co3-3x5x4", "scaling", 1)]
         progress = Progress(len(cases))  # then the size series, as long as cells fit
         stopped = {}
+        memory = {m: 0.0 for m in models}  # peak resident bytes per atom of the last full-thread run
 
         def one(model, name, kind, thr):
             cfg, data, n = system(name)
@@ -275,20 +300,21 @@ def main():
             t0 = time.time()
             try:
                 if engines[model] == "lammps":
-                    s = run.lammps(model, model_files[model], data, steps, thr)
+                    s, peak = run.lammps(model, model_files[model], data, steps, thr)
                 else:
-                    s = run.library(model, model_files[model], cfg, steps, thr)
+                    s, peak = run.library(model, model_files[model], cfg, steps, thr)
             except RuntimeError as e:
                 progress.finish(f"failed: {e}")
                 return None
             wall = time.time() - t0
             if thr == threads:
                 cost[model] = s / n
+                memory[model] = peak / n
             row = dict(model=model, system=name, kind=kind, atoms=n, threads=thr, steps=steps, s_per_step=s,
                        wall=wall, engine=engines[model])
             rows.append(row)
             progress.finish(f"{n / s:10.4g} atom-steps/s  {ns_day(s):9.4g} ns/day  {s * 1e6:12.1f} us/step"
-                            f"  ({wall:.0f} s)")
+                            f"  ({wall:.0f} s, peak {peak / 2**30:.1f} GiB)")
             return row
 
         for c in cases:
@@ -301,6 +327,14 @@ def main():
                 predicted = cost[model] * n * MIN_STEPS[model]
                 if n > a.max_atoms:
                     stopped[model] = f"next cell {cells} ({n} atoms) is above --max-atoms {a.max_atoms}"
+                    break
+                # Host memory grows with the cell (MACE's edge tensors): a cell that would not fit
+                # is not started (the kernel would kill it). Linear in the atoms from the last
+                # cell's peak, which over-estimates a little (the fixed part is counted too).
+                need, free = memory[model] * n, available_memory()
+                if free is not None and need > 0.9 * free:
+                    stopped[model] = (f"next cell {cells} ({n} atoms) would need ~{need / 2**30:.0f} GiB of memory > "
+                                      f"90 % of {free / 2**30:.0f} GiB available")
                     break
                 if predicted > a.max_seconds:
                     stopped[model] = (f"next cell {cells} ({n} atoms) would need ~{predicted:.0f} s for "

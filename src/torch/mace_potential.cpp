@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include <cmath>
+#include <cstdlib>
 
 #ifdef __GLIBC__
 #include <malloc.h>
@@ -41,9 +42,13 @@ std::array<double, 6> virial6(const torch::Tensor& virials) {
 // model's on 1440. Keeping freed memory in the heap (no mmap'd blocks, no trimming, both as
 // mallopt(3) documents) makes the process hold its peak for its lifetime instead; CUDA's
 // caching allocator does the same on the GPU. Process-wide, set once by the first CPU model.
+// The heap fragments, so the peak grows (seed model, 1536 atoms: 12.5 instead of 9.1 GB);
+// MLPOT_KEEP_FREED_MEMORY=0 leaves glibc as it is.
 void keep_freed_host_memory() {
 #ifdef __GLIBC__
   static const bool done = [] {
+    const char* env = std::getenv("MLPOT_KEEP_FREED_MEMORY");
+    if (env && std::string(env) == "0") return false;
     mallopt(M_MMAP_MAX, 0);
     mallopt(M_TRIM_THRESHOLD, -1);
     return true;
@@ -183,7 +188,12 @@ MacePotential::MacePotential(const std::string& path, const std::string& device,
                         std::to_string(st.split_slices) + " slices of " + std::to_string(st.split_tensors) +
                         " tensors as splits";
     } catch (const c10::Error& e) {
-      throw Error(path + ": rewriting the TorchScript graph failed: " + std::string(e.what_without_backtrace()));
+      // A graph these rewrites do not understand (another exporter, another TorchScript) runs
+      // as it is: reload it untouched, since a pass may have stopped half-way.
+      const std::string what = e.what_without_backtrace();
+      impl_->rewrites = "none (" + what.substr(0, what.find('\n')) + ")";
+      impl_->module = torch::jit::load(path, dev);
+      impl_->module.eval();
     }
   }
   impl_->graph.r_max = impl_->meta.r_max;
