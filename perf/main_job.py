@@ -220,6 +220,8 @@ def main():
     ap.add_argument("--out", default="perf/results")
     ap.add_argument("--max-seconds", type=float, default=60.0, help="size series: timed steps per cell at most")
     ap.add_argument("--max-atoms", type=int, default=10**7, help="size series: largest cell at most")
+    ap.add_argument("--memory-limit", type=float,
+                    help="size series: GiB a case may use (default: what the machine has available)")
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     ap.add_argument("--target-seconds", type=float, default=TARGET_SECONDS, help="timed stepping per case")
     ap.add_argument("--quick", action="store_true", help="MTP only, size series up to 10 s")
@@ -331,10 +333,11 @@ def main():
                 # Host memory grows with the cell (MACE's edge tensors): a cell that would not fit
                 # is not started (the kernel would kill it). Linear in the atoms from the last
                 # cell's peak, which over-estimates a little (the fixed part is counted too).
-                need, free = memory[model] * n, available_memory()
+                need = memory[model] * n
+                free = a.memory_limit * 2**30 if a.memory_limit else available_memory()
                 if free is not None and need > 0.9 * free:
-                    stopped[model] = (f"next cell {cells} ({n} atoms) would need ~{need / 2**30:.0f} GiB of memory > "
-                                      f"90 % of {free / 2**30:.0f} GiB available")
+                    stopped[model] = (f"next cell {cells} ({n} atoms) would need ~{need / 2**30:.1f} GiB of memory > "
+                                      f"90 % of {free / 2**30:.1f} GiB available")
                     break
                 if predicted > a.max_seconds:
                     stopped[model] = (f"next cell {cells} ({n} atoms) would need ~{predicted:.0f} s for "

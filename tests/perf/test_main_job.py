@@ -3,6 +3,7 @@ it must run LAMMPS through the plugin, print the table with the seed study besid
 well-formed CSV rows and draw the PNG. Timings are not checked (they are benchmarks)."""
 import argparse
 import csv
+import re
 import subprocess
 import sys
 import tempfile
@@ -19,16 +20,20 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         cmd = [a.python, script, "--mlpot", a.mlpot, "--lmp", a.lmp, "--plugin-dir", a.plugin_dir,
                "--templates", a.templates, "--models", a.models, "--out", tmp, "--quick", "--max-seconds", "0.3",
-               "--target-seconds", "0.2"]
+               "--target-seconds", "0.2", "--memory-limit", "0.6"]
         r = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, timeout=600)
         out = r.stdout
         print(out[-3000:], r.stderr[-2000:])
         if r.returncode != 0:
             failures.append(f"exit code {r.returncode}")
         for needle in ("backend   Kokkos OpenMP", "engine    mtp: LAMMPS MD (mtp/kk)", "seed study",
-                       "size series (mtp) stopped", "OpenMP scaling"):
+                       "size series (mtp) stopped", "OpenMP scaling", "peak 0."):
             if needle not in out:
                 failures.append(f"output lacks {needle!r}")
+        # A 0.6 GiB cap stops the series at its second cell (a ~0.5 GiB process at 192 atoms,
+        # extrapolated to 384), before the 0.3 s time budget would.
+        if not re.search(r"\(384 atoms\) would need ~[0-9.]+ GiB of memory > 90 % of 0.6 GiB available", out):
+            failures.append("the size series did not stop on memory")
         rows = list(csv.DictReader(open(Path(tmp) / "main_job.csv"))) if (Path(tmp) / "main_job.csv").exists() else []
         systems = {row["system"] for row in rows}
         for want in ("li2co3-3x5x4", "li2edc-72", "li2co3-2x2x2"):
