@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <limits>
 #include <map>
+#include <unordered_set>
 #include <vector>
 
 namespace mlpot::mace {
@@ -152,12 +153,77 @@ void split_tiled_slices(Graph& graph, Value* v, SplitResult& result) {
   }
 }
 
-void split_tiled_slices(Graph& graph, Block* block, SplitResult& result) {
-  // Only nodes after the current one are inserted or destroyed, so the walk stays valid.
+// Reshapes and views of a constant shape: the tensors split_tiled_slices may cut.
+void collect_fixed_shapes(Block* block, std::vector<Value*>& out) {
   for (Node* n : block->nodes()) {
-    for (Block* sub : n->blocks()) split_tiled_slices(graph, sub, result);
-    if (n->outputs().size() == 1) split_tiled_slices(graph, n->output(), result);
+    for (Block* sub : n->blocks()) collect_fixed_shapes(sub, out);
+    if (n->outputs().size() == 1 && fixed_shape(n->output())) out.push_back(n->output());
   }
+}
+
+// The alias sets an annotation names, its own and its elements' (`Tensor(a)[]`).
+void alias_sets(const c10::AliasInfo& info, std::unordered_set<c10::Symbol>& out) {
+  out.insert(info.beforeSets().begin(), info.beforeSets().end());
+  for (const c10::AliasInfo& inner : info.containedTypes()) alias_sets(inner, out);
+}
+
+// Whether anything may write to `v` in place, or to a view of it: follows the outputs that the
+// operator schemas say alias an input (slices, reshapes, splits) and lists and tuples holding
+// them; a use without a schema it does not know counts as a write. (TorchScript's AliasDb
+// answers yes for every tensor here, because MACE's forward calls requires_grad_ on tensors
+// from its input dict, which may alias anything.)
+bool may_be_written(Value* v, std::unordered_set<Value*>& seen) {
+  if (!seen.insert(v).second) return false;
+  for (const torch::jit::Use& use : v->uses()) {
+    Node* n = use.user;
+    const c10::Symbol kind = n->kind();
+    if (kind == c10::prim::ListConstruct || kind == c10::prim::TupleConstruct || kind == c10::prim::ListUnpack ||
+        kind == c10::prim::TupleUnpack) {
+      for (Value* out : n->outputs()) {
+        if (may_be_written(out, seen)) return true;
+      }
+      continue;
+    }
+    if (kind == c10::prim::Return) {
+      Node* owner = n->owningBlock()->owningNode();
+      if (!owner) continue;  // returned from the graph: the caller's business
+      if (owner->kind() != c10::prim::If || may_be_written(owner->output(use.offset), seen)) return true;
+      continue;
+    }
+    const c10::FunctionSchema* schema = n->maybeSchema();
+    if (!schema || use.offset >= schema->arguments().size()) return true;
+    const c10::AliasInfo* info = schema->arguments()[use.offset].alias_info();
+    if (!info) continue;  // neither written nor passed on as a view
+    if (info->isWrite()) return true;
+    std::unordered_set<c10::Symbol> sets;
+    alias_sets(*info, sets);
+    for (size_t k = 0; k < schema->returns().size() && k < n->outputs().size(); ++k) {
+      const c10::AliasInfo* ret = schema->returns()[k].alias_info();
+      if (!ret) continue;
+      std::unordered_set<c10::Symbol> ret_sets;
+      alias_sets(*ret, ret_sets);
+      bool shared = false;
+      for (const c10::Symbol& set : ret_sets) shared = shared || sets.count(set) > 0;
+      if (shared && may_be_written(n->output(k), seen)) return true;
+    }
+  }
+  return false;
+}
+
+SplitResult split_tiled_slices(const std::shared_ptr<Graph>& graph) {
+  std::vector<Value*> tensors;
+  collect_fixed_shapes(graph->block(), tensors);
+  // A tensor written in place between its slices would see pieces taken earlier than the slices
+  // were (and autograd refuses in-place writes to the base of a split's views): leave it alone.
+  tensors.erase(std::remove_if(tensors.begin(), tensors.end(),
+                               [](Value* v) {
+                                 std::unordered_set<Value*> seen;
+                                 return may_be_written(v, seen);
+                               }),
+                tensors.end());
+  SplitResult result;
+  for (Value* v : tensors) split_tiled_slices(*graph, v, result);
+  return result;
 }
 
 // x[idx] with one index tensor is aten::index, whose backward on the CPU accumulates with a
@@ -218,8 +284,7 @@ ScriptPassStats optimise_for_autograd(torch::jit::Module& module) {
   torch::jit::Inline(*graph);
   ScriptPassStats stats;
   stats.identity_slices = drop_identity_slices(graph->block());
-  SplitResult split;
-  split_tiled_slices(*graph, graph->block(), split);
+  SplitResult split = split_tiled_slices(graph);
   stats.split_tensors = split.tensors;
   stats.split_slices = split.slices;
   stats.index_selects = rewrite_indexing(*graph, graph->block());

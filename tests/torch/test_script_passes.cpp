@@ -83,6 +83,23 @@ def forward(self, x: Tensor, idx: Tensor) -> Tensor:
   expect_same(run(fast, x, torch::Tensor()), run(plain, x, torch::Tensor()));
 }
 
+TEST(ScriptPasses, TensorsWrittenInPlaceAreNotSplit) {
+  const char* source = R"(
+def forward(self, x: Tensor, idx: Tensor) -> Tensor:
+    w = torch.reshape(x * 1.0, [-1, 12])
+    a = torch.slice(w, 1, 0, 4)
+    b = torch.slice(w, 1, 4, 12)
+    v = torch.slice(torch.reshape(w, [-1]), 0, 0, 60)
+    v.mul_(2.0)
+    return (b * 3.0).sum() + (a * 5.0).sum()
+)";
+  torch::jit::Module plain = scripted(source), fast = scripted(source);
+  ScriptPassStats s = optimise_for_autograd(fast);
+  EXPECT_EQ(s.split_tensors, 0);
+  torch::Tensor x = torch::randn({5, 12}, torch::kFloat64);
+  expect_same(run(fast, x, torch::Tensor()), run(plain, x, torch::Tensor()));
+}
+
 const char* kIndex = R"(
 def forward(self, x: Tensor, idx: Tensor) -> Tensor:
     r = x[idx]
