@@ -82,4 +82,11 @@ if ((${#mace_args[@]})); then
 else
   say "skipped: no MACE runner"
 fi
+say "== 6. MACE graph rewrites on the GPU (seed float32, Li2CO3 1440 atoms; what is left of the time)"
+if ((${#mace_args[@]})); then
+  for rw in yes no yes no; do
+    timeout 40 "$dev" bench --model "$in/seed-float32-lammps.pt" --system li2co3:3x5x4 --device cuda --steps 10 \
+      --warmup 3 --mace-rewrite $rw 2>&1 | grep -E "ms/step" | sed "s/^/rewrite $rw: /" | tee -a "$log"
+  done
+fi
 say "done"
