@@ -121,16 +121,11 @@ void split_tiled_slices(Graph& graph, Value* v, SplitResult& result) {
     std::map<std::pair<int64_t, int64_t>, Node*> owner;  // range -> the slice it replaces
     for (const Slice& s : slices) owner.emplace(std::make_pair(s.start, s.end), s.node);
     if (owner.size() < 2) continue;
+    std::vector<int64_t> sizes;
+    std::vector<Node*> replaced;  // replaced[k]: the slice piece k stands for, or null for a gap
     int64_t cursor = 0;
     for (const auto& [range, node] : owner) {
       usable = usable && range.first >= cursor;
-      cursor = range.second;
-    }
-    if (!usable) continue;
-    std::vector<int64_t> sizes;
-    std::vector<Node*> replaced;  // replaced[k]: the slice piece k stands for, or null for a gap
-    cursor = 0;
-    for (const auto& [range, node] : owner) {
       if (range.first > cursor) {
         sizes.push_back(range.first - cursor);
         replaced.push_back(nullptr);
@@ -139,6 +134,7 @@ void split_tiled_slices(Graph& graph, Value* v, SplitResult& result) {
       replaced.push_back(node);
       cursor = range.second;
     }
+    if (!usable) continue;
     if (cursor < width) sizes.push_back(width - cursor);
     torch::jit::WithInsertPoint guard(slices.front().node);
     Value* list = graph.insert(c10::aten::split_with_sizes, {v, c10::IValue(sizes), c10::IValue(dim)});

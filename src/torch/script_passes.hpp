@@ -25,7 +25,7 @@ struct ScriptPassStats {
   int identity_slices = 0;    // aten::slice(x, d, 0, INT64_MAX, 1) replaced by x
   int split_tensors = 0;      // tensors whose blocks became one split_with_sizes
   int split_slices = 0;       // aten::slice nodes those splits replaced
-  int index_selects = 0;      // x[idx] given an index_select path for 1-D integer indices
+  int index_selects = 0;      // x[idx] given an index_select path for 1-D int64 indices
 };
 
 // Inlines `module`'s forward (calls to submodules and functions) and rewrites it in place;
