@@ -118,7 +118,7 @@ def run_child(cmd, env, cwd=None):
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         p = subprocess.Popen(cmd, stdout=out, stderr=err, text=True, env=env, cwd=cwd)
         _, status, usage = os.wait4(p.pid, 0)
-        p.returncode = os.waitstatus_to_exitcode(status)
+        p.returncode = os.waitstatus_to_exitcode(status)  # reaped here: Popen must not wait again
         out.seek(0)
         err.seek(0)
         return p.returncode, out.read(), err.read(), usage.ru_maxrss * 1024  # ru_maxrss: KiB on Linux
