@@ -223,6 +223,8 @@ def main():
         expect_error("dtype mismatch", ["eval", "--model", models / "tiny-float32-lammps.pt", "--input", cfg,
                                         "--dtype", "float64"], "dtype mismatch")
         expect_error("missing model", ["eval", "--model", tmp / "none.pt", "--input", cfg], "none.pt")
+        expect_error("bad --mace-rewrite", ["eval", "--model", path, "--input", cfg, "--mace-rewrite", "maybe"],
+                     "--mace-rewrite must be yes or no")
 
     failed = results.count(False)
     print(f"{len(results) - failed} passed, {failed} failed")
