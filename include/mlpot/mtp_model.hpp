@@ -75,5 +75,8 @@ std::string format_almtp(const MtpModel& model);
 void write_mtp(const MtpModel& model, const std::string& path);
 // Throws if the model cannot be evaluated (untrained, unsupported basis, inconsistent sizes).
 void require_evaluable(const MtpModel& model);
+// Whether two models are the same potential: basis, cutoff, scaling and every coefficient
+// equal (names, tags and any selection state may differ).
+bool same_potential(const MtpModel& a, const MtpModel& b);
 
 }  // namespace mlpot

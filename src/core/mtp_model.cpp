@@ -393,6 +393,15 @@ void write_mtp(const MtpModel& model, const std::string& path) {
   if (!out) throw Error(path + ": write failed");
 }
 
+bool same_potential(const MtpModel& a, const MtpModel& b) {
+  return a.scaling == b.scaling && a.species_count == b.species_count && a.radial_basis_type == b.radial_basis_type &&
+         a.min_dist == b.min_dist && a.max_dist == b.max_dist && a.radial_basis_size == b.radial_basis_size &&
+         a.radial_funcs_count == b.radial_funcs_count && a.radial_coeffs == b.radial_coeffs &&
+         a.alpha_moments_count == b.alpha_moments_count && a.alpha_index_basic == b.alpha_index_basic &&
+         a.alpha_index_times == b.alpha_index_times && a.alpha_moment_mapping == b.alpha_moment_mapping &&
+         a.species_coeffs == b.species_coeffs && a.moment_coeffs == b.moment_coeffs;
+}
+
 void require_evaluable(const MtpModel& m) {
   if (m.radial_basis_type != "RBChebyshev") throw Error(m.source + ": radial basis '" + m.radial_basis_type + "' is not supported");
   if (m.species_count < 1) throw Error(m.source + ": species_count is missing or 0 (an untrained template cannot be evaluated)");
