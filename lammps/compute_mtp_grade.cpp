@@ -26,10 +26,10 @@ ComputeMTPGrade::~ComputeMTPGrade()
 void ComputeMTPGrade::init()
 {
   pair_ = dynamic_cast<PairMTP *>(force->pair);
-  if (!pair_) error->all(FLERR, "compute mtp/grade needs pair_style mtp or mtp/kk");
+  if (!pair_) error->all(FLERR, "compute mtp/grade needs pair_style mtp, mtp/kk, mlip or mlip/kk");
   if (!pair_->grading())
-    error->all(FLERR, "compute mtp/grade: pair_style {} has no extrapolation control (add 'extrapolation OUT.cfg' "
-               "and use a model file with a selection state)", force->pair_style);
+    error->all(FLERR, "compute mtp/grade: pair_style {} has no extrapolation control (add 'extrapolation OUT.cfg', "
+               "or MLIP's extrapolation_control=true, and use a model file with a selection state)", force->pair_style);
 }
 
 void ComputeMTPGrade::require_current(const char *what)

@@ -1,4 +1,5 @@
-// LAMMPS plugin entry point: registers the pair styles mtp, mtp/kk, mace, mace/kk and the
+// LAMMPS plugin entry point: registers the pair styles mtp, mtp/kk, mace, mace/kk, mlip and
+// mlip/kk (the MTP styles read with the settings of MLIP's own LAMMPS interfaces) and the
 // compute mtp/grade.
 // Load with `plugin load mlpotplugin.so`, or let LAMMPS find it through LAMMPS_PLUGIN_PATH.
 #include "compute_mtp_grade.h"
@@ -46,6 +47,9 @@ extern "C" void lammpsplugin_init(void *lmp, void *handle, void *regfunc)
   add(reg, lmp, handle, "mtp", "mlpot Moment Tensor Potential", (lammpsplugin_factory1 *) &create<PairMTP>);
   add(reg, lmp, handle, "mtp/kk", "mlpot Moment Tensor Potential on Kokkos",
       (lammpsplugin_factory1 *) &create<PairMTPKokkos<LMPDeviceType>>);
+  add(reg, lmp, handle, "mlip", "mlpot MTP with MLIP's pair_style mlip settings", (lammpsplugin_factory1 *) &create<PairMTP>);
+  add(reg, lmp, handle, "mlip/kk", "mlpot MTP on Kokkos with MLIP's pair_style mlip settings",
+      (lammpsplugin_factory1 *) &create<PairMTPKokkos<LMPDeviceType>>);
 #ifdef MLPOT_HAVE_TORCH
   add(reg, lmp, handle, "mace", "mlpot MACE (LibTorch)", (lammpsplugin_factory1 *) &create<PairMACE>);
   add(reg, lmp, handle, "mace/kk", "mlpot MACE (LibTorch) on Kokkos",
@@ -64,6 +68,8 @@ extern "C" void lammpsplugin_init(void *lmp, void *handle, void *regfunc)
   }
 #ifdef LMP_KOKKOS_GPU
   add(reg, lmp, handle, "mtp/kk/host", "mlpot MTP on the Kokkos host space",
+      (lammpsplugin_factory1 *) &create<PairMTPKokkos<LMPHostType>>);
+  add(reg, lmp, handle, "mlip/kk/host", "mlpot MTP on the Kokkos host space (MLIP's settings)",
       (lammpsplugin_factory1 *) &create<PairMTPKokkos<LMPHostType>>);
 #ifdef MLPOT_HAVE_TORCH
   add(reg, lmp, handle, "mace/kk/host", "mlpot MACE on the Kokkos host space",

@@ -18,46 +18,71 @@ using namespace LAMMPS_NS;
 
 PairMACE::PairMACE(LAMMPS *lmp) : PairMlpot(lmp) {}
 
-// pair_style mace FILE [device cpu|cuda|cuda:N] [periodic]
+// pair_style mace FILE [device cpu|cuda|cuda:N] [periodic]      + pair_coeff * * El1 El2 ...
+// or mace-torch's LAMMPS syntax (ACEsuit's pair_style mace), so its scripts run unchanged:
+//    pair_style mace [no_domain_decomposition]                   + pair_coeff * * FILE El1 El2 ...
+// no_domain_decomposition is our periodic mode; the model file then comes with pair_coeff.
 void PairMACE::settings(int narg, char **arg)
 {
-  if (narg < 1) error->all(FLERR, "Illegal pair_style mace command: pair_style mace FILE [device D] [periodic]");
-  model_path_ = arg[0];
+  model_path_.clear();
+  potential_.reset();
   periodic_ = false;
-  for (int i = 1; i < narg; ++i) {
+  device_ = default_device();
+  int i = 0;
+  if (narg > 0 && strcmp(arg[0], "device") != 0 && strcmp(arg[0], "periodic") != 0 &&
+      strcmp(arg[0], "no_domain_decomposition") != 0)
+    model_path_ = arg[i++];
+  for (; i < narg; ++i) {
     if (strcmp(arg[i], "device") == 0 && i + 1 < narg) {
       device_ = arg[++i];
-    } else if (strcmp(arg[i], "periodic") == 0) {
+    } else if (strcmp(arg[i], "periodic") == 0 || strcmp(arg[i], "no_domain_decomposition") == 0) {
       periodic_ = true;
     } else {
-      error->all(FLERR, "pair_style mace: unknown keyword '{}'", arg[i]);
+      error->all(FLERR, "pair_style {}: unknown keyword '{}' (pair_style {} [FILE] [device D] [periodic | "
+                 "no_domain_decomposition])", force->pair_style, arg[i], force->pair_style);
     }
   }
+  if (!model_path_.empty()) load_model();
+}
+
+void PairMACE::load_model()
+{
   try {
     potential_ = std::make_unique<mlpot::MacePotential>(model_path_, device_);
   } catch (const std::exception &e) {
-    error->all(FLERR, "pair_style mace: {}", e.what());
+    error->all(FLERR, "pair_style {}: {}", force->pair_style, e.what());
   }
 }
 
-// pair_coeff * * El1 El2 ... : LAMMPS types to model elements by name.
+// pair_coeff * * El1 El2 ... : LAMMPS types to model elements by name; with mace-torch's syntax
+// (no file given to pair_style) pair_coeff * * FILE El1 El2 ...
 void PairMACE::coeff(int narg, char **arg)
 {
   const int ntypes = atom->ntypes;
-  if (narg != 2 + ntypes)
+  if (narg >= 2 && (strcmp(arg[0], "*") != 0 || strcmp(arg[1], "*") != 0))
+    error->all(FLERR, "pair_coeff for {} must start with * *", force->pair_style);
+  int first = 2;
+  if (!potential_) {
+    if (narg != 3 + ntypes)
+      error->all(FLERR, "pair_coeff for {}: pair_style named no model file, so expected * * FILE followed by {} "
+                 "element names, got {} entries", force->pair_style, ntypes, narg - 2);
+    model_path_ = arg[2];
+    load_model();
+    first = 3;
+  } else if (narg != 2 + ntypes) {
     error->all(FLERR, "pair_coeff for {}: expected * * followed by {} element names, got {}", force->pair_style,
                ntypes, narg - 2);
-  if (strcmp(arg[0], "*") != 0 || strcmp(arg[1], "*") != 0)
-    error->all(FLERR, "pair_coeff for {} must start with * *", force->pair_style);
+  }
   const std::vector<int> z = potential_->atomic_numbers();
   species_of_type_.assign(ntypes + 1, -1);
   for (int t = 1; t <= ntypes; ++t) {
-    const int zt = mlpot::atomic_number(arg[1 + t]);
-    if (zt == 0) error->all(FLERR, "pair_coeff: '{}' (type {}) is not an element symbol", arg[1 + t], t);
+    const char *name = arg[first + t - 1];
+    const int zt = mlpot::atomic_number(name);
+    if (zt == 0) error->all(FLERR, "pair_coeff: '{}' (type {}) is not an element symbol", name, t);
     for (size_t k = 0; k < z.size(); ++k)
       if (z[k] == zt) species_of_type_[t] = int(k);
     if (species_of_type_[t] < 0)
-      error->all(FLERR, "pair_coeff: element {} (type {}) is not in MACE model {}", arg[1 + t], t, model_path_);
+      error->all(FLERR, "pair_coeff: element {} (type {}) is not in MACE model {}", name, t, model_path_);
   }
   allocate_type_arrays();
 }

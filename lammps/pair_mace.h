@@ -2,7 +2,8 @@
 // LibTorch runner. Default ghost-node mode: ghost atoms out to num_interactions * r_max are graph
 // nodes, only local energies count, ghost forces go back by reverse communication (newton on).
 // `periodic` (one MPI rank): ghosts are mapped to their owners and become periodic shifts, so
-// the graph has only the local atoms as nodes (several times smaller).
+// the graph has only the local atoms as nodes (several times smaller). mace-torch's own syntax
+// (`pair_style mace [no_domain_decomposition]`, `pair_coeff * * FILE El ...`) is accepted too.
 #ifdef PAIR_CLASS
 // clang-format off
 PairStyle(mace,PairMACE);
@@ -31,6 +32,9 @@ class PairMACE : public PairMlpot {
   double init_one(int, int) override;
 
  protected:
+  // The device a model runs on unless `device` says otherwise: where this style's data live.
+  virtual std::string default_device() const { return "cpu"; }
+  void load_model();
   void request_ghost_shell();
   void compute_periodic();
 

@@ -36,6 +36,11 @@ class PairMACEKokkos : public PairMACE {
   void init_style() override;
 
  protected:
+  // A GPU style's model runs on its GPU (the one Kokkos uses on this rank).
+  std::string default_device() const override
+  {
+    return kHostMemory ? "cpu" : "cuda:" + std::to_string(Kokkos::device_id());
+  }
   void compute_periodic_in_place();
   // Whether the Thrust builder's memory is this style's memory space.
   static constexpr bool kHostMemory =

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <fstream>
+#include <limits>
 
 #include "atom.h"
 #include "comm.h"
@@ -11,6 +12,7 @@
 #include "force.h"
 #include "memory.h"
 #include "mlpot/error.hpp"
+#include "mlpot/mlip_settings.hpp"
 #include "mlpot/mtp_potential.hpp"
 #include "neigh_list.h"
 #include "neighbor.h"
@@ -33,8 +35,10 @@ PairMTP::PairMTP(LAMMPS *lmp) : PairMlpot(lmp) {}
 
 // pair_style mtp FILE [elements El1 El2 ...] [backend serial|openmp|default]
 //                     [extrapolation OUT.cfg [select G] [break G] [every N]]
+// pair_style mlip ...: the syntax of MLIP-3's and MLIP-2's own LAMMPS interfaces (settings_mlip).
 void PairMTP::settings(int narg, char **arg)
 {
+  if (utils::strmatch(force->pair_style, "^mlip")) return settings_mlip(narg, arg);
   if (narg < 1)
     error->all(FLERR, "Illegal pair_style {} command: pair_style {} FILE [elements ...] [backend B] "
                "[extrapolation OUT.cfg [select G] [break G] [every N]]", force->pair_style, force->pair_style);
@@ -46,7 +50,7 @@ void PairMTP::settings(int narg, char **arg)
   grade_every_ = 1;
   bool thresholds_given = false;
   auto is_keyword = [](const char *a) {
-    for (const char *k : {"backend", "elements", "extrapolation", "select", "break", "every"})
+    for (const char *k : {"backend", "elements", "extrapolation", "select", "break", "every", "chunksize"})
       if (strcmp(a, k) == 0) return true;
     return false;
   };
@@ -71,6 +75,11 @@ void PairMTP::settings(int narg, char **arg)
       grade_every_ = utils::inumeric(FLERR, value(i), false, lmp);
       thresholds_given = true;
       if (grade_every_ < 1) error->all(FLERR, "pair_style {}: 'every' must be >= 1", force->pair_style);
+    } else if (strcmp(arg[i], "chunksize") == 0) {
+      // lammps-mtp-kokkos' batch size for its stored moment Jacobians; mlpot's kernel stores
+      // none, so scripts written for that package run unchanged.
+      if (utils::inumeric(FLERR, value(i), false, lmp) < 1)
+        error->all(FLERR, "pair_style {}: 'chunksize' must be >= 1", force->pair_style);
     } else {
       error->all(FLERR, "pair_style {}: unknown keyword '{}'", force->pair_style, arg[i]);
     }
@@ -80,29 +89,78 @@ void PairMTP::settings(int narg, char **arg)
   if (!grade_file_.empty() && !(break_threshold_ > select_threshold_))
     error->all(FLERR, "pair_style {}: the break threshold ({}) must exceed the select threshold ({})",
                force->pair_style, break_threshold_, select_threshold_);
+  load_model(!grade_file_.empty());
+  if (!elements_.empty() && int(elements_.size()) != model_.species_count)
+    error->all(FLERR, "pair_style {}: {} element names given but {} has {} species", force->pair_style,
+               elements_.size(), model_path_, model_.species_count);
+}
+
+// MLIP-3: pair_style mlip load_from=FILE [extrapolation_control=true extrapolation_control:KEY=V ...]
+// MLIP-2: pair_style mlip mlip.ini
+// Read by mlpot::parse_mlip_interface_args; types map to species t-1 (pair_coeff * *).
+void PairMTP::settings_mlip(int narg, char **arg)
+{
+  mlpot::MlipInterfaceSettings s;
+  try {
+    s = mlpot::parse_mlip_interface_args(std::vector<std::string>(arg, arg + narg));
+  } catch (const std::exception &e) {
+    const std::string what = e.what();    // ini errors start with FILE:LINE
+    error->all(FLERR, "{}{}", utils::strmatch(what, "^pair_style") ? "" : "pair_style mlip: ", what);
+  }
+  for (const std::string &why : s.ignored)
+    if (comm->me == 0) error->warning(FLERR, "pair_style {}: ignored {}", force->pair_style, why);
+  model_path_ = s.potential;
+  elements_.clear();
+  grade_file_ = s.save_to;
+  select_threshold_ = s.threshold_save;
+  break_threshold_ = s.break_enabled() ? s.threshold_break : std::numeric_limits<double>::infinity();
+  grade_every_ = 1;
+  load_model(s.extrapolation);
+  if (!s.same_potential_as.empty()) {
+    // MLIP-2 keeps the state (with a copy of the potential) apart from mtp-filename.
+    bool same = false;
+    try {
+      same = mlpot::same_potential(mlpot::read_mtp(s.same_potential_as), model_);
+    } catch (const std::exception &e) {
+      error->all(FLERR, "pair_style {}: {}", force->pair_style, e.what());
+    }
+    if (!same)
+      error->all(FLERR, "pair_style {}: the selection state {} was made for another potential than {} "
+                 "(recompute it for this potential)", force->pair_style, model_path_, s.same_potential_as);
+  }
+}
+
+// Reads model_path_ (and, when grading, its selection state); a new potential is made at init.
+void PairMTP::load_model(bool extrapolate)
+{
   selection_.reset();
   potential_.reset();
   try {
     model_ = mlpot::read_mtp(model_path_);
     mlpot::require_evaluable(model_);
-    if (!grade_file_.empty()) selection_ = std::make_shared<mlpot::SelectionState>(mlpot::parse_selection_state(model_));
+    if (extrapolate) selection_ = std::make_shared<mlpot::SelectionState>(mlpot::parse_selection_state(model_));
   } catch (const std::exception &e) {
     error->all(FLERR, "pair_style {}: {}", force->pair_style, e.what());
   }
-  if (!elements_.empty() && int(elements_.size()) != model_.species_count)
-    error->all(FLERR, "pair_style mtp: {} element names given but {} has {} species", elements_.size(),
-               model_path_, model_.species_count);
 }
 
 void PairMTP::map_types_to_species(int narg, char **arg)
 {
   const int ntypes = atom->ntypes;
+  if (narg >= 2 && (strcmp(arg[0], "*") != 0 || strcmp(arg[1], "*") != 0))
+    error->all(FLERR, "pair_coeff for {} must start with * *", force->pair_style);
+  species_of_type_.assign(ntypes + 1, -1);
+  if (narg == 2) {
+    // `pair_coeff * *` alone: type t is species t-1, as MLIP's LAMMPS interfaces map them.
+    if (ntypes > model_.species_count)
+      error->all(FLERR, "pair_coeff * * maps type t to species t-1, but there are {} atom types and {} has {} "
+                 "species; list one species or element per type", ntypes, model_path_, model_.species_count);
+    for (int t = 1; t <= ntypes; ++t) species_of_type_[t] = t - 1;
+    return;
+  }
   if (narg != 2 + ntypes)
     error->all(FLERR, "pair_coeff for {}: expected * * followed by {} entries (one per atom type), got {}",
                force->pair_style, ntypes, narg - 2);
-  if (strcmp(arg[0], "*") != 0 || strcmp(arg[1], "*") != 0)
-    error->all(FLERR, "pair_coeff for {} must start with * *", force->pair_style);
-  species_of_type_.assign(ntypes + 1, -1);
   for (int t = 1; t <= ntypes; ++t) {
     const char *entry = arg[1 + t];
     int s = -1;
@@ -211,8 +269,11 @@ void PairMTP::finish_grade_step()
   }
   last_grade_ = grade;
   last_grade_step_ = update->ntimestep;
-  if (grade > select_threshold_) write_configuration(grade);
+  if (grade > select_threshold_ && !grade_file_.empty()) write_configuration(grade);
   if (grade > break_threshold_) {
+    if (grade_file_.empty())
+      error->all(FLERR, "pair_style {}: extrapolation grade {:.6g} exceeds the break threshold {} at step {}; the "
+                 "run is stopped", force->pair_style, grade, break_threshold_, update->ntimestep);
     error->all(FLERR,
                "pair_style {}: extrapolation grade {:.6g} exceeds the break threshold {} at step {}; the run is "
                "stopped (this configuration and {} extrapolative one(s) before it are in {})",

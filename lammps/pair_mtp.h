@@ -1,9 +1,11 @@
 // pair_style mtp: Moment Tensor Potentials (MLIP-2/MLIP-3 .mtp/.almtp files) through mlpot.
+// pair_style mlip: the same style read with the settings of MLIP's own LAMMPS interfaces.
 // Thin glue: parsing of the style's arguments, type mapping, and handing LAMMPS' arrays to
 // mlpot::Potential; all physics lives in the mlpot library.
 #ifdef PAIR_CLASS
 // clang-format off
 PairStyle(mtp,PairMTP);
+PairStyle(mlip,PairMTP);
 // clang-format on
 #else
 
@@ -36,6 +38,9 @@ class PairMTP : public PairMlpot {
   const std::vector<double> &atom_grades() const { return atom_grades_; }
 
  protected:
+  // pair_style mlip: the settings of MLIP-3's and MLIP-2's LAMMPS interfaces.
+  void settings_mlip(int narg, char **arg);
+  void load_model(bool extrapolate);
   virtual void create_potential();
   // create_potential() once, with the selection state when grading; errors as LAMMPS errors.
   void ensure_potential();
@@ -54,7 +59,8 @@ class PairMTP : public PairMlpot {
   std::string backend_ = "default";
   std::unique_ptr<mlpot::MtpPotential> potential_;
 
-  // Extrapolation control: `extrapolation FILE [select G] [break G] [every N]`.
+  // Extrapolation control: `extrapolation FILE [select G] [break G] [every N]` (or MLIP's
+  // settings: the file may then be empty, i.e. nothing written, and break infinite).
   std::shared_ptr<const mlpot::SelectionState> selection_;
   std::string grade_file_;
   double select_threshold_ = 2.0, break_threshold_ = 10.0;

@@ -5,6 +5,9 @@
 PairStyle(mtp/kk,PairMTPKokkos<LMPDeviceType>);
 PairStyle(mtp/kk/device,PairMTPKokkos<LMPDeviceType>);
 PairStyle(mtp/kk/host,PairMTPKokkos<LMPHostType>);
+PairStyle(mlip/kk,PairMTPKokkos<LMPDeviceType>);
+PairStyle(mlip/kk/device,PairMTPKokkos<LMPDeviceType>);
+PairStyle(mlip/kk/host,PairMTPKokkos<LMPHostType>);
 // clang-format on
 #else
 

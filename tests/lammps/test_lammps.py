@@ -203,6 +203,18 @@ def main():
             compare_run0(lmp, f"mtp -np {ranks}", data, ref_mtp, ps_mtp, pc_mtp, ranks=ranks)
             compare_run0(lmp, f"mtp/kk -np {ranks}", data, ref_mtp, ps_mtp, pc_mtp, ranks=ranks, kokkos=True)
 
+        # The syntax of MLIP-3's and MLIP-2's own LAMMPS interfaces (pair_style mlip, types map to
+        # species t-1 with pair_coeff * *) and of lammps-mtp-kokkos (chunksize): the same results.
+        ps_mlip3 = f"pair_style mlip load_from={mtp}"
+        compare_run0(lmp, "mlip (MLIP-3 syntax)", data, ref_mtp, ps_mlip3, "pair_coeff * *")
+        compare_run0(lmp, "mlip/kk (MLIP-3 syntax) -np 2", data, ref_mtp, ps_mlip3, "pair_coeff * *", ranks=2,
+                     kokkos=True)
+        ini = tmp / "mlip.ini"
+        ini.write_text(f"# MLIP-2 settings\nmtp-filename  {mtp}\ncalculate-efs TRUE\nselect FALSE\n")
+        compare_run0(lmp, "mlip (MLIP-2 mlip.ini)", data, ref_mtp, f"pair_style mlip {ini}", "pair_coeff * *")
+        compare_run0(lmp, "mtp/kk chunksize (lammps-mtp-kokkos syntax)", data, ref_mtp,
+                     f"pair_style mtp {mtp} chunksize 32768", "pair_coeff * *", kokkos=True)
+
         # MTP: 100 MD steps on 1, 2 and 4 ranks give the same trajectory.
         finals = {}
         for ranks in (1, 2, 4):
@@ -265,6 +277,19 @@ print "ENERGY $(pe:%.17g)"
         compare_run0(lmp, "mace/kk", data, ref_mace, ps_mace, pc_mace, kokkos=True, per_atom_virial=False)
         compare_run0(lmp, "mace -np 2", data, ref_mace, ps_mace, pc_mace, ranks=2, per_atom_virial=False)
         compare_run0(lmp, "mace/kk -np 2", data, ref_mace, ps_mace, pc_mace, ranks=2, kokkos=True, per_atom_virial=False)
+        # mace-torch's LAMMPS syntax: the model file in pair_coeff, no_domain_decomposition for
+        # the periodic graph.
+        pc_acesuit = f"pair_coeff * * {mace} H Li C O F P"
+        compare_run0(lmp, "mace (mace-torch syntax)", data, ref_mace, "pair_style mace", pc_acesuit,
+                     per_atom_virial=False)
+        compare_run0(lmp, "mace/kk (mace-torch syntax) -np 2", data, ref_mace, "pair_style mace", pc_acesuit,
+                     ranks=2, kokkos=True, per_atom_virial=False)
+        compare_run0(lmp, "mace no_domain_decomposition (mace-torch syntax)", data, ref_mace,
+                     "pair_style mace no_domain_decomposition", pc_acesuit, per_atom_virial=False,
+                     pre="atom_modify map yes")
+        compare_run0(lmp, "mace/kk no_domain_decomposition (mace-torch syntax)", data, ref_mace,
+                     "pair_style mace no_domain_decomposition", pc_acesuit, kokkos=True, per_atom_virial=False,
+                     pre="atom_modify map yes")
         compare_run0(lmp, "mace periodic", data, ref_mace, ps_mace + " periodic", pc_mace, per_atom_virial=False,
                      pre="atom_modify map yes")
         compare_run0(lmp, "mace/kk periodic", data, ref_mace, ps_mace + " periodic", pc_mace, kokkos=True,
@@ -315,6 +340,18 @@ print "ENERGY $(pe:%.17g)"
         expect_error("element not in model (MACE)", ps_mace, "pair_coeff * * H Li C O F Cl", "element Cl")
         expect_error("mace periodic without an atom map", ps_mace + " periodic", pc_mace, "needs an atom map")
         expect_error("not a MACE model", f"pair_style mace {mtp}", pc_mace, "not a TorchScript")
+        expect_error("mace-torch syntax without a model file", "pair_style mace", pc_mace,
+                     "pair_style named no model file")
+        expect_error("unknown pair_style mace keyword", "pair_style mace no_domain_decomposition bogus", pc_acesuit,
+                     "unknown keyword 'bogus'")
+        expect_error("unsupported MLIP-3 setting", f"pair_style mlip load_from={mtp} lotf=true", "pair_coeff * *",
+                     "pair_style mlip lotf: not supported")
+        bad_ini = tmp / "bad.ini"
+        bad_ini.write_text(f"mtp-filename {mtp}\nselect FALSE\nfit TRUE\n")
+        expect_error("unsupported MLIP-2 setting names the ini line", f"pair_style mlip {bad_ini}", "pair_coeff * *",
+                     f"{bad_ini}:3: 'fit' is not supported")
+        expect_error("MLIP-3 syntax without load_from", "pair_style mlip extrapolation_control=true", "pair_coeff * *",
+                     "no load_from")
         expect_error("per-atom virial with MACE", ps_mace,
                      pc_mace + "\ncompute s all stress/atom NULL\ndump d all custom 1 x.dump c_s[1]",
                      "per-atom virials are not available")

@@ -17,7 +17,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "python"))
-from test_grade import read_grades  # noqa: E402
+from test_grade import read_grades, write_als  # noqa: E402
 from test_lammps import RESULTS, Lammps, check, values, write_cfg, write_data  # noqa: E402
 
 
@@ -102,13 +102,13 @@ def main():
         G = np.eye(n) + 0.05 * rng.normal(size=(n, n))
         pc = "pair_coeff * * H Li C O F P"
 
-        states = {}
+        states, g_start = {}, {}
         for mode in ("cfg", "nbh"):
             raw = tmp / f"raw-{mode}.almtp"
             write_state(base, raw, mode, G)
             subprocess.run([mlpot, "grade", "--model", raw, "--input", cfg, "--output", tmp / "g.cfg"],
                            check=True, capture_output=True)
-            g1 = read_grades(tmp / "g.cfg")[0]["mv"]
+            g1 = g_start[mode] = read_grades(tmp / "g.cfg")[0]["mv"]
             states[mode] = tmp / f"{mode}.almtp"
             write_state(base, states[mode], mode, G / g1)  # the start grades 1
             subprocess.run([mlpot, "grade", "--model", states[mode], "--input", cfg, "--output", tmp / f"ref-{mode}.cfg"],
@@ -134,6 +134,27 @@ def main():
                         ok = dev <= 1e-10
                         detail += f", per-atom worst {dev:.2e}"
                     check(f"{mode} {style} -np {ranks}: run 0 grade = mlpot grade", ok, detail)
+
+        # MLIP's own syntax, pair_coeff * * (types = species + 1 in the data file): the same grades.
+        # MLIP-3: the state inside the .almtp; MLIP-2: mlip.ini naming the potential and an .als
+        # holding the same matrix.
+        plain = tmp / "plain.mtp"
+        plain.write_bytes(base.read_bytes().split(b"\n#MVS")[0] + b"\n")
+        als = tmp / "cfg.als"
+        write_als(als, plain.read_text(), np.linalg.inv((G / g_start["cfg"]).T), "cfg", [], [(-1, -1)] * n)
+        ini = tmp / "mlip.ini"
+        ini.write_text(f"mtp-filename {plain}\nselect TRUE\nselect:load-state {als}\nselect:threshold 1e9\n")
+        syntaxes = [(mode, f"MLIP-3 {mode}", f"pair_style mlip load_from={states[mode]} extrapolation_control=true")
+                    for mode in ("cfg", "nbh")] + [("cfg", "MLIP-2 .als", f"pair_style mlip {ini}")]
+        for mode, label, ps in syntaxes:
+            ref = read_grades(tmp / f"ref-{mode}.cfg")[0]
+            for kk, ranks in ((False, 1), (True, 2)):
+                r, out = lmp.run(grade_script(data, ps, "pair_coeff * *"), ranks=ranks, kokkos=kk,
+                                 name=f"mlip-{label.replace(' ', '_')}-{kk}.in")
+                got = values(out, "GRADE")
+                ok = r.returncode == 0 and got and abs(got[0] - ref["mv"]) <= 1e-10 * ref["mv"]
+                check(f"pair_style mlip{'/kk' if kk else ''} ({label}) -np {ranks}: run 0 grade = mlpot grade", ok,
+                      f"{got} vs {ref['mv']!r}" if r.returncode == 0 else out[-800:])
 
         # Thresholds: a hot NVE run (cfg mode, mtp/kk, 2 ranks) first traced, then re-run with
         # `select` and `break` taken from the trace.
@@ -174,6 +195,19 @@ def main():
             tr = dict(trace)
             check("written MV_grade = the traced grade of that step",
                   steps == expected and all(abs(w["mv"] - tr[s]) <= 1e-9 * tr[s] for w, s in zip(written, steps)))
+            # The same run in MLIP-3's syntax stops at the same step after writing the same steps.
+            out3 = tmp / "preselected-mlip3.cfg"
+            ps3 = (f"pair_style mlip load_from={states['cfg']} extrapolation_control=true "
+                   f"extrapolation_control:threshold_save={select!r} extrapolation_control:threshold_break={brk!r} "
+                   f"extrapolation_control:save_extrapolative_to={out3}")
+            r3, o3 = lmp.run(grade_script(data, ps3, "pair_coeff * *", steps=60, velocity=vel), ranks=2, kokkos=True,
+                             name="brk-mlip3.in")
+            msg3 = [l for l in o3.splitlines() if "ERROR" in l]
+            steps3 = [int(m) for m in re.findall(r"Feature\s+lammps_step\s+(\d+)", out3.read_text())] \
+                if out3.exists() else []
+            check("MLIP-3 syntax: threshold_save/threshold_break/save_extrapolative_to act as select/break/FILE",
+                  r3.returncode != 0 and msg3 and f"at step {first_over}" in msg3[0] and steps3 == expected,
+                  f"written {steps3}; " + " | ".join(msg3)[:300])
             r = subprocess.run([mlpot, "grade", "--model", states["cfg"], "--input", out_cfg, "--output",
                                 tmp / "regraded.cfg"], capture_output=True, text=True)
             regraded = read_grades(tmp / "regraded.cfg") if r.returncode == 0 else []
@@ -190,14 +224,18 @@ def main():
             ok = r.returncode != 0 and "ERROR" in out and needle in out
             check(f"bad input: {label}", ok, " | ".join(l for l in out.splitlines() if "ERROR" in l)[:300])
 
-        plain = tmp / "plain.mtp"
-        plain.write_bytes(base.read_bytes().split(b"\n#MVS")[0] + b"\n")
         expect_error("extrapolation with a plain .mtp", f"pair_style mtp {plain} elements H Li C O F P extrapolation x.cfg",
                      "", "no selection state")
         expect_error("break below select", f"pair_style mtp {states['cfg']} elements H Li C O F P extrapolation x.cfg "
                      "select 3 break 2", "", "must exceed the select threshold")
         expect_error("compute mtp/grade without extrapolation", f"pair_style mtp {states['cfg']} elements H Li C O F P",
                      "compute g all mtp/grade\nthermo_style custom step c_g", "has no extrapolation control")
+        other = tmp / "other.mtp"
+        other.write_text(re.sub(r"(species_coeffs\s*=\s*\{)\s*[^,}]+", r"\g<1>0.125", plain.read_text(), count=1))
+        other_ini = tmp / "other.ini"
+        other_ini.write_text(f"mtp-filename {other}\nselect TRUE\nselect:load-state {als}\n")
+        expect_error("MLIP-2 state of another potential", f"pair_style mlip {other_ini}", "",
+                     "was made for another potential")
         trunc = tmp / "trunc.almtp"
         trunc.write_bytes(states["cfg"].read_bytes()[:-n * 8 * n])
         expect_error("truncated selection state", f"pair_style mtp {trunc} elements H Li C O F P extrapolation x.cfg",
