@@ -2,18 +2,29 @@
 # One device call (< 8 minutes): correctness and throughput of mlpot's GPU paths.
 # Prepared by perf/device/prepare.sh; see there for the exact device-tool call.
 # Writes everything to $OUT/device.txt; record it in perf/results/ (device, date, commit).
+#
+# MLPOT_DEVICE_REHEARSAL=1 runs the same steps on this machine's host build instead (Kokkos
+# OpenMP for Cuda, the CPU for torch's cuda, build/bin/lmp with build/lib's plugin, no MACE
+# rebuild), after perf/device/prepare.sh: it checks the script's plumbing without a GPU.
+# Expect the large MACE cases to hit their timeouts there; they are sized for a GPU.
 set -uo pipefail
-[[ -f build/device.tar.xz ]] && tar -xJf build/device.tar.xz
+rehearsal="${MLPOT_DEVICE_REHEARSAL:-0}"
 out="${OUT:-/tmp/mlpot-device-out}"
 mkdir -p "$out"
 in=build/device-inputs
-cuda_bin=build-cuda/bin
 log="$out/device.txt"
-export LD_LIBRARY_PATH="$PWD/$in${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 export OMP_PROC_BIND=false
+if [[ $rehearsal == 1 ]]; then
+  cuda_bin=build/bin backend=OpenMP torch_device=cpu kokkos_args="t 2" lmp=build/bin/lmp plugin_dir=build/lib
+else
+  [[ -f build/device.tar.xz ]] && tar -xJf build/device.tar.xz
+  cuda_bin=build-cuda/bin backend=Cuda torch_device=cuda kokkos_args="g 1" lmp="$in/lmp" plugin_dir=build-cuda/lib
+  export LD_LIBRARY_PATH="$PWD/$in${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+fi
 say() { echo "$*" | tee -a "$log"; }
 say "date    $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 say "commit  $(cat "$in/commit" 2>/dev/null || echo unknown)"
+[[ $rehearsal == 1 ]] && say "REHEARSAL on the host build (no GPU): $backend for Cuda, $torch_device for cuda"
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>&1 | sed 's/^/gpu     /' | tee -a "$log"
 
 say "== 1. MTP, Kokkos CUDA: device against Serial in one binary (FP64, 1e-10)"
@@ -21,17 +32,17 @@ timeout 120 "$cuda_bin/test_mtp_kernel" 2>&1 | tail -4 | tee -a "$log"
 say "== 1b. Thrust graph builder on CUDA against the host builder (identical edge sets)"
 timeout 60 "$cuda_bin/test_device_graph" 2>&1 | tail -3 | tee -a "$log"
 say "== 2. MTP CLI on the GPU against host results (graph from the Thrust CUDA builder)"
-timeout 60 "$cuda_bin/mlpot" eval --model "$in/synthetic-l16-6sp.mtp" --input "$in/check.cfg" --backend Cuda \
+timeout 60 "$cuda_bin/mlpot" eval --model "$in/synthetic-l16-6sp.mtp" --input "$in/check.cfg" --backend $backend \
   --output "$out/check_mtp_gpu.cfg" 2>&1 | tee -a "$log"
 python3 perf/device/compare_cfg.py "$in/check_mtp_host.cfg" "$out/check_mtp_gpu.cfg" 1e-10 "mtp gpu vs host" | tee -a "$log"
-if [[ -x "$in/lmp" && -f build-cuda/lib/mlpotplugin.so ]]; then
+if [[ -x "$lmp" && -f $plugin_dir/mlpotplugin.so ]]; then
   say "== 2b. LAMMPS mtp/kk on the GPU (the carried CUDA LAMMPS + plugin): run 0 against mlpot eval on the host (1e-10)"
-  timeout 120 python3 perf/device/lammps_check.py --lmp "$in/lmp" --plugin-dir build-cuda/lib \
-    --model "$in/synthetic-l16-6sp.mtp" --cfg "$in/check.cfg" --ref "$in/check_mtp_host.cfg" --kokkos "g 1" 2>&1 | tee -a "$log"
+  timeout 120 python3 perf/device/lammps_check.py --lmp "$lmp" --plugin-dir $plugin_dir \
+    --model "$in/synthetic-l16-6sp.mtp" --cfg "$in/check.cfg" --ref "$in/check_mtp_host.cfg" --kokkos "$kokkos_args" 2>&1 | tee -a "$log"
 fi
 say "== 3. MTP on 1440 atoms: list from the Thrust CUDA builder vs the host builder (list built once, not timed)"
 for graph in device host; do
-  timeout 60 "$cuda_bin/mlpot" bench --model "$in/synthetic-l16-6sp.mtp" --system li2co3:3x5x4 --backend Cuda \
+  timeout 60 "$cuda_bin/mlpot" bench --model "$in/synthetic-l16-6sp.mtp" --system li2co3:3x5x4 --backend $backend \
     --graph $graph --steps 10 --warmup 2 2>&1 | grep -E "graph|list build|us/atom|rror" | tee -a "$log"
 done
 
@@ -39,16 +50,16 @@ say "== 3b. MTP extrapolation-grade overhead (level 16, 1440 atoms; MLIP's initi
 for mode in cfg nbh; do
   "$cuda_bin/mlpot" make-model --template "$in/synthetic-l16-6sp.mtp" --out "/tmp/grade-$mode.almtp" --selection $mode >/dev/null
   for g in no yes; do
-    timeout 60 "$cuda_bin/mlpot" bench --model "/tmp/grade-$mode.almtp" --system li2co3:3x5x4 --backend Cuda \
+    timeout 60 "$cuda_bin/mlpot" bench --model "/tmp/grade-$mode.almtp" --system li2co3:3x5x4 --backend $backend \
       --steps 20 --warmup 3 --grade $g 2>&1 | grep -E "grade|us/atom|rror" | sed "s/^/$mode grade=$g: /" | tee -a "$log"
   done
 done
 
 say "== 5a. The main job on the GPU, MTP (size series cut at 4 s of timed steps or 1.6 M atoms)"
 lammps_args=()
-if [[ -x "$in/lmp" && -f build-cuda/lib/mlpotplugin.so ]]; then
+if [[ -x "$lmp" && -f $plugin_dir/mlpotplugin.so ]]; then
   # The carried CUDA LAMMPS and its plugin (MTP styles; MACE goes through mlpot bench).
-  lammps_args=(--lmp "$in/lmp" --plugin-dir build-cuda/lib --lammps-models mtp)
+  lammps_args=(--lmp "$lmp" --plugin-dir $plugin_dir --lammps-models mtp)
 fi
 timeout 150 python3 perf/main_job.py --only mtp --mlpot "$cuda_bin/mlpot" "${lammps_args[@]}" \
   --mtp-model "$in/synthetic-l16-6sp.mtp" --models "$in" --out "$out/results-mtp" --max-seconds 4 --max-atoms 1600000 \
@@ -59,13 +70,19 @@ mace_args=()
 mkdir -p /tmp/cccl && tar -C /tmp/cccl -xzf "$in/cccl.tar.gz"
 torch_prefix="$(python3 -c 'import torch.utils; print(torch.utils.cmake_prefix_path)' 2>/dev/null)"
 say "torch   $(python3 -c 'import torch; print(torch.__version__, torch.version.cuda)' 2>&1)"
-if [[ -n "$torch_prefix" ]] && timeout 240 cmake -S . -B /tmp/mlpot-dev -DCMAKE_BUILD_TYPE=Release \
+dev=""
+if [[ $rehearsal == 1 ]]; then
+  dev=build/bin/mlpot
+  say "rehearsal: the host build's mlpot stands in for the runner built here"
+elif [[ -n "$torch_prefix" ]] && timeout 240 cmake -S . -B /tmp/mlpot-dev -DCMAKE_BUILD_TYPE=Release \
      -DKokkos_ROOT="$PWD/$in/kokkos-openmp" -DMLPOT_TORCH_PREFIX="$torch_prefix" -DMLPOT_BUILD_TESTS=OFF -DMLPOT_CUDA_ROOT=/tmp/cccl \
      >"$out/cmake.log" 2>&1 && timeout 240 cmake --build /tmp/mlpot-dev -j 16 --target mlpot_cli >>"$out/cmake.log" 2>&1; then
   dev=/tmp/mlpot-dev/bin/mlpot
+fi
+if [[ -n "$dev" ]]; then
   for dt in float32 float64; do
     tol=$([[ $dt == float64 ]] && echo 1e-9 || echo 1e-5)
-    timeout 60 "$dev" eval --model "$in/seed-$dt-lammps.pt" --input "$in/check.cfg" --device cuda \
+    timeout 60 "$dev" eval --model "$in/seed-$dt-lammps.pt" --input "$in/check.cfg" --device $torch_device \
       --output "$out/check_mace_${dt}_gpu.cfg" 2>&1 | tee -a "$log"
     python3 perf/device/compare_cfg.py "$in/check_mace_${dt}_host.cfg" "$out/check_mace_${dt}_gpu.cfg" "$tol" \
       "mace $dt gpu vs cpu" | tee -a "$log"
@@ -85,7 +102,7 @@ fi
 say "== 6. MACE graph rewrites on the GPU (seed float32, Li2CO3 1440 atoms; what is left of the time)"
 if ((${#mace_args[@]})); then
   for rw in yes no yes no; do
-    timeout 40 "$dev" bench --model "$in/seed-float32-lammps.pt" --system li2co3:3x5x4 --device cuda --steps 10 \
+    timeout 40 "$dev" bench --model "$in/seed-float32-lammps.pt" --system li2co3:3x5x4 --device $torch_device --steps 10 \
       --warmup 3 --mace-rewrite $rw 2>&1 | grep -E "ms/step" | sed "s/^/rewrite $rw: /" | tee -a "$log"
   done
 fi
