@@ -126,7 +126,7 @@ struct MtpGrades {
     tile_start.push_back(n_local);
     const int n_tiles = int(tile_start.size()) - 1;
     const long nn = n;
-    const int blk = block, ns = n_scalar, L = block + n_scalar;
+    const int blk = block, L = block + n_scalar;
     const long moment0 = long(n_species) * blk + n_species;
     const long species0 = long(n_species) * blk;
     const int* order_p = order.data();

@@ -14,6 +14,12 @@
 //           dE_i/d(moment_coeffs[q]) = M[mapping[q]] (and dE_i/d(species_coeffs[s]) = [s == s_i]).
 // No per-neighbour Jacobian of the moments is stored for the whole system; per atom only the
 // neighbour cache (r, rhat, f, f') lives in scratch.
+//
+// A thread takes `lanes` neighbours at a time (MtpTuning): the neighbour cache is laid out as
+// [block][item][lane], so every loop over the moment basis runs over the lanes with contiguous
+// data and the same indices, which CPU compilers turn into SIMD instructions. A block's unused
+// lanes hold r = cutoff, where every radial function and its derivative vanish, so they add
+// nothing and are skipped when forces are scattered. GPUs use one lane (threads over neighbours).
 #include <Kokkos_Core.hpp>
 #include <Kokkos_ScatterView.hpp>
 
@@ -27,6 +33,9 @@ namespace mlpot::kokkos {
 template <class ExecSpace>
 struct MtpTuning {
   static constexpr int team_size = 1;
+  // Neighbours evaluated together by one thread (SIMD lanes): 8 doubles fill an AVX-512
+  // register, two AVX2 or four SSE2 registers.
+  static constexpr int lanes = 8;
   // Grades: per-atom gradient rows contiguous per atom (one thread walks an atom's row), and
   // the inverse selection matrix with rows l contiguous (one thread forms one coefficient).
   using grade_rows_layout = Kokkos::LayoutRight;
@@ -36,6 +45,7 @@ struct MtpTuning {
 template <>
 struct MtpTuning<Kokkos::Cuda> {
   static constexpr int team_size = 32;
+  static constexpr int lanes = 1;
   // Threads over atoms / over coefficients l read consecutive addresses.
   using grade_rows_layout = Kokkos::LayoutLeft;
   static constexpr bool grade_matrix_transposed = true;
@@ -53,6 +63,7 @@ struct MtpKernel {
   using ForceScatter = Kokkos::Experimental::ScatterView<double* [3], Kokkos::LayoutRight, ExecSpace>;
   using VirialScatter = Kokkos::Experimental::ScatterView<double* [6], Kokkos::LayoutRight, ExecSpace>;
   static constexpr bool kAtomicScratch = MtpTuning<ExecSpace>::team_size > 1;
+  static constexpr int W = MtpTuning<ExecSpace>::lanes;
 
   MtpParameters<memory_space> p;
   // Inputs (raw device-accessible pointers, so any caller layout works without copies).
@@ -78,11 +89,17 @@ struct MtpKernel {
   Kokkos::View<double**, typename MtpTuning<ExecSpace>::grade_rows_layout, memory_space> param_rows;
   bool want_param_rows = false;
 
-  // Scratch layout (doubles): team part and per-thread part.
+  // Scratch layout (doubles). Team part: moments, adjoints, adjoints in monomial order, the
+  // lanes' partial moments (CPU), the neighbour cache [block][r, rhat(3), f(K), f'(K)][lane].
+  // Thread part: the monomials of a block [n_mono][lane] and K sums for the grade.
   KOKKOS_INLINE_FUNCTION int cache_stride() const { return 4 + 2 * p.n_radial; }
-  KOKKOS_INLINE_FUNCTION size_t team_doubles() const { return 2 * size_t(p.n_moments) + size_t(max_neighbors) * cache_stride(); }
-  KOKKOS_INLINE_FUNCTION size_t thread_doubles() const { return 3 * size_t(p.n_mono) + p.n_radial; }
-  KOKKOS_INLINE_FUNCTION size_t team_ints() const { return size_t(max_neighbors) + 1; }
+  KOKKOS_INLINE_FUNCTION int max_blocks() const { return (max_neighbors + W - 1) / W; }
+  KOKKOS_INLINE_FUNCTION size_t team_doubles() const {
+    return 2 * size_t(p.n_moments) + size_t(p.n_basic) * (W > 1 ? W + 1 : 1) +
+           size_t(max_blocks()) * W * cache_stride();
+  }
+  KOKKOS_INLINE_FUNCTION size_t thread_doubles() const { return size_t(p.n_mono) * W + p.n_radial; }
+  KOKKOS_INLINE_FUNCTION size_t team_ints() const { return size_t(max_blocks()) * W + 1; }
 
   template <class T>
   KOKKOS_INLINE_FUNCTION static void add(T& dst, T v) {
@@ -102,40 +119,64 @@ struct MtpKernel {
     return neighbors[base + std::int64_t(jj) * slot_stride] & index_mask;
   }
 
-  // Monomials u[m] of the unit vector, by the degree-ordered recursion.
-  KOKKOS_INLINE_FUNCTION void monomials(const double rhat[3], double* u) const {
-    u[0] = 1.0;
-    for (int m = 1; m < p.n_mono; ++m) u[m] = u[p.mono_parent(m)] * rhat[p.mono_axis(m)];
+  // Monomials u[m][lane] of the lanes' unit vectors rhat[axis][lane], by the degree-ordered
+  // recursion.
+  KOKKOS_INLINE_FUNCTION void monomials(const double* rhat, double* u) const {
+    for (int l = 0; l < W; ++l) u[l] = 1.0;
+    for (int m = 1; m < p.n_mono; ++m) {
+      const double* parent = u + p.mono_parent(m) * W;
+      const double* axis = rhat + p.mono_axis(m) * W;
+      double* um = u + m * W;
+      for (int l = 0; l < W; ++l) um[l] = parent[l] * axis[l];
+    }
   }
 
-  // f_mu(r) and f'_mu(r) for the species pair (si, sj): Chebyshev polynomials in
-  // xi = (2r - (Rmin+Rcut)) / (Rcut - Rmin) times (r - Rcut)^2, times `scaling`.
-  KOKKOS_INLINE_FUNCTION void radial(int si, int sj, double r, double* f, double* df) const {
+  // f_mu(r) and f'_mu(r) ([mu][lane]) for the species pairs (si, sj[lane]): Chebyshev
+  // polynomials in xi = (2r - (Rmin+Rcut)) / (Rcut - Rmin) times (r - Rcut)^2, times `scaling`.
+  KOKKOS_INLINE_FUNCTION void radial(int si, const int* sj, const double* r, double* f, double* df) const {
     const int K = p.n_radial, R = p.basis_size;
     const double inv_width = 1.0 / (p.max_dist - p.min_dist);
-    const double xi = (2.0 * r - (p.min_dist + p.max_dist)) * inv_width;
     const double dxi = 2.0 * inv_width;
-    const double w = (r - p.max_dist);
-    const double w2 = w * w * p.scaling, dw2 = 2.0 * w * p.scaling;
-    for (int mu = 0; mu < K; ++mu) f[mu] = df[mu] = 0.0;
-    const double* c = &p.radial(((size_t(si) * p.n_species + sj) * K) * R);
+    double xi[W], w2[W], dw2[W];
+    const double* c[W];
+    for (int l = 0; l < W; ++l) {
+      xi[l] = (2.0 * r[l] - (p.min_dist + p.max_dist)) * inv_width;
+      const double w = r[l] - p.max_dist;
+      w2[l] = w * w * p.scaling;
+      dw2[l] = 2.0 * w * p.scaling;
+      c[l] = &p.radial(((size_t(si) * p.n_species + sj[l]) * K) * R);
+    }
+    for (int q = 0; q < K * W; ++q) f[q] = df[q] = 0.0;
     // T_n(xi), T'_n(xi) recursion; Q_n = w2 T_n, Q'_n = dw2 T_n + w2 T'_n dxi.
-    double t_prev = 1.0, t_cur = xi, dt_prev = 0.0, dt_cur = 1.0;
+    double t_prev[W], t_cur[W], dt_prev[W], dt_cur[W];
+    for (int l = 0; l < W; ++l) {
+      t_prev[l] = 1.0;
+      t_cur[l] = xi[l];
+      dt_prev[l] = 0.0;
+      dt_cur[l] = 1.0;
+    }
     for (int n = 0; n < R; ++n) {
-      double tn, dtn;
-      if (n == 0) {
-        tn = 1.0; dtn = 0.0;
-      } else if (n == 1) {
-        tn = xi; dtn = 1.0;
-      } else {
-        tn = 2.0 * xi * t_cur - t_prev;
-        dtn = 2.0 * t_cur + 2.0 * xi * dt_cur - dt_prev;
-        t_prev = t_cur; t_cur = tn; dt_prev = dt_cur; dt_cur = dtn;
+      double q[W], dq[W];
+      for (int l = 0; l < W; ++l) {
+        double tn, dtn;
+        if (n == 0) {
+          tn = 1.0; dtn = 0.0;
+        } else if (n == 1) {
+          tn = xi[l]; dtn = 1.0;
+        } else {
+          tn = 2.0 * xi[l] * t_cur[l] - t_prev[l];
+          dtn = 2.0 * t_cur[l] + 2.0 * xi[l] * dt_cur[l] - dt_prev[l];
+          t_prev[l] = t_cur[l]; t_cur[l] = tn; dt_prev[l] = dt_cur[l]; dt_cur[l] = dtn;
+        }
+        q[l] = w2[l] * tn;
+        dq[l] = dw2[l] * tn + w2[l] * dtn * dxi;
       }
-      const double q = w2 * tn, dq = dw2 * tn + w2 * dtn * dxi;
       for (int mu = 0; mu < K; ++mu) {
-        f[mu] += c[mu * R + n] * q;
-        df[mu] += c[mu * R + n] * dq;
+        for (int l = 0; l < W; ++l) {
+          const double cn = c[l][mu * R + n];
+          f[mu * W + l] += cn * q[l];
+          df[mu * W + l] += cn * dq[l];
+        }
       }
     }
   }
@@ -143,18 +184,20 @@ struct MtpKernel {
   KOKKOS_INLINE_FUNCTION void operator()(const team_member& team) const {
     const int i = team.league_rank();
     const int K = p.n_radial;
-    const int stride = cache_stride();
+    const int block_doubles = cache_stride() * W;
     const int level = team_level_;
     ScratchDoubles team_buf(team.team_scratch(level), team_doubles());
     ScratchInts team_int(team.team_scratch(level), team_ints());
     ScratchDoubles thread_buf(team.thread_scratch(level), thread_doubles());
     double* mom = team_buf.data();
     double* adj = mom + p.n_moments;
-    double* cache = adj + p.n_moments;  // [n_valid][4 + 2K]: r, rhat(3), f(K), f'(K)
-    int* cache_j = team_int.data();     // [n_valid], and the count at [max_neighbors]
+    double* adj_by_mono = adj + p.n_moments;  // [n_basic]: adj[basic_by_mono[t]]
+    double* mom_lanes = adj_by_mono + p.n_basic;  // [n_basic][W] (W > 1)
+    double* cache = mom_lanes + (W > 1 ? size_t(p.n_basic) * W : 0);
+    int* cache_j = team_int.data();           // [blocks * W], and the count at the end
+    const int count_at = max_blocks() * W;
     double* u = thread_buf.data();
-    double* A = u + p.n_mono;
-    double* B = A + p.n_mono;
+    double* w_mu = u + size_t(p.n_mono) * W;
 
     const double xi0 = x[3 * i], xi1 = x[3 * i + 1], xi2 = x[3 * i + 2];
     const int si = species[i];
@@ -162,10 +205,13 @@ struct MtpKernel {
     const double rc2 = p.max_dist * p.max_dist;
 
     Kokkos::parallel_for(Kokkos::TeamThreadRange(team, p.n_moments), [&](int m) { mom[m] = 0.0; });
-    Kokkos::single(Kokkos::PerTeam(team), [&]() { cache_j[max_neighbors] = 0; });
+    if constexpr (W > 1) {
+      Kokkos::parallel_for(Kokkos::TeamThreadRange(team, p.n_basic * W), [&](int q) { mom_lanes[q] = 0.0; });
+    }
+    Kokkos::single(Kokkos::PerTeam(team), [&]() { cache_j[count_at] = 0; });
     team.team_barrier();
 
-    // Pass 1: radial functions once per neighbour, basic moments.
+    // Pass 1a: the neighbours within the cutoff, with r and rhat, into the cache.
     Kokkos::parallel_for(Kokkos::TeamThreadRange(team, nn), [&](int jj) {
       const int j = neighbor(i, jj);
       const double d0 = x[3 * j] - xi0, d1 = x[3 * j + 1] - xi1, d2 = x[3 * j + 2] - xi2;
@@ -173,27 +219,66 @@ struct MtpKernel {
       if (r2 >= rc2 || j == i) return;
       int slot;
       if constexpr (kAtomicScratch) {
-        slot = Kokkos::atomic_fetch_add(&cache_j[max_neighbors], 1);
+        slot = Kokkos::atomic_fetch_add(&cache_j[count_at], 1);
       } else {
-        slot = cache_j[max_neighbors]++;
+        slot = cache_j[count_at]++;
       }
       const double r = Kokkos::sqrt(r2), inv_r = 1.0 / r;
-      double* c = cache + size_t(slot) * stride;
+      double* c = cache + size_t(slot / W) * block_doubles + slot % W;
       cache_j[slot] = j;
       c[0] = r;
-      c[1] = d0 * inv_r;
-      c[2] = d1 * inv_r;
-      c[3] = d2 * inv_r;
-      double* f = c + 4;
-      double* df = f + K;
-      radial(si, species[j], r, f, df);
-      monomials(c + 1, u);
-      for (int b = 0; b < p.n_basic; ++b) add(mom[b], f[p.basic_mu(b)] * u[p.basic_mono(b)]);
+      c[W] = d0 * inv_r;
+      c[2 * W] = d1 * inv_r;
+      c[3 * W] = d2 * inv_r;
+    });
+    team.team_barrier();
+    const int n_valid = cache_j[count_at];
+    const int n_blocks = (n_valid + W - 1) / W;
+    if constexpr (W > 1) {
+      // Unused lanes of the last block: r = cutoff, where f and f' vanish.
+      Kokkos::single(Kokkos::PerTeam(team), [&]() {
+        for (int slot = n_valid; slot < n_blocks * W; ++slot) {
+          double* c = cache + size_t(slot / W) * block_doubles + slot % W;
+          cache_j[slot] = i;
+          c[0] = p.max_dist;
+          c[W] = 1.0;
+          c[2 * W] = c[3 * W] = 0.0;
+        }
+      });
+      team.team_barrier();
+    }
+
+    // Pass 1b: radial functions once per neighbour, basic moments.
+    Kokkos::parallel_for(Kokkos::TeamThreadRange(team, n_blocks), [&](int blk) {
+      double* c = cache + size_t(blk) * block_doubles;
+      double* f = c + 4 * W;
+      double* df = f + K * W;
+      int sj[W];
+      for (int l = 0; l < W; ++l) sj[l] = species[cache_j[blk * W + l]];
+      radial(si, sj, c, f, df);
+      monomials(c + W, u);
+      for (int b = 0; b < p.n_basic; ++b) {
+        const double* fb = f + p.basic_mu(b) * W;
+        const double* ub = u + p.basic_mono(b) * W;
+        if constexpr (W > 1) {
+          double* mb = mom_lanes + size_t(b) * W;
+          for (int l = 0; l < W; ++l) mb[l] += fb[l] * ub[l];
+        } else {
+          add(mom[b], fb[0] * ub[0]);
+        }
+      }
     });
     team.team_barrier();
 
     // Products, site energy and adjoints (one thread: the products form a dependency chain).
     Kokkos::single(Kokkos::PerTeam(team), [&]() {
+      if constexpr (W > 1) {
+        for (int b = 0; b < p.n_basic; ++b) {
+          double sum = 0.0;
+          for (int l = 0; l < W; ++l) sum += mom_lanes[size_t(b) * W + l];
+          mom[b] = sum;
+        }
+      }
       for (int t = 0; t < p.n_times; ++t) {
         const int a = p.times(4 * t), b = p.times(4 * t + 1), k = p.times(4 * t + 3);
         mom[k] += double(p.times(4 * t + 2)) * mom[a] * mom[b];
@@ -209,6 +294,7 @@ struct MtpKernel {
         adj[a] += dk * mom[b];
         adj[b] += dk * mom[a];
       }
+      for (int t = 0; t < p.n_basic; ++t) adj_by_mono[t] = adj[p.basic_by_mono(t)];
       atom_energy(i) = e;
       for (int c = 0; c < 6; ++c) atom_w(i, c) = 0.0;
       if (want_param_rows) {
@@ -219,56 +305,80 @@ struct MtpKernel {
     team.team_barrier();
 
     // Pass 2: g_j = sum_b adj_b d/dr_ij [f_mu_b(r) u_b(rhat)]
-    //             = sum_b adj_b [(f' - k f / r) u rhat + (f / r) grad u].
-    const int n_valid = cache_j[max_neighbors];
+    //             = sum_m [(B_m - deg_m A_m / r) u_m rhat + (A_m / r) grad u_m],
+    // A_m = sum_{b: mono_b = m} adj_b f_mu_b(r), B_m the same with f'.
     auto f_access = forces.access();
     auto v_access = atom_virial.access();
-    Kokkos::parallel_for(Kokkos::TeamThreadRange(team, n_valid), [&](int slot) {
-      const double* c = cache + size_t(slot) * stride;
-      const int j = cache_j[slot];
-      const double r = c[0], inv_r = 1.0 / r;
-      const double* rhat = c + 1;
-      const double* f = c + 4;
-      const double* df = f + K;
+    Kokkos::parallel_for(Kokkos::TeamThreadRange(team, n_blocks), [&](int blk) {
+      const double* c = cache + size_t(blk) * block_doubles;
+      const double* rhat = c + W;
+      const double* f = c + 4 * W;
+      const double* df = f + K * W;
+      double inv_r[W], s[W], g0[W], g1[W], g2[W];
+      for (int l = 0; l < W; ++l) {
+        inv_r[l] = 1.0 / c[l];
+        s[l] = g0[l] = g1[l] = g2[l] = 0.0;
+      }
       monomials(rhat, u);
-      for (int m = 0; m < p.n_mono; ++m) A[m] = B[m] = 0.0;
-      for (int b = 0; b < p.n_basic; ++b) {
-        const int m = p.basic_mono(b), mu = p.basic_mu(b);
-        A[m] += adj[b] * f[mu];
-        B[m] += adj[b] * df[mu];
-      }
-      double s = 0.0, g0 = 0.0, g1 = 0.0, g2 = 0.0;
       for (int m = 0; m < p.n_mono; ++m) {
-        const double am = A[m];
-        s += (B[m] - p.mono_degree(m) * am * inv_r) * u[m];
-        g0 += am * p.mono_exp(3 * m) * u[p.mono_lower(3 * m)];
-        g1 += am * p.mono_exp(3 * m + 1) * u[p.mono_lower(3 * m + 1)];
-        g2 += am * p.mono_exp(3 * m + 2) * u[p.mono_lower(3 * m + 2)];
-      }
-      const double gx = s * rhat[0] + g0 * inv_r;
-      const double gy = s * rhat[1] + g1 * inv_r;
-      const double gz = s * rhat[2] + g2 * inv_r;
-      f_access(i, 0) += gx;
-      f_access(i, 1) += gy;
-      f_access(i, 2) += gz;
-      f_access(j, 0) -= gx;
-      f_access(j, 1) -= gy;
-      f_access(j, 2) -= gz;
-      const double dx = r * rhat[0], dy = r * rhat[1], dz = r * rhat[2];
-      const double w[6] = {-gx * dx, -gy * dy, -gz * dz, -0.5 * (gx * dy + gy * dx),
-                           -0.5 * (gx * dz + gz * dx), -0.5 * (gy * dz + gz * dy)};
-      for (int q = 0; q < 6; ++q) add(atom_w(i, q), w[q]);
-      if (want_atom_virial) {
-        for (int q = 0; q < 6; ++q) {
-          v_access(i, q) += 0.5 * w[q];
-          v_access(j, q) += 0.5 * w[q];
+        const int t0 = p.mono_start(m), t1 = p.mono_start(m + 1);
+        if (t0 == t1) continue;
+        double am[W], bm[W];
+        for (int l = 0; l < W; ++l) am[l] = bm[l] = 0.0;
+        for (int t = t0; t < t1; ++t) {
+          const double a = adj_by_mono[t];
+          const double* fm = f + p.mu_by_mono(t) * W;
+          const double* dfm = df + p.mu_by_mono(t) * W;
+          for (int l = 0; l < W; ++l) {
+            am[l] += a * fm[l];
+            bm[l] += a * dfm[l];
+          }
+        }
+        const double deg = p.mono_degree(m);
+        const double e0 = p.mono_exp(3 * m), e1 = p.mono_exp(3 * m + 1), e2 = p.mono_exp(3 * m + 2);
+        const double* um = u + m * W;
+        const double* u0 = u + p.mono_lower(3 * m) * W;
+        const double* u1 = u + p.mono_lower(3 * m + 1) * W;
+        const double* u2 = u + p.mono_lower(3 * m + 2) * W;
+        for (int l = 0; l < W; ++l) {
+          s[l] += (bm[l] - deg * am[l] * inv_r[l]) * um[l];
+          g0[l] += am[l] * e0 * u0[l];
+          g1[l] += am[l] * e1 * u1[l];
+          g2[l] += am[l] * e2 * u2[l];
         }
       }
-      if (want_param_rows) add_parameter_gradient(i, species[j], r, u, adj, B + p.n_mono);
+      for (int l = 0; l < W; ++l) {
+        const int slot = blk * W + l;
+        if (slot >= n_valid) break;
+        const int j = cache_j[slot];
+        const double r = c[l];
+        const double hx = rhat[l], hy = rhat[W + l], hz = rhat[2 * W + l];
+        const double gx = s[l] * hx + g0[l] * inv_r[l];
+        const double gy = s[l] * hy + g1[l] * inv_r[l];
+        const double gz = s[l] * hz + g2[l] * inv_r[l];
+        f_access(i, 0) += gx;
+        f_access(i, 1) += gy;
+        f_access(i, 2) += gz;
+        f_access(j, 0) -= gx;
+        f_access(j, 1) -= gy;
+        f_access(j, 2) -= gz;
+        const double dx = r * hx, dy = r * hy, dz = r * hz;
+        const double w[6] = {-gx * dx, -gy * dy, -gz * dz, -0.5 * (gx * dy + gy * dx),
+                             -0.5 * (gx * dz + gz * dx), -0.5 * (gy * dz + gz * dy)};
+        for (int q = 0; q < 6; ++q) add(atom_w(i, q), w[q]);
+        if (want_atom_virial) {
+          for (int q = 0; q < 6; ++q) {
+            v_access(i, q) += 0.5 * w[q];
+            v_access(j, q) += 0.5 * w[q];
+          }
+        }
+        if (want_param_rows) add_parameter_gradient(i, species[j], r, u + l, adj, w_mu);
+      }
     });
   }
 
-  // dE_i/dc[s_i, sj, mu, xi] += scaling Q_xi(r) sum_{b: mu_b = mu} adj_b u_b for one neighbour.
+  // dE_i/dc[s_i, sj, mu, xi] += scaling Q_xi(r) sum_{b: mu_b = mu} adj_b u_b for one neighbour
+  // (its monomials u[m * W]).
   KOKKOS_INLINE_FUNCTION void add_parameter_gradient(int i, int sj, double r, const double* u, const double* adj,
                                                      double* w_mu) const {
     const int K = p.n_radial, R = p.basis_size;
@@ -278,7 +388,7 @@ struct MtpKernel {
       double acc = 0.0;
       for (int t = p.mu_start(mu); t < p.mu_start(mu + 1); ++t) {
         const int b = p.basic_by_mu(t);
-        acc += adj[b] * u[p.basic_mono(b)];
+        acc += adj[b] * u[p.basic_mono(b) * W];
       }
       w_mu[mu] = acc;
     }

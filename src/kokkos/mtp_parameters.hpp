@@ -22,6 +22,9 @@ struct MtpTables {
   std::vector<int> basic_mono;     // monomial of each basic moment
   std::vector<int> basic_by_mu;    // basic moments ordered by radial function ...
   std::vector<int> mu_start;       // ... those of mu at [mu_start[mu], mu_start[mu+1])
+  std::vector<int> basic_by_mono;  // basic moments ordered by monomial ...
+  std::vector<int> mono_start;     // ... those of monomial m at [mono_start[m], mono_start[m+1])
+  std::vector<int> mu_by_mono;     // radial function of basic_by_mono[t]
   std::vector<double> linear;      // [alpha_moments_count]: moment_coeffs scattered by the mapping
 };
 
@@ -36,6 +39,7 @@ struct MtpParameters {
   Kokkos::View<const double*, MemorySpace> species_coeffs;  // [C]
   Kokkos::View<const double*, MemorySpace> linear;          // [n_moments]
   Kokkos::View<const int*, MemorySpace> basic_mu, basic_mono, basic_by_mu, mu_start;
+  Kokkos::View<const int*, MemorySpace> basic_by_mono, mono_start, mu_by_mono;
   Kokkos::View<const int*, MemorySpace> times;              // [n_times][4]: i, j, mult, k
   Kokkos::View<const int*, MemorySpace> mapping;            // [n_scalar]: alpha_moment_mapping
   Kokkos::View<const int*, MemorySpace> mono_parent, mono_axis, mono_lower;
@@ -79,6 +83,9 @@ MtpParameters<MemorySpace> make_parameters(const MtpModel& m) {
   p.basic_mono = to_device<MemorySpace>(t.basic_mono, "mtp::basic_mono");
   p.basic_by_mu = to_device<MemorySpace>(t.basic_by_mu, "mtp::basic_by_mu");
   p.mu_start = to_device<MemorySpace>(t.mu_start, "mtp::mu_start");
+  p.basic_by_mono = to_device<MemorySpace>(t.basic_by_mono, "mtp::basic_by_mono");
+  p.mono_start = to_device<MemorySpace>(t.mono_start, "mtp::mono_start");
+  p.mu_by_mono = to_device<MemorySpace>(t.mu_by_mono, "mtp::mu_by_mono");
   p.times = to_device<MemorySpace>(times, "mtp::times");
   p.mapping = to_device<MemorySpace>(m.alpha_moment_mapping, "mtp::mapping");
   p.mono_parent = to_device<MemorySpace>(t.mono_parent, "mtp::mono_parent");

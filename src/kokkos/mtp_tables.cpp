@@ -47,6 +47,16 @@ MtpTables build_tables(const MtpModel& m) {
       if (t.basic_mu[b] == mu) t.basic_by_mu.push_back(int(b));
   }
   t.mu_start[m.radial_funcs_count] = int(t.basic_by_mu.size());
+  t.mono_start.assign(t.n_mono + 1, 0);
+  for (int mono = 0; mono < t.n_mono; ++mono) {
+    t.mono_start[mono] = int(t.basic_by_mono.size());
+    for (size_t b = 0; b < t.basic_mono.size(); ++b) {
+      if (t.basic_mono[b] != mono) continue;
+      t.basic_by_mono.push_back(int(b));
+      t.mu_by_mono.push_back(t.basic_mu[b]);
+    }
+  }
+  t.mono_start[t.n_mono] = int(t.basic_by_mono.size());
   t.linear.assign(m.alpha_moments_count, 0.0);
   for (size_t q = 0; q < m.alpha_moment_mapping.size(); ++q) {
     t.linear[m.alpha_moment_mapping[q]] += m.moment_coeffs[q];
