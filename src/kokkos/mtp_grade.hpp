@@ -204,9 +204,17 @@ struct MtpGrades {
     Kokkos::parallel_reduce(
         "mlpot::mtp_row_grade", Kokkos::RangePolicy<ExecSpace>(0, nn),
         KOKKOS_LAMBDA(long l, double& gmax) {
-          double c = 0.0;
-          for (long k = 0; k < nn; ++k) c += b(k) * M(at(k, l, nn));
-          const double a = Kokkos::fabs(c);
+          // Four independent sums: one would wait on each addition (latency-bound).
+          double c0 = 0.0, c1 = 0.0, c2 = 0.0, c3 = 0.0;
+          long k = 0;
+          for (; k + 4 <= nn; k += 4) {
+            c0 += b(k) * M(at(k, l, nn));
+            c1 += b(k + 1) * M(at(k + 1, l, nn));
+            c2 += b(k + 2) * M(at(k + 2, l, nn));
+            c3 += b(k + 3) * M(at(k + 3, l, nn));
+          }
+          for (; k < nn; ++k) c0 += b(k) * M(at(k, l, nn));
+          const double a = Kokkos::fabs((c0 + c1) + (c2 + c3));
           if (a > gmax) gmax = a;
         },
         Kokkos::Max<double>(g));

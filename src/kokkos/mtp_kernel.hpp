@@ -91,14 +91,14 @@ struct MtpKernel {
 
   // Scratch layout (doubles). Team part: moments, adjoints, adjoints in monomial order, the
   // lanes' partial moments (CPU), the neighbour cache [block][r, rhat(3), f(K), f'(K)][lane].
-  // Thread part: the monomials of a block [n_mono][lane] and K sums for the grade.
+  // Thread part: the monomials of a block [n_mono][lane] and the grade's sums [K][lane].
   KOKKOS_INLINE_FUNCTION int cache_stride() const { return 4 + 2 * p.n_radial; }
   KOKKOS_INLINE_FUNCTION int max_blocks() const { return (max_neighbors + W - 1) / W; }
   KOKKOS_INLINE_FUNCTION size_t team_doubles() const {
     return 2 * size_t(p.n_moments) + size_t(p.n_basic) * (W > 1 ? W + 1 : 1) +
            size_t(max_blocks()) * W * cache_stride();
   }
-  KOKKOS_INLINE_FUNCTION size_t thread_doubles() const { return size_t(p.n_mono) * W + p.n_radial; }
+  KOKKOS_INLINE_FUNCTION size_t thread_doubles() const { return size_t(p.n_mono + p.n_radial) * W; }
   KOKKOS_INLINE_FUNCTION size_t team_ints() const { return size_t(max_blocks()) * W + 1; }
 
   template <class T>
@@ -372,43 +372,56 @@ struct MtpKernel {
             v_access(j, q) += 0.5 * w[q];
           }
         }
-        if (want_param_rows) add_parameter_gradient(i, species[j], r, u + l, adj, w_mu);
       }
+      if (want_param_rows) add_parameter_gradients(i, blk, Kokkos::min(W, n_valid - blk * W), c, cache_j, u, adj, w_mu);
     });
   }
 
-  // dE_i/dc[s_i, sj, mu, xi] += scaling Q_xi(r) sum_{b: mu_b = mu} adj_b u_b for one neighbour
-  // (its monomials u[m * W]).
-  KOKKOS_INLINE_FUNCTION void add_parameter_gradient(int i, int sj, double r, const double* u, const double* adj,
-                                                     double* w_mu) const {
+  // dE_i/dc[s_i, sj, mu, xi] += scaling Q_xi(r) sum_{b: mu_b = mu} adj_b u_b for the first
+  // n_lanes neighbours of block blk (cache c, monomials u[m][lane]).
+  KOKKOS_INLINE_FUNCTION void add_parameter_gradients(int i, int blk, int n_lanes, const double* c, const int* cache_j,
+                                                      const double* u, const double* adj, double* w_mu) const {
     const int K = p.n_radial, R = p.basis_size;
-    // Grouped by mu so each sum stays in a register (a scatter into w_mu[basic_mu(b)] would
+    // Grouped by mu so each sum stays in registers (a scatter into w_mu[basic_mu(b)] would
     // chain every iteration through memory).
     for (int mu = 0; mu < K; ++mu) {
-      double acc = 0.0;
+      double acc[W];
+      for (int l = 0; l < W; ++l) acc[l] = 0.0;
       for (int t = p.mu_start(mu); t < p.mu_start(mu + 1); ++t) {
         const int b = p.basic_by_mu(t);
-        acc += adj[b] * u[p.basic_mono(b) * W];
+        const double a = adj[b];
+        const double* ub = u + p.basic_mono(b) * W;
+        for (int l = 0; l < W; ++l) acc[l] += a * ub[l];
       }
-      w_mu[mu] = acc;
+      for (int l = 0; l < W; ++l) w_mu[mu * W + l] = acc[l];
     }
-    const double xi = (2.0 * r - (p.min_dist + p.max_dist)) / (p.max_dist - p.min_dist);
-    const double w = r - p.max_dist, w2 = w * w * p.scaling;
-    const int base = sj * K * R;
-    double t_prev = 1.0, t_cur = xi;
+    double xi[W], w2[W], t_prev[W], t_cur[W];
+    int base[W];
+    for (int l = 0; l < W; ++l) {
+      xi[l] = (2.0 * c[l] - (p.min_dist + p.max_dist)) / (p.max_dist - p.min_dist);
+      const double w = c[l] - p.max_dist;
+      w2[l] = w * w * p.scaling;
+      t_prev[l] = 1.0;
+      t_cur[l] = xi[l];
+      base[l] = species[cache_j[blk * W + l]] * K * R;
+    }
     for (int n = 0; n < R; ++n) {
-      double tn;
-      if (n == 0) {
-        tn = 1.0;
-      } else if (n == 1) {
-        tn = xi;
-      } else {
-        tn = 2.0 * xi * t_cur - t_prev;
-        t_prev = t_cur;
-        t_cur = tn;
+      double q[W];
+      for (int l = 0; l < W; ++l) {
+        double tn;
+        if (n == 0) {
+          tn = 1.0;
+        } else if (n == 1) {
+          tn = xi[l];
+        } else {
+          tn = 2.0 * xi[l] * t_cur[l] - t_prev[l];
+          t_prev[l] = t_cur[l];
+          t_cur[l] = tn;
+        }
+        q[l] = w2[l] * tn;
       }
-      const double q = w2 * tn;
-      for (int mu = 0; mu < K; ++mu) add(param_rows(i, base + mu * R + n), q * w_mu[mu]);
+      for (int l = 0; l < n_lanes; ++l)
+        for (int mu = 0; mu < K; ++mu) add(param_rows(i, base[l] + mu * R + n), q[l] * w_mu[mu * W + l]);
     }
   }
 
