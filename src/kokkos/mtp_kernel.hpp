@@ -52,7 +52,7 @@ struct MtpTuning<Kokkos::Cuda> {
 };
 #endif
 
-template <class ExecSpace>
+template <class ExecSpace, int Lanes = MtpTuning<ExecSpace>::lanes>
 struct MtpKernel {
   using exec_space = ExecSpace;
   using memory_space = typename ExecSpace::memory_space;
@@ -63,7 +63,7 @@ struct MtpKernel {
   using ForceScatter = Kokkos::Experimental::ScatterView<double* [3], Kokkos::LayoutRight, ExecSpace>;
   using VirialScatter = Kokkos::Experimental::ScatterView<double* [6], Kokkos::LayoutRight, ExecSpace>;
   static constexpr bool kAtomicScratch = MtpTuning<ExecSpace>::team_size > 1;
-  static constexpr int W = MtpTuning<ExecSpace>::lanes;
+  static constexpr int W = Lanes;
 
   MtpParameters<memory_space> p;
   // Inputs (raw device-accessible pointers, so any caller layout works without copies).
