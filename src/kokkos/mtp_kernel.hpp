@@ -91,14 +91,17 @@ struct MtpKernel {
 
   // Scratch layout (doubles). Team part: moments, adjoints, adjoints in monomial order, the
   // lanes' partial moments (CPU), the neighbour cache [block][r, rhat(3), f(K), f'(K)][lane].
-  // Thread part: the monomials of a block [n_mono][lane] and the grade's sums [K][lane].
+  // Thread part: the monomials of a block [n_mono][lane], the grade's sums [K][lane] and the
+  // radial basis [2][R][lane].
   KOKKOS_INLINE_FUNCTION int cache_stride() const { return 4 + 2 * p.n_radial; }
   KOKKOS_INLINE_FUNCTION int max_blocks() const { return (max_neighbors + W - 1) / W; }
   KOKKOS_INLINE_FUNCTION size_t team_doubles() const {
     return 2 * size_t(p.n_moments) + size_t(p.n_basic) * (W > 1 ? W + 1 : 1) +
            size_t(max_blocks()) * W * cache_stride();
   }
-  KOKKOS_INLINE_FUNCTION size_t thread_doubles() const { return size_t(p.n_mono + p.n_radial) * W; }
+  KOKKOS_INLINE_FUNCTION size_t thread_doubles() const {
+    return size_t(p.n_mono + p.n_radial + 2 * p.basis_size) * W;
+  }
   KOKKOS_INLINE_FUNCTION size_t team_ints() const { return size_t(max_blocks()) * W + 1; }
 
   template <class T>
@@ -126,14 +129,19 @@ struct MtpKernel {
     for (int m = 1; m < p.n_mono; ++m) {
       const double* parent = u + p.mono_parent(m) * W;
       const double* axis = rhat + p.mono_axis(m) * W;
-      double* um = u + m * W;
-      for (int l = 0; l < W; ++l) um[l] = parent[l] * axis[l];
+      // Through a local copy: u is both read and written here, and the compiler vectorises
+      // only what it can prove does not overlap.
+      double t[W];
+      for (int l = 0; l < W; ++l) t[l] = parent[l] * axis[l];
+      for (int l = 0; l < W; ++l) u[m * W + l] = t[l];
     }
   }
 
   // f_mu(r) and f'_mu(r) ([mu][lane]) for the species pairs (si, sj[lane]): Chebyshev
   // polynomials in xi = (2r - (Rmin+Rcut)) / (Rcut - Rmin) times (r - Rcut)^2, times `scaling`.
-  KOKKOS_INLINE_FUNCTION void radial(int si, const int* sj, const double* r, double* f, double* df) const {
+  // q and dq ([n][lane] each) hold the basis Q_n and Q'_n.
+  KOKKOS_INLINE_FUNCTION void radial(int si, const int* sj, const double* r, double* f, double* df, double* q,
+                                     double* dq) const {
     const int K = p.n_radial, R = p.basis_size;
     const double inv_width = 1.0 / (p.max_dist - p.min_dist);
     const double dxi = 2.0 * inv_width;
@@ -146,7 +154,6 @@ struct MtpKernel {
       dw2[l] = 2.0 * w * p.scaling;
       c[l] = &p.radial(((size_t(si) * p.n_species + sj[l]) * K) * R);
     }
-    for (int q = 0; q < K * W; ++q) f[q] = df[q] = 0.0;
     // T_n(xi), T'_n(xi) recursion; Q_n = w2 T_n, Q'_n = dw2 T_n + w2 T'_n dxi.
     double t_prev[W], t_cur[W], dt_prev[W], dt_cur[W];
     for (int l = 0; l < W; ++l) {
@@ -156,7 +163,7 @@ struct MtpKernel {
       dt_cur[l] = 1.0;
     }
     for (int n = 0; n < R; ++n) {
-      double q[W], dq[W];
+      double qn[W], dqn[W];
       for (int l = 0; l < W; ++l) {
         double tn, dtn;
         if (n == 0) {
@@ -168,15 +175,28 @@ struct MtpKernel {
           dtn = 2.0 * t_cur[l] + 2.0 * xi[l] * dt_cur[l] - dt_prev[l];
           t_prev[l] = t_cur[l]; t_cur[l] = tn; dt_prev[l] = dt_cur[l]; dt_cur[l] = dtn;
         }
-        q[l] = w2[l] * tn;
-        dq[l] = dw2[l] * tn + w2[l] * dtn * dxi;
+        qn[l] = w2[l] * tn;
+        dqn[l] = dw2[l] * tn + w2[l] * dtn * dxi;
       }
-      for (int mu = 0; mu < K; ++mu) {
+      for (int l = 0; l < W; ++l) {
+        q[n * W + l] = qn[l];
+        dq[n * W + l] = dqn[l];
+      }
+    }
+    for (int mu = 0; mu < K; ++mu) {
+      double fs[W], dfs[W];
+      for (int l = 0; l < W; ++l) fs[l] = dfs[l] = 0.0;
+      for (int n = 0; n < R; ++n) {
+        double cn[W];
+        for (int l = 0; l < W; ++l) cn[l] = c[l][mu * R + n];
         for (int l = 0; l < W; ++l) {
-          const double cn = c[l][mu * R + n];
-          f[mu * W + l] += cn * q[l];
-          df[mu * W + l] += cn * dq[l];
+          fs[l] += cn[l] * q[n * W + l];
+          dfs[l] += cn[l] * dq[n * W + l];
         }
+      }
+      for (int l = 0; l < W; ++l) {
+        f[mu * W + l] = fs[l];
+        df[mu * W + l] = dfs[l];
       }
     }
   }
@@ -198,6 +218,7 @@ struct MtpKernel {
     const int count_at = max_blocks() * W;
     double* u = thread_buf.data();
     double* w_mu = u + size_t(p.n_mono) * W;
+    double* q_basis = w_mu + size_t(p.n_radial) * W;  // [2][R][W]: Q_n and Q'_n of a block
 
     const double xi0 = x[3 * i], xi1 = x[3 * i + 1], xi2 = x[3 * i + 2];
     const int si = species[i];
@@ -255,14 +276,16 @@ struct MtpKernel {
       double* df = f + K * W;
       int sj[W];
       for (int l = 0; l < W; ++l) sj[l] = species[cache_j[blk * W + l]];
-      radial(si, sj, c, f, df);
+      radial(si, sj, c, f, df, q_basis, q_basis + size_t(p.basis_size) * W);
       monomials(c + W, u);
       for (int b = 0; b < p.n_basic; ++b) {
         const double* fb = f + p.basic_mu(b) * W;
         const double* ub = u + p.basic_mono(b) * W;
         if constexpr (W > 1) {
           double* mb = mom_lanes + size_t(b) * W;
-          for (int l = 0; l < W; ++l) mb[l] += fb[l] * ub[l];
+          double acc[W];
+          for (int l = 0; l < W; ++l) acc[l] = mb[l] + fb[l] * ub[l];
+          for (int l = 0; l < W; ++l) mb[l] = acc[l];
         } else {
           add(mom[b], fb[0] * ub[0]);
         }
