@@ -396,7 +396,10 @@ struct MtpKernel {
           }
         }
       }
-      if (want_param_rows) add_parameter_gradients(i, blk, Kokkos::min(W, n_valid - blk * W), c, cache_j, u, adj, w_mu);
+      if (want_param_rows) {
+        const int left = n_valid - blk * W;  // (W by value: nvcc cannot take its address on the device)
+        add_parameter_gradients(i, blk, left < W ? left : W, c, cache_j, u, adj, w_mu);
+      }
     });
   }
 
