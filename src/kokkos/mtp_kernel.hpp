@@ -85,14 +85,16 @@ struct MtpKernel {
   // Parameter gradients of the site energies (extrapolation grades), one compact row per local
   // atom: the radial block of its own species [C(neighbour)][K][R], then the moment part
   // [n_scalar]; the species part is implicit (1 at s_i). Full-row column of compact index k < C*K*R
-  // is s_i*C*K*R + k. Accumulated (+=); the caller zeroes them.
+  // is s_i*C*K*R + k. Written whole for each local atom (no zeroing needed by the caller).
   Kokkos::View<double**, typename MtpTuning<ExecSpace>::grade_rows_layout, memory_space> param_rows;
   bool want_param_rows = false;
 
   // Scratch layout (doubles). Team part: moments, adjoints, adjoints in monomial order, the
   // lanes' partial moments (CPU), the neighbour cache [block][r, rhat(3), f(K), f'(K)][lane].
-  // Thread part: the monomials of a block [n_mono][lane], the grade's sums [K][lane] and the
-  // radial basis [2][R][lane].
+  // Thread part: the monomials of a block [n_mono][lane], the grade's sums [K][lane] and, with
+  // several lanes, the radial basis [2][R][lane]. (On a GPU at level 16: 32 threads x 88
+  // doubles plus the team part fit the ~40 KB of level-0 (shared-memory) scratch Kokkos offers
+  // a team up to ~110 neighbours; more spill to level 1, global memory.)
   KOKKOS_INLINE_FUNCTION int cache_stride() const { return 4 + 2 * p.n_radial; }
   KOKKOS_INLINE_FUNCTION int max_blocks() const { return (max_neighbors + W - 1) / W; }
   KOKKOS_INLINE_FUNCTION size_t team_doubles() const {
@@ -100,7 +102,7 @@ struct MtpKernel {
            size_t(max_blocks()) * W * cache_stride();
   }
   KOKKOS_INLINE_FUNCTION size_t thread_doubles() const {
-    return size_t(p.n_mono + p.n_radial + 2 * p.basis_size) * W;
+    return size_t(p.n_mono + p.n_radial + (W > 1 ? 2 * p.basis_size : 0)) * W;
   }
   KOKKOS_INLINE_FUNCTION size_t team_ints() const { return size_t(max_blocks()) * W + 1; }
 
@@ -139,7 +141,7 @@ struct MtpKernel {
 
   // f_mu(r) and f'_mu(r) ([mu][lane]) for the species pairs (si, sj[lane]): Chebyshev
   // polynomials in xi = (2r - (Rmin+Rcut)) / (Rcut - Rmin) times (r - Rcut)^2, times `scaling`.
-  // q and dq ([n][lane] each) hold the basis Q_n and Q'_n.
+  // q and dq ([n][lane] each) hold the basis Q_n and Q'_n (several lanes only).
   KOKKOS_INLINE_FUNCTION void radial(int si, const int* sj, const double* r, double* f, double* df, double* q,
                                      double* dq) const {
     const int K = p.n_radial, R = p.basis_size;
@@ -178,11 +180,22 @@ struct MtpKernel {
         qn[l] = w2[l] * tn;
         dqn[l] = dw2[l] * tn + w2[l] * dtn * dxi;
       }
-      for (int l = 0; l < W; ++l) {
-        q[n * W + l] = qn[l];
-        dq[n * W + l] = dqn[l];
+      if constexpr (W == 1) {
+        // One lane (GPUs): sum straight into f and f', which needs no per-thread basis scratch.
+        if (n == 0)
+          for (int mu = 0; mu < K; ++mu) f[mu] = df[mu] = 0.0;
+        for (int mu = 0; mu < K; ++mu) {
+          f[mu] += c[0][mu * R + n] * qn[0];
+          df[mu] += c[0][mu * R + n] * dqn[0];
+        }
+      } else {
+        for (int l = 0; l < W; ++l) {
+          q[n * W + l] = qn[l];
+          dq[n * W + l] = dqn[l];
+        }
       }
     }
+    if constexpr (W == 1) return;
     for (int mu = 0; mu < K; ++mu) {
       double fs[W], dfs[W];
       for (int l = 0; l < W; ++l) fs[l] = dfs[l] = 0.0;
@@ -218,7 +231,7 @@ struct MtpKernel {
     const int count_at = max_blocks() * W;
     double* u = thread_buf.data();
     double* w_mu = u + size_t(p.n_mono) * W;
-    double* q_basis = w_mu + size_t(p.n_radial) * W;  // [2][R][W]: Q_n and Q'_n of a block
+    double* q_basis = W > 1 ? w_mu + size_t(p.n_radial) * W : nullptr;  // [2][R][W]: Q_n, Q'_n
 
     const double xi0 = x[3 * i], xi1 = x[3 * i + 1], xi2 = x[3 * i + 2];
     const int si = species[i];
@@ -226,6 +239,11 @@ struct MtpKernel {
     const double rc2 = p.max_dist * p.max_dist;
 
     Kokkos::parallel_for(Kokkos::TeamThreadRange(team, p.n_moments), [&](int m) { mom[m] = 0.0; });
+    if (want_param_rows) {
+      // This atom's radial block is summed over its neighbours in pass 2 (the moment part is set).
+      Kokkos::parallel_for(Kokkos::TeamThreadRange(team, p.n_species * K * p.basis_size),
+                           [&](int k) { param_rows(i, k) = 0.0; });
+    }
     if constexpr (W > 1) {
       Kokkos::parallel_for(Kokkos::TeamThreadRange(team, p.n_basic * W), [&](int q) { mom_lanes[q] = 0.0; });
     }
@@ -276,7 +294,7 @@ struct MtpKernel {
       double* df = f + K * W;
       int sj[W];
       for (int l = 0; l < W; ++l) sj[l] = species[cache_j[blk * W + l]];
-      radial(si, sj, c, f, df, q_basis, q_basis + size_t(p.basis_size) * W);
+      radial(si, sj, c, f, df, q_basis, W > 1 ? q_basis + size_t(p.basis_size) * W : nullptr);
       monomials(c + W, u);
       for (int b = 0; b < p.n_basic; ++b) {
         const double* fb = f + p.basic_mu(b) * W;

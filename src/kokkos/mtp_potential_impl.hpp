@@ -143,8 +143,7 @@ class MtpKokkosPotential final : public MtpPotential {
       if (int(rows_.extent(0)) < n_local || int(rows_.extent(1)) != L) {
         rows_ = typename MtpGrades<ExecSpace>::Rows("mtp::param_rows", n_local, L);
       }
-      Kokkos::deep_copy(rows_, 0.0);
-      k.param_rows = rows_;
+      k.param_rows = rows_;  // every local atom's row is written whole by the kernel
     }
 
     if (n_local > 0) {

@@ -316,6 +316,12 @@ TEST(MtpGrades, DefaultBackendMatchesSerialHost) {
       std::vector<double> row = host->energy_gradient(), row_dev = dev->energy_gradient();
       for (size_t k = 0; k < row.size(); ++k) EXPECT_NEAR(row[k], row_dev[k], 1e-11 * std::max(1.0, std::fabs(row[k])));
       EXPECT_NEAR(dev->row_grade(row), mlpot::grade_of_row(*st, row), 1e-11 * mlpot::grade_of_row(*st, row));
+      // The product reads only the nonzero stretches of the row: zeros at both ends and
+      // scattered through it.
+      std::vector<double> patchy(row.size());
+      for (size_t k = 0; k < patchy.size(); ++k) patchy[k] = (k * 7 % 13) < 6 || k < 3 || k + 2 >= patchy.size() ? 0.0 : n01(rng);
+      for (auto* pot : {host.get(), dev.get()})
+        EXPECT_NEAR(pot->row_grade(patchy), mlpot::grade_of_row(*st, patchy), 1e-11 * mlpot::grade_of_row(*st, patchy));
       // Species part of the row: the atom counts per species.
       std::vector<int> counts(6, 0);
       for (int sp : s.species) ++counts[sp];
