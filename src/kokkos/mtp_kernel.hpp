@@ -195,21 +195,22 @@ struct MtpKernel {
         }
       }
     }
-    if constexpr (W == 1) return;
-    for (int mu = 0; mu < K; ++mu) {
-      double fs[W], dfs[W];
-      for (int l = 0; l < W; ++l) fs[l] = dfs[l] = 0.0;
-      for (int n = 0; n < R; ++n) {
-        double cn[W];
-        for (int l = 0; l < W; ++l) cn[l] = c[l][mu * R + n];
-        for (int l = 0; l < W; ++l) {
-          fs[l] += cn[l] * q[n * W + l];
-          dfs[l] += cn[l] * dq[n * W + l];
+    if constexpr (W > 1) {
+      for (int mu = 0; mu < K; ++mu) {
+        double fs[W], dfs[W];
+        for (int l = 0; l < W; ++l) fs[l] = dfs[l] = 0.0;
+        for (int n = 0; n < R; ++n) {
+          double cn[W];
+          for (int l = 0; l < W; ++l) cn[l] = c[l][mu * R + n];
+          for (int l = 0; l < W; ++l) {
+            fs[l] += cn[l] * q[n * W + l];
+            dfs[l] += cn[l] * dq[n * W + l];
+          }
         }
-      }
-      for (int l = 0; l < W; ++l) {
-        f[mu * W + l] = fs[l];
-        df[mu * W + l] = dfs[l];
+        for (int l = 0; l < W; ++l) {
+          f[mu * W + l] = fs[l];
+          df[mu * W + l] = dfs[l];
+        }
       }
     }
   }
