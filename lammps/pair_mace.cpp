@@ -62,13 +62,16 @@ void PairMACE::coeff(int narg, char **arg)
   if (narg >= 2 && (strcmp(arg[0], "*") != 0 || strcmp(arg[1], "*") != 0))
     error->all(FLERR, "pair_coeff for {} must start with * *", force->pair_style);
   int first = 2;
-  if (!potential_) {
-    if (narg != 3 + ntypes)
-      error->all(FLERR, "pair_coeff for {}: pair_style named no model file, so expected * * FILE followed by {} "
-                 "element names, got {} entries", force->pair_style, ntypes, narg - 2);
-    model_path_ = arg[2];
-    load_model();
+  // A third entry that is no element symbol is the model file (given again or for the first time).
+  if (narg == 3 + ntypes && mlpot::atomic_number(arg[2]) == 0) {
+    if (!potential_ || model_path_ != arg[2]) {
+      model_path_ = arg[2];
+      load_model();
+    }
     first = 3;
+  } else if (!potential_) {
+    error->all(FLERR, "pair_coeff for {}: pair_style named no model file, so expected * * FILE followed by {} "
+               "element names, got {} entries", force->pair_style, ntypes, narg - 2);
   } else if (narg != 2 + ntypes) {
     error->all(FLERR, "pair_coeff for {}: expected * * followed by {} element names, got {}", force->pair_style,
                ntypes, narg - 2);

@@ -282,6 +282,8 @@ print "ENERGY $(pe:%.17g)"
         pc_acesuit = f"pair_coeff * * {mace} H Li C O F P"
         compare_run0(lmp, "mace (mace-torch syntax)", data, ref_mace, "pair_style mace", pc_acesuit,
                      per_atom_virial=False)
+        compare_run0(lmp, "mace (mace-torch syntax, pair_coeff given twice)", data, ref_mace, "pair_style mace",
+                     pc_acesuit + "\n" + pc_acesuit, per_atom_virial=False)
         compare_run0(lmp, "mace/kk (mace-torch syntax) -np 2", data, ref_mace, "pair_style mace", pc_acesuit,
                      ranks=2, kokkos=True, per_atom_virial=False)
         compare_run0(lmp, "mace no_domain_decomposition (mace-torch syntax)", data, ref_mace,
