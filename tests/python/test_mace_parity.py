@@ -131,8 +131,10 @@ def main():
                 if "plain" in per_mode:
                     # The rewrites change which views and backward kernels autograd uses, not the
                     # sums: float64 results are the same bit for bit. float32 results on the CPU
-                    # vary at round-off from one call to the next even without them (threaded
-                    # float32 kernels), so they get a round-off tolerance.
+                    # vary from one call to the next even without them (threaded float32 kernels;
+                    # usually ~1e-7, once 2.4e-5 of max|F| on the seed model, in a CI run at
+                    # 5f08b67), so they get the float32 tolerance of the mace-torch comparison
+                    # above; a wrong rewrite changes results at O(1).
                     p = per_mode["plain"][k]
                     de3 = abs(p["energy"] - g["energy"]) / abs(g["energy"])
                     df3 = np.abs(p["forces"] - g["forces"]).max() / fmax
@@ -140,7 +142,7 @@ def main():
                     if dt == "float64":
                         ok3 = de3 == 0 and df3 == 0 and dw3 == 0
                     else:
-                        ok3 = de3 < 1e-6 and df3 < 1e-5 and dw3 < 1e-5
+                        ok3 = de3 < e_tol and df3 < 10 * e_tol and dw3 < 10 * e_tol
                     check(f"{arch} {dt} {name} graph rewrites change nothing", ok3,
                           f"relative: energy {de3:.1e}, forces {df3:.1e}, virial {dw3:.1e}")
                 if "ghost" in per_mode:
