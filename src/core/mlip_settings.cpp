@@ -1,7 +1,5 @@
 #include "mlpot/mlip_settings.hpp"
 
-#include <algorithm>
-#include <cctype>
 #include <fstream>
 #include <sstream>
 
@@ -12,17 +10,8 @@ namespace mlpot {
 
 namespace {
 
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return char(std::tolower(c)); });
-  return s;
-}
-
-std::string trim(const std::string& s) {
-  const size_t a = s.find_first_not_of(" \t\r");
-  if (a == std::string::npos) return "";
-  const size_t b = s.find_last_not_of(" \t\r");
-  return s.substr(a, b - a + 1);
-}
+using detail::lower;
+using detail::trim;
 
 double parse_number(const std::string& value, const std::string& what) {
   bool ok = false;

@@ -28,12 +28,7 @@ std::vector<std::string> split_ws(const std::string& line) {
   return out;
 }
 
-std::string trim(const std::string& s) {
-  size_t a = s.find_first_not_of(" \t\r\n");
-  if (a == std::string::npos) return {};
-  size_t b = s.find_last_not_of(" \t\r\n");
-  return s.substr(a, b - a + 1);
-}
+using detail::trim;
 
 std::vector<std::string> lines_of(const std::string& text) {
   std::vector<std::string> lines;

@@ -1,10 +1,10 @@
 #include <Kokkos_Core.hpp>
 #include <algorithm>
-#include <cctype>
 
 #include "mlpot/error.hpp"
 #include "mlpot/mtp_potential.hpp"
 #include "mtp_backends.hpp"
+#include "../core/text_lexer.hpp"
 
 namespace mlpot {
 
@@ -30,14 +30,9 @@ std::string default_backend() {
   throw Error("no Kokkos backend compiled in");
 }
 
-static std::string lower(std::string s) {
-  for (auto& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
 std::unique_ptr<MtpPotential> make_mtp_potential(const MtpModel& model, const std::string& backend) {
   if (!Kokkos::is_initialized()) throw Error("Kokkos is not initialised (create an mlpot::KokkosRuntime first)");
-  std::string b = lower(backend == "default" ? default_backend() : backend);
+  std::string b = detail::lower(backend == "default" ? default_backend() : backend);
   std::unique_ptr<MtpPotential> p;
   if (b == "serial") p = kokkos::make_mtp_serial(model);
   else if (b == "openmp") p = kokkos::make_mtp_openmp(model);
