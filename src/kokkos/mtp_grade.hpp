@@ -28,6 +28,7 @@ struct MtpGrades {
   int block = 0;  // C*K*R, one species' radial block
   int n_species = 0, n_scalar = 0;
   Vector matrix;  // [n*n], see at()
+  mutable Kokkos::View<int*, memory_space> runs_;  // row_grade's nonzero stretches, kept between calls
 
   KOKKOS_INLINE_FUNCTION static long at(long k, long l, long nn) { return kTransposed ? k * nn + l : l * nn + k; }
 
@@ -196,28 +197,35 @@ struct MtpGrades {
         });
   }
 
-  // max_l |(b A^-1)_l| of one full row b[n]. The product streams the n x n inverse (12.5 MB at
-  // level 16 with 6 species) and is bound by memory, so only the columns k where b is nonzero
-  // are read: b is exactly zero in the radial blocks of species pairs the configuration lacks.
-  double row_grade(const Vector& b) const {
-    const long nn = n;
-    auto hb = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), b);
-    std::vector<int> runs;  // [begin, end) of the nonzero stretches of b
-    for (long k = 0; k < nn;) {
-      if (hb(k) == 0.0) {
+  // [begin, end) of the nonzero stretches of a row (on the host, where the caller has it).
+  static std::vector<int> nonzero_runs(const std::vector<double>& row) {
+    std::vector<int> runs;
+    for (size_t k = 0; k < row.size();) {
+      if (row[k] == 0.0) {
         ++k;
         continue;
       }
-      long e = k;
-      while (e < nn && hb(e) != 0.0) ++e;
+      size_t e = k;
+      while (e < row.size() && row[e] != 0.0) ++e;
       runs.push_back(int(k));
       runs.push_back(int(e));
       k = e;
     }
+    return runs;
+  }
+
+  // max_l |(b A^-1)_l| of one full row b[n], given its nonzero_runs. The product streams the
+  // n x n inverse (12.5 MB at level 16 with 6 species) and is bound by memory, so only the
+  // columns k where b is nonzero are read: b is exactly zero in the radial blocks of species
+  // pairs the configuration lacks.
+  double row_grade(const Vector& b, const std::vector<int>& runs) const {
+    const long nn = n;
     const int n_runs = int(runs.size()) / 2;
-    Kokkos::View<int*, memory_space> d_runs("mtp::row_runs", runs.size());
-    Kokkos::deep_copy(d_runs, Kokkos::View<const int*, Kokkos::HostSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>>(
-                                  runs.data(), runs.size()));
+    if (runs_.extent(0) < runs.size()) runs_ = Kokkos::View<int*, memory_space>("mtp::row_runs", runs.size());
+    Kokkos::deep_copy(Kokkos::subview(runs_, std::make_pair(size_t(0), runs.size())),
+                      Kokkos::View<const int*, Kokkos::HostSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>>(
+                          runs.data(), runs.size()));
+    auto d_runs = runs_;
     auto M = matrix;
     double g = 0.0;
     Kokkos::parallel_reduce(

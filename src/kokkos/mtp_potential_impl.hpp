@@ -62,7 +62,7 @@ class MtpKokkosPotential final : public MtpPotential {
     if (!selection_) throw Error("mtp: row_grade needs a selection state");
     if (long(row.size()) != grade_.n) throw Error("mtp: row_grade: row length does not match the selection state");
     Kokkos::deep_copy(query_, Kokkos::View<const double*, Kokkos::HostSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>>(row.data(), row.size()));
-    return grade_.row_grade(query_);
+    return grade_.row_grade(query_, MtpGrades<ExecSpace>::nonzero_runs(row));
   }
   double neighborhood_grades(double* grades) override {
     require_grades(GradeMode::Neighborhood, "neighborhood_grades");
