@@ -28,14 +28,15 @@ void PairMACE::settings(int narg, char **arg)
   potential_.reset();
   periodic_ = false;
   device_ = default_device();
+  auto is_periodic = [](const char *a) {
+    return strcmp(a, "periodic") == 0 || strcmp(a, "no_domain_decomposition") == 0;
+  };
   int i = 0;
-  if (narg > 0 && strcmp(arg[0], "device") != 0 && strcmp(arg[0], "periodic") != 0 &&
-      strcmp(arg[0], "no_domain_decomposition") != 0)
-    model_path_ = arg[i++];
+  if (narg > 0 && strcmp(arg[0], "device") != 0 && !is_periodic(arg[0])) model_path_ = arg[i++];
   for (; i < narg; ++i) {
     if (strcmp(arg[i], "device") == 0 && i + 1 < narg) {
       device_ = arg[++i];
-    } else if (strcmp(arg[i], "periodic") == 0 || strcmp(arg[i], "no_domain_decomposition") == 0) {
+    } else if (is_periodic(arg[i])) {
       periodic_ = true;
     } else {
       error->all(FLERR, "pair_style {}: unknown keyword '{}' (pair_style {} [FILE] [device D] [periodic | "

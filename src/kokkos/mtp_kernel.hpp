@@ -156,6 +156,9 @@ struct MtpKernel {
       dw2[l] = 2.0 * w * p.scaling;
       c[l] = &p.radial(((size_t(si) * p.n_species + sj[l]) * K) * R);
     }
+    if constexpr (W == 1) {
+      for (int mu = 0; mu < K; ++mu) f[mu] = df[mu] = 0.0;
+    }
     // T_n(xi), T'_n(xi) recursion; Q_n = w2 T_n, Q'_n = dw2 T_n + w2 T'_n dxi.
     double t_prev[W], t_cur[W], dt_prev[W], dt_cur[W];
     for (int l = 0; l < W; ++l) {
@@ -182,8 +185,6 @@ struct MtpKernel {
       }
       if constexpr (W == 1) {
         // One lane (GPUs): sum straight into f and f', which needs no per-thread basis scratch.
-        if (n == 0)
-          for (int mu = 0; mu < K; ++mu) f[mu] = df[mu] = 0.0;
         for (int mu = 0; mu < K; ++mu) {
           f[mu] += c[0][mu * R + n] * qn[0];
           df[mu] += c[0][mu * R + n] * dqn[0];
