@@ -354,6 +354,11 @@ print "ENERGY $(pe:%.17g)"
                      f"{bad_ini}:3: 'fit' is not supported")
         expect_error("MLIP-3 syntax without load_from", "pair_style mlip extrapolation_control=true", "pair_coeff * *",
                      "no load_from")
+        mtp3 = tmp / "syn16-3sp.mtp"
+        subprocess.run([mlpot, "make-model", "--template", f"{args.templates}/16.almtp", "--species", "3", "--out",
+                        mtp3], check=True, capture_output=True)
+        expect_error("pair_coeff * * with more atom types than species", f"pair_style mlip load_from={mtp3}",
+                     "pair_coeff * *", "maps type t to species t-1, but there are 6 atom types")
         expect_error("per-atom virial with MACE", ps_mace,
                      pc_mace + "\ncompute s all stress/atom NULL\ndump d all custom 1 x.dump c_s[1]",
                      "per-atom virials are not available")
