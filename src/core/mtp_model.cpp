@@ -273,13 +273,18 @@ MtpModel parse_mtp(const std::string& full_text, const std::string& source) {
             " but radial_funcs_count = " + std::to_string(K));
   }
   if (int(m.alpha_index_basic.size()) > m.alpha_moments_count) lx.fail("alpha_index_basic_count exceeds alpha_moments_count");
+  // MLIP evaluates the entries in file order, so a moment must be complete before an entry reads
+  // it: no entry may add to a moment that an earlier entry has read. (Our kernels sum each
+  // moment's entries in parallel by level, which equals file order only for such files.)
+  std::vector<char> read(size_t(std::max(m.alpha_moments_count, 0)), 0);
   for (const auto& t : m.alpha_index_times) {
     bool ok = t[0] >= 0 && t[1] >= 0 && t[3] >= int(m.alpha_index_basic.size()) && t[3] < m.alpha_moments_count &&
-              t[0] < t[3] && t[1] < t[3];
+              t[0] < t[3] && t[1] < t[3] && !read[size_t(t[3])];
     if (!ok) {
       lx.fail("alpha_index_times entry {" + std::to_string(t[0]) + ", " + std::to_string(t[1]) + ", " +
               std::to_string(t[2]) + ", " + std::to_string(t[3]) + "} is out of range or not in evaluation order");
     }
+    read[size_t(t[0])] = read[size_t(t[1])] = 1;
   }
   for (long q : mapping) {
     if (q < 0 || q >= m.alpha_moments_count) lx.fail("alpha_moment_mapping index " + std::to_string(q) + " is out of range");

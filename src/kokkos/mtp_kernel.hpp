@@ -6,7 +6,8 @@
 //           (each computed once per neighbour and species pair), cached in team scratch,
 //           and the basic moments M_b += f_mu_b(r) * u_b(rhat), with u the monomials of rhat;
 //   middle  the products alpha_index_times (forward), the site energy, and the adjoints
-//           dE_i/dM (backward), by one thread;
+//           dE_i/dM (backward): in MLIP's order by the one thread of a host team, level by
+//           level of the product graph with threads over moments on a GPU;
 //   pass 2  for each cached neighbour: g_j = dE_i/dr_ij from the adjoints, scattered as
 //           F_i += g_j, F_j -= g_j, virial -= g_j (x) r_ij;
 //           when grading, also the site energy's gradient with respect to the parameters:
@@ -52,7 +53,7 @@ struct MtpTuning<Kokkos::Cuda> {
 };
 #endif
 
-template <class ExecSpace, int Lanes = MtpTuning<ExecSpace>::lanes>
+template <class ExecSpace, int Lanes = MtpTuning<ExecSpace>::lanes, int TeamSize = MtpTuning<ExecSpace>::team_size>
 struct MtpKernel {
   using exec_space = ExecSpace;
   using memory_space = typename ExecSpace::memory_space;
@@ -62,7 +63,7 @@ struct MtpKernel {
   using ScratchInts = Kokkos::View<int*, scratch_space, Kokkos::MemoryUnmanaged>;
   using ForceScatter = Kokkos::Experimental::ScatterView<double* [3], Kokkos::LayoutRight, ExecSpace>;
   using VirialScatter = Kokkos::Experimental::ScatterView<double* [6], Kokkos::LayoutRight, ExecSpace>;
-  static constexpr bool kAtomicScratch = MtpTuning<ExecSpace>::team_size > 1;
+  static constexpr bool kAtomicScratch = TeamSize > 1;
   static constexpr int W = Lanes;
 
   MtpParameters<memory_space> p;
@@ -216,6 +217,66 @@ struct MtpKernel {
     }
   }
 
+  // Term q of a product moment: mult * M_a * M_b; of an adjoint: (adj_k * mult) * M_other.
+  KOKKOS_INLINE_FUNCTION double product_term(const double* mom, int q) const {
+    return double(p.fwd_terms(3 * q + 2)) * mom[p.fwd_terms(3 * q)] * mom[p.fwd_terms(3 * q + 1)];
+  }
+  KOKKOS_INLINE_FUNCTION double adjoint_term(const double* mom, const double* adj, int q) const {
+    return adj[p.bwd_terms(3 * q)] * double(p.bwd_terms(3 * q + 1)) * mom[p.bwd_terms(3 * q + 2)];
+  }
+
+  // The moments' products M_k += mult M_a M_b (alpha_index_times) from the basic moments in
+  // mom, and the adjoints adj = dE_i/dM of all moments. A team of one thread (host backends) runs
+  // MLIP's own loops over the entries, forward in file order and back in reverse: on a CPU core
+  // the whole step is ~3 % faster than with the level schedule's gathers. A team of several
+  // (GPUs) goes level by level (MtpTables, schedule_products), a thread per moment, with a
+  // barrier after each level (3 levels instead of a chain of n_times entries).
+  KOKKOS_INLINE_FUNCTION void products_and_adjoints(const team_member& team, double* mom, double* adj) const {
+    if constexpr (TeamSize == 1) {
+      for (int t = 0; t < p.n_times; ++t) {
+        const int a = p.times(4 * t), b = p.times(4 * t + 1), k = p.times(4 * t + 3);
+        mom[k] += double(p.times(4 * t + 2)) * mom[a] * mom[b];
+      }
+      for (int m = 0; m < p.n_moments; ++m) adj[m] = p.linear(m);
+      for (int t = p.n_times - 1; t >= 0; --t) {
+        const int a = p.times(4 * t), b = p.times(4 * t + 1), k = p.times(4 * t + 3);
+        const double dk = adj[k] * double(p.times(4 * t + 2));
+        adj[a] += dk * mom[b];
+        adj[b] += dk * mom[a];
+      }
+    } else {
+      for (int l = 0; l < p.n_levels; ++l) {
+        Kokkos::parallel_for(Kokkos::TeamThreadRange(team, p.fwd_level_start(l), p.fwd_level_start(l + 1)), [&](int o) {
+          // Two partial sums, so the additions of consecutive terms overlap.
+          double s0 = 0.0, s1 = 0.0;
+          int q = p.fwd_start(o);
+          const int q_end = p.fwd_start(o + 1);
+          for (; q + 1 < q_end; q += 2) {
+            s0 += product_term(mom, q);
+            s1 += product_term(mom, q + 1);
+          }
+          if (q < q_end) s0 += product_term(mom, q);
+          mom[p.fwd_out(o)] = s0 + s1;
+        });
+        team.team_barrier();
+      }
+      for (int g = 0; g <= p.n_levels; ++g) {
+        Kokkos::parallel_for(Kokkos::TeamThreadRange(team, p.bwd_level_start(g), p.bwd_level_start(g + 1)), [&](int o) {
+          double s0 = p.linear(p.bwd_node(o)), s1 = 0.0;
+          int q = p.bwd_start(o);
+          const int q_end = p.bwd_start(o + 1);
+          for (; q + 1 < q_end; q += 2) {
+            s0 += adjoint_term(mom, adj, q);
+            s1 += adjoint_term(mom, adj, q + 1);
+          }
+          if (q < q_end) s0 += adjoint_term(mom, adj, q);
+          adj[p.bwd_node(o)] = s0 + s1;
+        });
+        team.team_barrier();
+      }
+    }
+  }
+
   KOKKOS_INLINE_FUNCTION void operator()(const team_member& team) const {
     const int i = team.league_rank();
     const int K = p.n_radial;
@@ -313,37 +374,30 @@ struct MtpKernel {
     });
     team.team_barrier();
 
-    // Products, site energy and adjoints (one thread: the products form a dependency chain).
+    // Products and adjoints, then the site energy.
+    if constexpr (W > 1) {
+      Kokkos::parallel_for(Kokkos::TeamThreadRange(team, p.n_basic), [&](int b) {
+        double sum = 0.0;
+        for (int l = 0; l < W; ++l) sum += mom_lanes[size_t(b) * W + l];
+        mom[b] = sum;
+      });
+      team.team_barrier();
+    }
+    products_and_adjoints(team, mom, adj);
+    // The site energy as MLIP sums it, over the scalar moments (a quarter of all at level 16).
+    double e = 0.0;
+    Kokkos::parallel_reduce(
+        Kokkos::TeamThreadRange(team, p.n_scalar), [&](int q, double& sum) { sum += p.moment_coeffs(q) * mom[p.mapping(q)]; },
+        e);
+    Kokkos::parallel_for(Kokkos::TeamThreadRange(team, p.n_basic), [&](int t) { adj_by_mono[t] = adj[p.basic_by_mono(t)]; });
+    if (want_param_rows) {
+      const int radial_block = p.n_species * K * p.basis_size;
+      Kokkos::parallel_for(Kokkos::TeamThreadRange(team, p.n_scalar),
+                           [&](int q) { param_rows(i, radial_block + q) = mom[p.mapping(q)]; });
+    }
     Kokkos::single(Kokkos::PerTeam(team), [&]() {
-      if constexpr (W > 1) {
-        for (int b = 0; b < p.n_basic; ++b) {
-          double sum = 0.0;
-          for (int l = 0; l < W; ++l) sum += mom_lanes[size_t(b) * W + l];
-          mom[b] = sum;
-        }
-      }
-      for (int t = 0; t < p.n_times; ++t) {
-        const int a = p.times(4 * t), b = p.times(4 * t + 1), k = p.times(4 * t + 3);
-        mom[k] += double(p.times(4 * t + 2)) * mom[a] * mom[b];
-      }
-      double e = p.species_coeffs(si);
-      for (int m = 0; m < p.n_moments; ++m) {
-        e += p.linear(m) * mom[m];
-        adj[m] = p.linear(m);
-      }
-      for (int t = p.n_times - 1; t >= 0; --t) {
-        const int a = p.times(4 * t), b = p.times(4 * t + 1), k = p.times(4 * t + 3);
-        const double dk = adj[k] * double(p.times(4 * t + 2));
-        adj[a] += dk * mom[b];
-        adj[b] += dk * mom[a];
-      }
-      for (int t = 0; t < p.n_basic; ++t) adj_by_mono[t] = adj[p.basic_by_mono(t)];
-      atom_energy(i) = e;
+      atom_energy(i) = p.species_coeffs(si) + e;
       for (int c = 0; c < 6; ++c) atom_w(i, c) = 0.0;
-      if (want_param_rows) {
-        const int radial_block = p.n_species * K * p.basis_size;
-        for (int q = 0; q < p.n_scalar; ++q) param_rows(i, radial_block + q) = mom[p.mapping(q)];
-      }
     });
     team.team_barrier();
 

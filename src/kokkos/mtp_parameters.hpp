@@ -26,9 +26,30 @@ struct MtpTables {
   std::vector<int> mono_start;     // ... those of monomial m at [mono_start[m], mono_start[m+1])
   std::vector<int> mu_by_mono;     // radial function of basic_by_mono[t]
   std::vector<double> linear;      // [alpha_moments_count]: moment_coeffs scattered by the mapping
+  // The products alpha_index_times scheduled for a team of threads (a team of one runs MLIP's
+  // own loops over the entries). A moment's level is 0 for the basic ones (and moments no
+  // product writes) and one above its inputs' highest for a product, so the moments of one
+  // level depend only on lower ones: level by level, one thread sums each moment's terms
+  // (forward) or each moment's adjoint over the products that read it (backward): no two
+  // threads write one value, so no atomics. These are the sums of MLIP's loops in another order
+  // (equal to round-off). Within a level, moments with the most terms come first (threads take
+  // them in turn).
+  int n_levels = 0;                  // the highest level (3 for MLIP's templates 08..28, 2 for 06)
+  std::vector<int> fwd_out;          // the product moments, level 1 first
+  std::vector<int> fwd_level_start;  // [n_levels + 1]: level l + 1 at [fwd_level_start[l], fwd_level_start[l + 1])
+  std::vector<int> fwd_start;        // terms of fwd_out[o] at [fwd_start[o], fwd_start[o + 1])
+  std::vector<int> fwd_terms;        // [term][3]: inputs a, b and multiplicity, in file order
+  // adj[n] = linear[n] + sum over the products k = mult * M_a * M_b that read n:
+  // (adj[k] * mult) * M_other, once for each side of the product n is on.
+  std::vector<int> bwd_node;         // every moment, highest level first
+  std::vector<int> bwd_level_start;  // [n_levels + 2]: level n_levels - g at [bwd_level_start[g], bwd_level_start[g + 1])
+  std::vector<int> bwd_start;        // terms of bwd_node[o] at [bwd_start[o], bwd_start[o + 1])
+  std::vector<int> bwd_terms;        // [term][3]: product k, multiplicity, other input, in reverse file order
 };
 
 MtpTables build_tables(const MtpModel& model);
+// The product schedule of `tables` (n_levels, fwd_*, bwd_*); part of build_tables.
+void schedule_products(const MtpModel& model, MtpTables& tables);
 
 template <class MemorySpace>
 struct MtpParameters {
@@ -38,9 +59,13 @@ struct MtpParameters {
   Kokkos::View<const double*, MemorySpace> radial;          // [C][C][K][R]
   Kokkos::View<const double*, MemorySpace> species_coeffs;  // [C]
   Kokkos::View<const double*, MemorySpace> linear;          // [n_moments]
+  Kokkos::View<const double*, MemorySpace> moment_coeffs;   // [n_scalar], of the moments `mapping` names
   Kokkos::View<const int*, MemorySpace> basic_mu, basic_mono, basic_by_mu, mu_start;
   Kokkos::View<const int*, MemorySpace> basic_by_mono, mono_start, mu_by_mono;
   Kokkos::View<const int*, MemorySpace> times;              // [n_times][4]: i, j, mult, k
+  int n_levels = 0;                                         // the products by level (MtpTables)
+  Kokkos::View<const int*, MemorySpace> fwd_out, fwd_level_start, fwd_start, fwd_terms;
+  Kokkos::View<const int*, MemorySpace> bwd_node, bwd_level_start, bwd_start, bwd_terms;
   Kokkos::View<const int*, MemorySpace> mapping;            // [n_scalar]: alpha_moment_mapping
   Kokkos::View<const int*, MemorySpace> mono_parent, mono_axis, mono_lower;
   Kokkos::View<const double*, MemorySpace> mono_degree, mono_exp;
@@ -79,6 +104,7 @@ MtpParameters<MemorySpace> make_parameters(const MtpModel& m) {
   p.radial = to_device<MemorySpace>(m.radial_coeffs, "mtp::radial");
   p.species_coeffs = to_device<MemorySpace>(m.species_coeffs, "mtp::species_coeffs");
   p.linear = to_device<MemorySpace>(t.linear, "mtp::linear");
+  p.moment_coeffs = to_device<MemorySpace>(m.moment_coeffs, "mtp::moment_coeffs");
   p.basic_mu = to_device<MemorySpace>(t.basic_mu, "mtp::basic_mu");
   p.basic_mono = to_device<MemorySpace>(t.basic_mono, "mtp::basic_mono");
   p.basic_by_mu = to_device<MemorySpace>(t.basic_by_mu, "mtp::basic_by_mu");
@@ -86,7 +112,16 @@ MtpParameters<MemorySpace> make_parameters(const MtpModel& m) {
   p.basic_by_mono = to_device<MemorySpace>(t.basic_by_mono, "mtp::basic_by_mono");
   p.mono_start = to_device<MemorySpace>(t.mono_start, "mtp::mono_start");
   p.mu_by_mono = to_device<MemorySpace>(t.mu_by_mono, "mtp::mu_by_mono");
+  p.n_levels = t.n_levels;
   p.times = to_device<MemorySpace>(times, "mtp::times");
+  p.fwd_out = to_device<MemorySpace>(t.fwd_out, "mtp::fwd_out");
+  p.fwd_level_start = to_device<MemorySpace>(t.fwd_level_start, "mtp::fwd_level_start");
+  p.fwd_start = to_device<MemorySpace>(t.fwd_start, "mtp::fwd_start");
+  p.fwd_terms = to_device<MemorySpace>(t.fwd_terms, "mtp::fwd_terms");
+  p.bwd_node = to_device<MemorySpace>(t.bwd_node, "mtp::bwd_node");
+  p.bwd_level_start = to_device<MemorySpace>(t.bwd_level_start, "mtp::bwd_level_start");
+  p.bwd_start = to_device<MemorySpace>(t.bwd_start, "mtp::bwd_start");
+  p.bwd_terms = to_device<MemorySpace>(t.bwd_terms, "mtp::bwd_terms");
   p.mapping = to_device<MemorySpace>(m.alpha_moment_mapping, "mtp::mapping");
   p.mono_parent = to_device<MemorySpace>(t.mono_parent, "mtp::mono_parent");
   p.mono_axis = to_device<MemorySpace>(t.mono_axis, "mtp::mono_axis");

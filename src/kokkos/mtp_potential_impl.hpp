@@ -10,9 +10,9 @@
 
 namespace mlpot::kokkos {
 
-// Lanes: neighbours per thread in the kernel (MtpTuning's choice for the backend; a test runs
-// the host with the GPU's single lane).
-template <class ExecSpace, int Lanes = MtpTuning<ExecSpace>::lanes>
+// Lanes: neighbours per thread in the kernel; TeamSize: threads per atom (MtpTuning's choices
+// for the backend; a test runs the host in the GPU's shape, one lane and several threads).
+template <class ExecSpace, int Lanes = MtpTuning<ExecSpace>::lanes, int TeamSize = MtpTuning<ExecSpace>::team_size>
 class MtpKokkosPotential final : public MtpPotential {
  public:
   using memory_space = typename ExecSpace::memory_space;
@@ -97,7 +97,7 @@ class MtpKokkosPotential final : public MtpPotential {
   // Inputs and outputs are accessible from ExecSpace.
   Totals compute_in_place(const AtomsRef& atoms, const NeighborsRef& nbr, const OutputsRef& out) {
     const int n_local = atoms.n_local, n_total = atoms.n_total;
-    MtpKernel<ExecSpace, Lanes> k;
+    MtpKernel<ExecSpace, Lanes, TeamSize> k;
     k.p = params_;
     k.x = atoms.positions;
     k.species = atoms.species;
@@ -117,7 +117,7 @@ class MtpKokkosPotential final : public MtpPotential {
     }
     if (int(f_.extent(0)) < n_total) {
       f_ = decltype(f_)("mtp::forces", n_total);
-      f_scatter_ = typename MtpKernel<ExecSpace, Lanes>::ForceScatter(f_);
+      f_scatter_ = typename MtpKernel<ExecSpace, Lanes, TeamSize>::ForceScatter(f_);
     }
     k.atom_energy = energy_;
     k.atom_w = w_;
@@ -128,13 +128,13 @@ class MtpKokkosPotential final : public MtpPotential {
     if (k.want_atom_virial) {
       if (int(v_.extent(0)) < n_total) {
         v_ = decltype(v_)("mtp::atom_virial", n_total);
-        v_scatter_ = typename MtpKernel<ExecSpace, Lanes>::VirialScatter(v_);
+        v_scatter_ = typename MtpKernel<ExecSpace, Lanes, TeamSize>::VirialScatter(v_);
       }
       Kokkos::deep_copy(v_, 0.0);
       v_scatter_.reset();
     } else if (v_.extent(0) == 0) {
       v_ = decltype(v_)("mtp::atom_virial", 0);
-      v_scatter_ = typename MtpKernel<ExecSpace, Lanes>::VirialScatter(v_);
+      v_scatter_ = typename MtpKernel<ExecSpace, Lanes, TeamSize>::VirialScatter(v_);
     }
     k.atom_virial = v_scatter_;
     k.want_param_rows = selection_ != nullptr && grades_enabled_;
@@ -148,10 +148,10 @@ class MtpKokkosPotential final : public MtpPotential {
 
     if (n_local > 0) {
       using Policy = Kokkos::TeamPolicy<ExecSpace>;
-      Policy policy(n_local, MtpTuning<ExecSpace>::team_size);
+      Policy policy(n_local, TeamSize);
       const size_t team_bytes = ScratchBytes(k.team_doubles(), k.team_ints());
       const size_t thread_bytes = k.thread_doubles() * sizeof(double);
-      const size_t level0 = team_bytes + thread_bytes * MtpTuning<ExecSpace>::team_size;
+      const size_t level0 = team_bytes + thread_bytes * TeamSize;
       k.team_level_ = level0 <= size_t(policy.scratch_size_max(0)) ? 0 : 1;
       policy.set_scratch_size(k.team_level_, Kokkos::PerTeam(team_bytes), Kokkos::PerThread(thread_bytes));
       Kokkos::parallel_for("mlpot::mtp_compute", policy, k);
@@ -277,7 +277,7 @@ class MtpKokkosPotential final : public MtpPotential {
     return doubles * sizeof(double) + ints * sizeof(int) + 2 * 128;
   }
 
-  static int max_neighbor_count(const MtpKernel<ExecSpace, Lanes>& k, int n_local) {
+  static int max_neighbor_count(const MtpKernel<ExecSpace, Lanes, TeamSize>& k, int n_local) {
     int result = 0;
     if (n_local == 0) return 0;
     Kokkos::parallel_reduce("mlpot::mtp_max_neighbors", Kokkos::RangePolicy<ExecSpace>(0, n_local),
@@ -315,8 +315,8 @@ class MtpKokkosPotential final : public MtpPotential {
   Kokkos::View<double* [6], memory_space> w_;
   Kokkos::View<double* [3], Kokkos::LayoutRight, memory_space> f_;
   Kokkos::View<double* [6], Kokkos::LayoutRight, memory_space> v_;
-  typename MtpKernel<ExecSpace, Lanes>::ForceScatter f_scatter_;
-  typename MtpKernel<ExecSpace, Lanes>::VirialScatter v_scatter_;
+  typename MtpKernel<ExecSpace, Lanes, TeamSize>::ForceScatter f_scatter_;
+  typename MtpKernel<ExecSpace, Lanes, TeamSize>::VirialScatter v_scatter_;
   // Grades.
   std::shared_ptr<const SelectionState> selection_;
   MtpGrades<ExecSpace> grade_;

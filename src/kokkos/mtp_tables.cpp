@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <map>
 
 #include "mlpot/error.hpp"
@@ -61,7 +62,61 @@ MtpTables build_tables(const MtpModel& m) {
   for (size_t q = 0; q < m.alpha_moment_mapping.size(); ++q) {
     t.linear[m.alpha_moment_mapping[q]] += m.moment_coeffs[q];
   }
+  schedule_products(m, t);
   return t;
+}
+
+void schedule_products(const MtpModel& m, MtpTables& t) {
+  const int n = m.alpha_moments_count;
+  const auto& times = m.alpha_index_times;
+  // Levels. The parser guarantees that every entry's inputs are complete before it (file order),
+  // so one pass in file order sees final input levels.
+  std::vector<int> level(n, 0);
+  for (const auto& e : times) level[e[3]] = std::max(level[e[3]], 1 + std::max(level[e[0]], level[e[1]]));
+  t.n_levels = n > 0 ? *std::max_element(level.begin(), level.end()) : 0;
+  std::vector<std::vector<int>> writers(n), readers(n);  // entry indices, file order
+  for (size_t q = 0; q < times.size(); ++q) {
+    writers[times[q][3]].push_back(int(q));
+    readers[times[q][0]].push_back(int(q));
+    readers[times[q][1]].push_back(int(q));  // twice when a == b: both sides add
+  }
+  // Moments of one level, most terms first (ties by index, so the tables are deterministic).
+  auto by_level = [&](int l, const std::vector<std::vector<int>>& terms) {
+    std::vector<int> v;
+    for (int k = 0; k < n; ++k)
+      if (level[k] == l) v.push_back(k);
+    std::stable_sort(v.begin(), v.end(), [&](int a, int b) { return terms[a].size() > terms[b].size(); });
+    return v;
+  };
+  t.fwd_out.clear();
+  t.fwd_level_start.assign(1, 0);
+  t.fwd_start.assign(1, 0);
+  t.fwd_terms.clear();
+  for (int l = 1; l <= t.n_levels; ++l) {
+    for (int k : by_level(l, writers)) {
+      t.fwd_out.push_back(k);
+      for (int q : writers[k]) t.fwd_terms.insert(t.fwd_terms.end(), {times[q][0], times[q][1], times[q][2]});
+      t.fwd_start.push_back(int(t.fwd_terms.size() / 3));
+    }
+    t.fwd_level_start.push_back(int(t.fwd_out.size()));
+  }
+  t.bwd_node.clear();
+  t.bwd_level_start.assign(1, 0);
+  t.bwd_start.assign(1, 0);
+  t.bwd_terms.clear();
+  for (int l = t.n_levels; l >= 0; --l) {
+    for (int a : by_level(l, readers)) {
+      t.bwd_node.push_back(a);
+      const auto& r = readers[a];
+      // MLIP's backward loop runs over the entries in reverse (an entry with a == b adds twice).
+      for (size_t x = r.size(); x-- > 0;) {
+        const auto& e = times[r[x]];
+        t.bwd_terms.insert(t.bwd_terms.end(), {e[3], e[2], e[0] == a ? e[1] : e[0]});
+      }
+      t.bwd_start.push_back(int(t.bwd_terms.size() / 3));
+    }
+    t.bwd_level_start.push_back(int(t.bwd_node.size()));
+  }
 }
 
 }  // namespace mlpot::kokkos

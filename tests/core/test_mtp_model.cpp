@@ -165,6 +165,20 @@ TEST(MtpModel, InconsistentBasisIndicesAreRejected) {
   EXPECT_NE(error_of(replace(kTwoSpecies, "alpha_index_basic_count = 1", "alpha_index_basic_count = 2")).find("alpha_index_basic has 1 entries"), std::string::npos);
 }
 
+// MLIP evaluates alpha_index_times in file order; an entry that adds to a moment an earlier
+// entry has already read would make that order matter, and our level-parallel products differ.
+TEST(MtpModel, ProductsMustBeInEvaluationOrder) {
+  auto with_times = [](const std::string& times) {
+    std::string t = replace(kTwoSpecies, "alpha_moments_count = 2", "alpha_moments_count = 3");
+    t = replace(t, "alpha_index_times_count = 1", "alpha_index_times_count = 3");
+    return replace(t, "{{0, 0, 1, 1}}", times);
+  };
+  EXPECT_EQ(error_of(with_times("{{0, 0, 1, 1}, {0, 0, 2, 1}, {1, 1, 1, 2}}")), "no error");
+  std::string msg = error_of(with_times("{{0, 0, 1, 1}, {1, 1, 1, 2}, {0, 0, 2, 1}}"));
+  EXPECT_NE(msg.find("bad.mtp:"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("entry {0, 0, 2, 1} is out of range or not in evaluation order"), std::string::npos) << msg;
+}
+
 TEST(MtpModel, UntrainedTemplateCannotBeEvaluated) {
   mlpot::MtpModel t = mlpot::read_mtp(templ("08"));
   EXPECT_THROW(mlpot::require_evaluable(t), mlpot::Error);
