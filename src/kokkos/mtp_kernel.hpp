@@ -65,6 +65,11 @@ struct MtpKernel {
   using VirialScatter = Kokkos::Experimental::ScatterView<double* [6], Kokkos::LayoutRight, ExecSpace>;
   static constexpr bool kAtomicScratch = TeamSize > 1;
   static constexpr int W = Lanes;
+  static_assert(W == 1 || TeamSize == 1, "several lanes are for teams of one thread (hosts)");
+  // Row stride of the monomials u[m][lane]: a thread's own block of W lanes on hosts; with one
+  // lane, a team-wide table [n_mono][TeamSize + 1] with a column per thread (the padding column
+  // spreads the rows over the shared-memory banks).
+  static constexpr int kMonoStride = W > 1 ? W : TeamSize + 1;
 
   MtpParameters<memory_space> p;
   // Inputs (raw device-accessible pointers, so any caller layout works without copies).
@@ -91,19 +96,20 @@ struct MtpKernel {
   bool want_param_rows = false;
 
   // Scratch layout (doubles). Team part: moments, adjoints, adjoints in monomial order, the
-  // lanes' partial moments (CPU), the neighbour cache [block][r, rhat(3), f(K), f'(K)][lane].
-  // Thread part: the monomials of a block [n_mono][lane], the grade's sums [K][lane] and, with
-  // several lanes, the radial basis [2][R][lane]. (On a GPU at level 16: 32 threads x 88
-  // doubles plus the team part fit the ~40 KB of level-0 (shared-memory) scratch Kokkos offers
-  // a team up to ~110 neighbours; more spill to level 1, global memory.)
+  // lanes' partial moments (several lanes), the neighbour cache [block][r, rhat(3), f(K),
+  // f'(K)][lane], and with one lane the monomials of the team's threads [n_mono][TeamSize + 1].
+  // Thread part: the grade's sums [K][lane] and, with several lanes, the monomials of a block
+  // [n_mono][lane] and the radial basis [2][R][lane]. (On a GPU at level 16 the team part fits
+  // the ~40 KB of level-0 (shared-memory) scratch Kokkos offers a team up to ~110 neighbours;
+  // more spill to level 1, global memory.)
   KOKKOS_INLINE_FUNCTION int cache_stride() const { return 4 + 2 * p.n_radial; }
   KOKKOS_INLINE_FUNCTION int max_blocks() const { return (max_neighbors + W - 1) / W; }
   KOKKOS_INLINE_FUNCTION size_t team_doubles() const {
     return 2 * size_t(p.n_moments) + size_t(p.n_basic) * (W > 1 ? W + 1 : 1) +
-           size_t(max_blocks()) * W * cache_stride();
+           size_t(max_blocks()) * W * cache_stride() + (W > 1 ? 0 : size_t(p.n_mono) * kMonoStride);
   }
   KOKKOS_INLINE_FUNCTION size_t thread_doubles() const {
-    return size_t(p.n_mono + p.n_radial + (W > 1 ? 2 * p.basis_size : 0)) * W;
+    return size_t(p.n_radial + (W > 1 ? p.n_mono + 2 * p.basis_size : 0)) * W;
   }
   KOKKOS_INLINE_FUNCTION size_t team_ints() const { return size_t(max_blocks()) * W + 1; }
 
@@ -125,18 +131,18 @@ struct MtpKernel {
     return neighbors[base + std::int64_t(jj) * slot_stride] & index_mask;
   }
 
-  // Monomials u[m][lane] of the lanes' unit vectors rhat[axis][lane], by the degree-ordered
+  // Monomials u[m][lane] (row stride kMonoStride) of the lanes' unit vectors rhat[axis][lane], by the degree-ordered
   // recursion.
   KOKKOS_INLINE_FUNCTION void monomials(const double* rhat, double* u) const {
     for (int l = 0; l < W; ++l) u[l] = 1.0;
     for (int m = 1; m < p.n_mono; ++m) {
-      const double* parent = u + p.mono_parent(m) * W;
+      const double* parent = u + p.mono_parent(m) * kMonoStride;
       const double* axis = rhat + p.mono_axis(m) * W;
       // Through a local copy: u is both read and written here, and the compiler vectorises
       // only what it can prove does not overlap.
       double t[W];
       for (int l = 0; l < W; ++l) t[l] = parent[l] * axis[l];
-      for (int l = 0; l < W; ++l) u[m * W + l] = t[l];
+      for (int l = 0; l < W; ++l) u[m * kMonoStride + l] = t[l];
     }
   }
 
@@ -292,9 +298,11 @@ struct MtpKernel {
     double* cache = mom_lanes + (W > 1 ? size_t(p.n_basic) * W : 0);
     int* cache_j = team_int.data();           // [blocks * W], and the count at the end
     const int count_at = max_blocks() * W;
-    double* u = thread_buf.data();
-    double* w_mu = u + size_t(p.n_mono) * W;
-    double* q_basis = W > 1 ? w_mu + size_t(p.n_radial) * W : nullptr;  // [2][R][W]: Q_n, Q'_n
+    double* w_mu = thread_buf.data();         // [K][W]
+    // This thread's monomials [n_mono] x kMonoStride: its own scratch with several lanes, its
+    // column of the team's table with one.
+    double* u = W > 1 ? w_mu + size_t(p.n_radial) * W : cache + size_t(max_blocks()) * block_doubles + team.team_rank();
+    double* q_basis = W > 1 ? u + size_t(p.n_mono) * W : nullptr;  // [2][R][W]: Q_n, Q'_n
 
     const double xi0 = x[3 * i], xi1 = x[3 * i + 1], xi2 = x[3 * i + 2];
     const int si = species[i];
@@ -351,27 +359,52 @@ struct MtpKernel {
     }
 
     // Pass 1b: radial functions once per neighbour, basic moments.
-    Kokkos::parallel_for(Kokkos::TeamThreadRange(team, n_blocks), [&](int blk) {
-      double* c = cache + size_t(blk) * block_doubles;
-      double* f = c + 4 * W;
-      double* df = f + K * W;
-      int sj[W];
-      for (int l = 0; l < W; ++l) sj[l] = species[cache_j[blk * W + l]];
-      radial(si, sj, c, f, df, q_basis, W > 1 ? q_basis + size_t(p.basis_size) * W : nullptr);
-      monomials(c + W, u);
-      for (int b = 0; b < p.n_basic; ++b) {
-        const double* fb = f + p.basic_mu(b) * W;
-        const double* ub = u + p.basic_mono(b) * W;
-        if constexpr (W > 1) {
+    if constexpr (W > 1) {
+      // A thread's blocks of W neighbours sum into the lanes' partial moments.
+      Kokkos::parallel_for(Kokkos::TeamThreadRange(team, n_blocks), [&](int blk) {
+        double* c = cache + size_t(blk) * block_doubles;
+        double* f = c + 4 * W;
+        double* df = f + K * W;
+        int sj[W];
+        for (int l = 0; l < W; ++l) sj[l] = species[cache_j[blk * W + l]];
+        radial(si, sj, c, f, df, q_basis, q_basis + size_t(p.basis_size) * W);
+        monomials(c + W, u);
+        for (int b = 0; b < p.n_basic; ++b) {
+          const double* fb = f + p.basic_mu(b) * W;
+          const double* ub = u + p.basic_mono(b) * W;
           double* mb = mom_lanes + size_t(b) * W;
           double acc[W];
           for (int l = 0; l < W; ++l) acc[l] = mb[l] + fb[l] * ub[l];
           for (int l = 0; l < W; ++l) mb[l] = acc[l];
-        } else {
-          add(mom[b], fb[0] * ub[0]);
         }
+      });
+    } else {
+      // One neighbour per thread (GPUs), TeamSize neighbours at a time: each thread puts its
+      // neighbour's radial functions into the cache and its monomials into its column of the
+      // team's table, then threads over the basic moments sum the chunk's contributions, each
+      // moment by one thread. (Every thread adding its neighbour into every moment would make
+      // all threads of a warp hit one scratch address at once, n_basic times per neighbour.)
+      const int t = team.team_rank();
+      const double* u_team = u - t;
+      for (int c0 = 0; c0 < n_blocks; c0 += TeamSize) {
+        const int n_chunk = n_blocks - c0 < TeamSize ? n_blocks - c0 : TeamSize;
+        if (t < n_chunk) {
+          double* c = cache + size_t(c0 + t) * block_doubles;
+          const int sj = species[cache_j[c0 + t]];
+          radial(si, &sj, c, c + 4, c + 4 + K, nullptr, nullptr);
+          monomials(c + 1, u);
+        }
+        team.team_barrier();
+        Kokkos::parallel_for(Kokkos::TeamThreadRange(team, p.n_basic), [&](int b) {
+          const double* fb = cache + size_t(c0) * block_doubles + 4 + p.basic_mu(b);
+          const double* ub = u_team + p.basic_mono(b) * kMonoStride;
+          double sum = 0.0;
+          for (int l = 0; l < n_chunk; ++l) sum += fb[size_t(l) * block_doubles] * ub[l];
+          mom[b] += sum;
+        });
+        team.team_barrier();
       }
-    });
+    }
     team.team_barrier();
 
     // Products and adjoints, then the site energy.
@@ -433,10 +466,10 @@ struct MtpKernel {
         }
         const double deg = p.mono_degree(m);
         const double e0 = p.mono_exp(3 * m), e1 = p.mono_exp(3 * m + 1), e2 = p.mono_exp(3 * m + 2);
-        const double* um = u + m * W;
-        const double* u0 = u + p.mono_lower(3 * m) * W;
-        const double* u1 = u + p.mono_lower(3 * m + 1) * W;
-        const double* u2 = u + p.mono_lower(3 * m + 2) * W;
+        const double* um = u + m * kMonoStride;
+        const double* u0 = u + p.mono_lower(3 * m) * kMonoStride;
+        const double* u1 = u + p.mono_lower(3 * m + 1) * kMonoStride;
+        const double* u2 = u + p.mono_lower(3 * m + 2) * kMonoStride;
         for (int l = 0; l < W; ++l) {
           s[l] += (bm[l] - deg * am[l] * inv_r[l]) * um[l];
           g0[l] += am[l] * e0 * u0[l];
@@ -478,7 +511,7 @@ struct MtpKernel {
   }
 
   // dE_i/dc[s_i, sj, mu, xi] += scaling Q_xi(r) sum_{b: mu_b = mu} adj_b u_b for the first
-  // n_lanes neighbours of block blk (cache c, monomials u[m][lane]).
+  // n_lanes neighbours of block blk (cache c, monomials u[m * kMonoStride + lane]).
   KOKKOS_INLINE_FUNCTION void add_parameter_gradients(int i, int blk, int n_lanes, const double* c, const int* cache_j,
                                                       const double* u, const double* adj, double* w_mu) const {
     const int K = p.n_radial, R = p.basis_size;
@@ -490,7 +523,7 @@ struct MtpKernel {
       for (int t = p.mu_start(mu); t < p.mu_start(mu + 1); ++t) {
         const int b = p.basic_by_mu(t);
         const double a = adj[b];
-        const double* ub = u + p.basic_mono(b) * W;
+        const double* ub = u + p.basic_mono(b) * kMonoStride;
         for (int l = 0; l < W; ++l) acc[l] += a * ub[l];
       }
       for (int l = 0; l < W; ++l) w_mu[mu * W + l] = acc[l];
