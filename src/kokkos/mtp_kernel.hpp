@@ -439,6 +439,10 @@ struct MtpKernel {
     // A_m = sum_{b: mono_b = m} adj_b f_mu_b(r), B_m the same with f'.
     auto f_access = forces.access();
     auto v_access = atom_virial.access();
+    // The centre's force and virial are summed per thread and added once at the end: per
+    // neighbour, all threads of a GPU warp would add to the same nine addresses at once.
+    double fi0 = 0.0, fi1 = 0.0, fi2 = 0.0;
+    double wi[6] = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0};
     Kokkos::parallel_for(Kokkos::TeamThreadRange(team, n_blocks), [&](int blk) {
       const double* c = cache + size_t(blk) * block_doubles;
       const double* rhat = c + W;
@@ -486,21 +490,18 @@ struct MtpKernel {
         const double gx = s[l] * hx + g0[l] * inv_r[l];
         const double gy = s[l] * hy + g1[l] * inv_r[l];
         const double gz = s[l] * hz + g2[l] * inv_r[l];
-        f_access(i, 0) += gx;
-        f_access(i, 1) += gy;
-        f_access(i, 2) += gz;
+        fi0 += gx;
+        fi1 += gy;
+        fi2 += gz;
         f_access(j, 0) -= gx;
         f_access(j, 1) -= gy;
         f_access(j, 2) -= gz;
         const double dx = r * hx, dy = r * hy, dz = r * hz;
         const double w[6] = {-gx * dx, -gy * dy, -gz * dz, -0.5 * (gx * dy + gy * dx),
                              -0.5 * (gx * dz + gz * dx), -0.5 * (gy * dz + gz * dy)};
-        for (int q = 0; q < 6; ++q) add(atom_w(i, q), w[q]);
+        for (int q = 0; q < 6; ++q) wi[q] += w[q];
         if (want_atom_virial) {
-          for (int q = 0; q < 6; ++q) {
-            v_access(i, q) += 0.5 * w[q];
-            v_access(j, q) += 0.5 * w[q];
-          }
+          for (int q = 0; q < 6; ++q) v_access(j, q) += 0.5 * w[q];
         }
       }
       if (want_param_rows) {
@@ -508,6 +509,13 @@ struct MtpKernel {
         add_parameter_gradients(i, blk, left < W ? left : W, c, cache_j, u, adj, w_mu);
       }
     });
+    f_access(i, 0) += fi0;
+    f_access(i, 1) += fi1;
+    f_access(i, 2) += fi2;
+    for (int q = 0; q < 6; ++q) add(atom_w(i, q), wi[q]);
+    if (want_atom_virial) {
+      for (int q = 0; q < 6; ++q) v_access(i, q) += 0.5 * wi[q];
+    }
   }
 
   // dE_i/dc[s_i, sj, mu, xi] += scaling Q_xi(r) sum_{b: mu_b = mu} adj_b u_b for the first
