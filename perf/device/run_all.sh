@@ -46,6 +46,12 @@ for graph in device host; do
     --graph $graph --steps 10 --warmup 2 2>&1 | grep -E "graph|list build|us/atom|rror" | tee -a "$log"
 done
 
+say "== 3a. Where an MTP step's time goes on the GPU: every Kokkos kernel fenced and timed (1440 and 92 160 atoms)"
+for cells in 3x5x4 12x20x16; do
+  timeout 90 "$cuda_bin/mlpot" bench --model "$in/synthetic-l16-6sp.mtp" --system li2co3:$cells --backend $backend \
+    --graph device --steps 5 --warmup 2 --kernel-times yes 2>&1 | sed -n '/^system/p;/^us\/atom/p;/^kernel times/,$p;/rror/p' | tee -a "$log"
+done
+
 say "== 3b. MTP extrapolation-grade overhead (level 16, 1440 atoms; MLIP's initial state, n = 1250)"
 for mode in cfg nbh; do
   "$cuda_bin/mlpot" make-model --template "$in/synthetic-l16-6sp.mtp" --out "/tmp/grade-$mode.almtp" --selection $mode >/dev/null

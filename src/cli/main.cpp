@@ -19,6 +19,7 @@
 #include "mlpot/neighbor_list.hpp"
 #include "mlpot/structure_io.hpp"
 #include "mlpot/device_graph.hpp"
+#include "kernel_times.hpp"
 #ifdef MLPOT_HAVE_TORCH
 #include <torch/torch.h>
 
@@ -38,8 +39,11 @@ commands:
                                   (.cfg or .xyz), written in IN's format (stdout by default)
   bench --model M [--input IN | --system li2co3:3x5x4] [--steps N] [--warmup N]
         [--backend B] [--threads N] [--elements ...] [--virial no] [--grade yes]
+        [--kernel-times yes]
                                   time the force call; prints microseconds per atom-step
-                                  (--grade: with the extrapolation grade of an .almtp)
+                                  (--grade: with the extrapolation grade of an .almtp;
+                                  --kernel-times: then a table of the step's Kokkos kernels,
+                                  each fenced and timed, from extra steps)
   make-model --template T.almtp --out M.mtp [--species N] [--min-dist D] [--max-dist D] [--seed S]
              [--selection cfg|nbh]
                                   synthetic MTP with the template's basis (benchmark model);
@@ -372,6 +376,17 @@ int cmd_bench(const Args& a) {
     auto t1 = std::chrono::steady_clock::now();
     times.push_back(std::chrono::duration<double>(t1 - t0).count());
   }
+  std::string kernel_table;
+  if (a.get("kernel-times", "no") == "yes") {
+    // Extra steps, each Kokkos kernel fenced and timed (the timed steps above ran unfenced).
+    const int k_steps = std::max(3, std::min(steps, 10));
+    mlpot::cli::KernelTimes kt;
+    kt.start();
+    auto t0 = std::chrono::steady_clock::now();
+    for (int i = 0; i < k_steps; ++i) step();
+    kt.stop();
+    kernel_table = kt.table(k_steps, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  }
   std::sort(times.begin(), times.end());
   const double median = times[times.size() / 2];
   const double n = g.n_local;
@@ -408,6 +423,7 @@ int cmd_bench(const Args& a) {
   std::printf("us/atom-step %.3f\n", median / n * 1e6);
   std::printf("atom-steps/s %.4g\n", n / median);
   std::printf("ms/step      %.3f\n", median * 1e3);
+  if (!kernel_table.empty()) std::printf("%s", kernel_table.c_str());
   return 0;
 }
 

@@ -132,10 +132,13 @@ class MtpKokkosPotential final : public MtpPotential {
       }
       Kokkos::deep_copy(v_, 0.0);
       v_scatter_.reset();
-    } else if (v_.extent(0) == 0) {
+    } else if (!v_scatter_made_) {
+      // Once: a View of extent 0 still allocates (a cudaMalloc on a GPU), so "extent 0" cannot
+      // mean "not made yet".
       v_ = decltype(v_)("mtp::atom_virial", 0);
       v_scatter_ = typename MtpKernel<ExecSpace, Lanes, TeamSize>::VirialScatter(v_);
     }
+    v_scatter_made_ = true;
     k.atom_virial = v_scatter_;
     k.want_param_rows = selection_ != nullptr && grades_enabled_;
     if (k.want_param_rows) {
@@ -317,6 +320,7 @@ class MtpKokkosPotential final : public MtpPotential {
   Kokkos::View<double* [6], Kokkos::LayoutRight, memory_space> v_;
   typename MtpKernel<ExecSpace, Lanes, TeamSize>::ForceScatter f_scatter_;
   typename MtpKernel<ExecSpace, Lanes, TeamSize>::VirialScatter v_scatter_;
+  bool v_scatter_made_ = false;
   // Grades.
   std::shared_ptr<const SelectionState> selection_;
   MtpGrades<ExecSpace> grade_;

@@ -111,6 +111,16 @@ def main():
         check("build li2co3", r.returncode == 0 and "48 atoms" in r.stdout, r.stdout + r.stderr)
         r = run([mlpot, "bench", "--model", syn, "--input", li, "--steps", "2"])
         check("bench", r.returncode == 0 and "us/atom-step" in r.stdout, r.stdout + r.stderr)
+        # The kernel table: the force kernel once per step, and no memory allocated in the
+        # steady state (an allocation per step is a cudaMalloc per step on a GPU), with
+        # and without the virial, on the host and the Thrust lists.
+        for extra in ([], ["--virial", "no"], ["--graph", "device"]):
+            r = run([mlpot, "bench", "--model", syn, "--input", li, "--steps", "3", "--backend", "OpenMP",
+                     "--kernel-times", "yes"] + extra)
+            rows = [l.split() for l in r.stdout.splitlines() if l.strip().endswith("mlpot::mtp_compute")]
+            check(f"bench --kernel-times {' '.join(extra)}",
+                  r.returncode == 0 and len(rows) == 1 and rows[0][0] == "1.00"
+                  and "allocations per step: 0.00 (0 bytes)" in r.stdout, r.stdout + r.stderr)
 
     failed = results.count(False)
     print(f"{len(results) - failed} passed, {failed} failed")
