@@ -81,7 +81,7 @@ struct MtpKernel {
   const int* counts = nullptr;
   std::int64_t row_stride = 0, slot_stride = 1;
   int index_mask = ~0;
-  int max_neighbors = 0;
+  int max_neighbors = 0;  // the most cache slots an atom needs (cache_slots)
   // Outputs.
   Kokkos::View<double*, memory_space> atom_energy;      // [n_local]
   Kokkos::View<double* [6], memory_space> atom_w;       // [n_local] per-centre virial
@@ -124,6 +124,31 @@ struct MtpKernel {
 
   KOKKOS_INLINE_FUNCTION int neighbor_count(int i) const {
     return offsets ? int(offsets[i + 1] - offsets[i]) : counts[i];
+  }
+  // Whether atom j is a neighbour of atom i within the cutoff, with d = x_j - x_i and r^2.
+  // (Pass 1 and the count that sizes its cache both use this one test.)
+  KOKKOS_INLINE_FUNCTION bool in_cutoff(int i, int j, double& d0, double& d1, double& d2, double& r2) const {
+    d0 = x[3 * j] - x[3 * i];
+    d1 = x[3 * j + 1] - x[3 * i + 1];
+    d2 = x[3 * j + 2] - x[3 * i + 2];
+    r2 = d0 * d0 + d1 * d1 + d2 * d2;
+    return r2 < p.max_dist * p.max_dist && j != i;
+  }
+  // The cache slots atom i needs: its neighbours within the cutoff for a team of threads (a
+  // GPU's shared memory holds ~40 KB a team, and LAMMPS' lists with their skin are ~3 times
+  // longer at 5 A), all its list entries for a thread of its own (no need to read positions).
+  KOKKOS_INLINE_FUNCTION int cache_slots(int i) const {
+    const int nn = neighbor_count(i);
+    if constexpr (TeamSize == 1) {
+      return nn;
+    } else {
+      int c = 0;
+      for (int jj = 0; jj < nn; ++jj) {
+        double d0, d1, d2, r2;
+        if (in_cutoff(i, neighbor(i, jj), d0, d1, d2, r2)) ++c;
+      }
+      return c;
+    }
   }
   KOKKOS_INLINE_FUNCTION int neighbor(int i, int jj) const {
     if (rows) return rows[i][jj] & index_mask;
@@ -304,10 +329,8 @@ struct MtpKernel {
     double* u = W > 1 ? w_mu + size_t(p.n_radial) * W : cache + size_t(max_blocks()) * block_doubles + team.team_rank();
     double* q_basis = W > 1 ? u + size_t(p.n_mono) * W : nullptr;  // [2][R][W]: Q_n, Q'_n
 
-    const double xi0 = x[3 * i], xi1 = x[3 * i + 1], xi2 = x[3 * i + 2];
     const int si = species[i];
     const int nn = neighbor_count(i);
-    const double rc2 = p.max_dist * p.max_dist;
 
     Kokkos::parallel_for(Kokkos::TeamThreadRange(team, p.n_moments), [&](int m) { mom[m] = 0.0; });
     if (want_param_rows) {
@@ -324,15 +347,17 @@ struct MtpKernel {
     // Pass 1a: the neighbours within the cutoff, with r and rhat, into the cache.
     Kokkos::parallel_for(Kokkos::TeamThreadRange(team, nn), [&](int jj) {
       const int j = neighbor(i, jj);
-      const double d0 = x[3 * j] - xi0, d1 = x[3 * j + 1] - xi1, d2 = x[3 * j + 2] - xi2;
-      const double r2 = d0 * d0 + d1 * d1 + d2 * d2;
-      if (r2 >= rc2 || j == i) return;
+      double d0, d1, d2, r2;
+      if (!in_cutoff(i, j, d0, d1, d2, r2)) return;
       int slot;
       if constexpr (kAtomicScratch) {
         slot = Kokkos::atomic_fetch_add(&cache_j[count_at], 1);
       } else {
         slot = cache_j[count_at]++;
       }
+      // The cache holds max_neighbors slots, counted with in_cutoff; should a compiler round
+      // the two uses differently, a neighbour beyond them sits at r = cutoff, where it adds 0.
+      if (slot >= count_at) return;
       const double r = Kokkos::sqrt(r2), inv_r = 1.0 / r;
       double* c = cache + size_t(slot / W) * block_doubles + slot % W;
       cache_j[slot] = j;
@@ -342,7 +367,7 @@ struct MtpKernel {
       c[3 * W] = d2 * inv_r;
     });
     team.team_barrier();
-    const int n_valid = cache_j[count_at];
+    const int n_valid = cache_j[count_at] < count_at ? cache_j[count_at] : count_at;
     const int n_blocks = (n_valid + W - 1) / W;
     if constexpr (W > 1) {
       // Unused lanes of the last block: r = cutoff, where f and f' vanish.

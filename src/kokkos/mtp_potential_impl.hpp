@@ -109,7 +109,7 @@ class MtpKokkosPotential final : public MtpPotential {
     k.slot_stride = nbr.slot_stride;
     k.index_mask = nbr.index_mask;
     if (!nbr.offsets && !nbr.counts && n_local > 0) throw Error("mtp: neighbour list has neither offsets nor counts");
-    k.max_neighbors = max_neighbor_count(k, n_local);
+    k.max_neighbors = max_cache_slots(k, n_local);
 
     if (int(energy_.extent(0)) < n_local) {
       energy_ = decltype(energy_)("mtp::atom_energy", n_local);
@@ -280,12 +280,12 @@ class MtpKokkosPotential final : public MtpPotential {
     return doubles * sizeof(double) + ints * sizeof(int) + 2 * 128;
   }
 
-  static int max_neighbor_count(const MtpKernel<ExecSpace, Lanes, TeamSize>& k, int n_local) {
+  static int max_cache_slots(const MtpKernel<ExecSpace, Lanes, TeamSize>& k, int n_local) {
     int result = 0;
     if (n_local == 0) return 0;
     Kokkos::parallel_reduce("mlpot::mtp_max_neighbors", Kokkos::RangePolicy<ExecSpace>(0, n_local),
                             KOKKOS_LAMBDA(int i, int& m) {
-                              const int c = k.neighbor_count(i);
+                              const int c = k.cache_slots(i);
                               if (c > m) m = c;
                             },
                             Kokkos::Max<int>(result));

@@ -244,7 +244,16 @@ TEST(MtpKernel, PaddedNeighbourLayoutsMatchCsr) {
   ref.neighbors = skin.neighbors.data();
   ref.offsets = skin.offsets.data();
   mlpot::Totals t_ref = pot->compute(atoms, ref, {f_ref.data(), e_ref.data(), nullptr});
+  // The host kernel, and the GPU's launch shape (one lane, teams of two threads), which sizes
+  // its neighbour cache by the entries within the cutoff rather than the list's length.
+  std::vector<std::unique_ptr<mlpot::Potential>> pots;
+  pots.push_back(mlpot::make_mtp_potential(m, "Serial"));
+#ifdef KOKKOS_ENABLE_OPENMP
+  if (Kokkos::OpenMP().concurrency() >= 2) pots.push_back(std::make_unique<mlpot::kokkos::MtpKokkosPotential<Kokkos::OpenMP, 1, 2>>(m));
+#endif
+  for (auto& tested : pots)
   for (int layout = 0; layout < 2; ++layout) {
+    SCOPED_TRACE(tested->backend() + (layout == 0 ? ", LayoutRight" : ", LayoutLeft"));
     std::vector<int> padded(size_t(n) * maxn, -1);
     mlpot::NeighborsRef nbr;
     nbr.counts = counts.data();
@@ -256,7 +265,7 @@ TEST(MtpKernel, PaddedNeighbourLayoutsMatchCsr) {
     nbr.neighbors = padded.data();
     nbr.index_mask = (1 << 29) - 1;
     std::vector<double> f(3 * size_t(nt), 0.0), e(n);
-    mlpot::Totals t = pot->compute(atoms, nbr, {f.data(), e.data(), nullptr});
+    mlpot::Totals t = tested->compute(atoms, nbr, {f.data(), e.data(), nullptr});
     EXPECT_NEAR(t.energy, t_ref.energy, 1e-12 * std::fabs(t_ref.energy));
     for (size_t k = 0; k < f.size(); ++k) EXPECT_NEAR(f[k], f_ref[k], 1e-12);
   }
