@@ -16,6 +16,9 @@ log="$out/device.txt"
 export OMP_PROC_BIND=false
 if [[ $rehearsal == 1 ]]; then
   cuda_bin=build/bin backend=OpenMP torch_device=cpu kokkos_args="t 2" lmp=build/bin/lmp plugin_dir=build/lib
+  # The device's python3 holds numpy, matplotlib and torch; here the project's venv does.
+  venv="${MLPOT_CACHE:-$HOME/.cache/mlpot}/venv/bin"
+  [[ -x $venv/python3 ]] && export PATH="$venv:$PATH"
 else
   [[ -f build/device.tar.xz ]] && tar -xJf build/device.tar.xz
   cuda_bin=build-cuda/bin backend=Cuda torch_device=cuda kokkos_args="g 1" lmp="$in/lmp" plugin_dir=build-cuda/lib
