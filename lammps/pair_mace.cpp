@@ -93,7 +93,7 @@ void PairMACE::coeff(int narg, char **arg)
 
 void PairMACE::init_style()
 {
-  require_newton_and_coeffs(!species_of_type_.empty());
+  require_run_settings(!species_of_type_.empty());
   if (periodic_) {
     if (comm->nprocs > 1)
       error->all(FLERR, "pair_style mace periodic runs on one MPI rank; use the default ghost-node mode with {} ranks",

@@ -35,7 +35,7 @@ PairMACEKokkos<DeviceType>::~PairMACEKokkos()
 template <class DeviceType>
 void PairMACEKokkos<DeviceType>::init_style()
 {
-  require_newton_and_coeffs(!species_of_type_.empty());
+  require_run_settings(!species_of_type_.empty());
   if (periodic_ && !thrust_periodic()) {
     // The builder's memory is not this style's (e.g. mace/kk/host in a CUDA build): the host glue
     // of pair_style mace (ghosts mapped to their owners, a host list). The integrator brings x

@@ -5,6 +5,9 @@
 #include "force.h"
 #include "memory.h"
 #include "neigh_list.h"
+#include "update.h"
+
+#include <cstring>
 
 using namespace LAMMPS_NS;
 
@@ -38,8 +41,13 @@ void PairMlpot::allocate_type_arrays()
     for (int j = i; j <= n; ++j) setflag[i][j] = 1;
 }
 
-void PairMlpot::require_newton_and_coeffs(bool have_coeffs)
+void PairMlpot::require_run_settings(bool have_coeffs)
 {
+  // MTP and MACE models are in eV and Angstrom; any other unit style would read them as
+  // something else without a word.
+  if (strcmp(update->unit_style, "metal") != 0)
+    error->all(FLERR, "Pair style {} requires 'units metal' (its models are in eV and Angstrom); this input uses 'units {}'",
+               force->pair_style, update->unit_style);
   if (force->newton_pair == 0) error->all(FLERR, "Pair style {} requires newton pair on", force->pair_style);
   if (!have_coeffs) error->all(FLERR, "Pair style {}: pair_coeff has not been given", force->pair_style);
 }

@@ -23,7 +23,8 @@ class PairMlpot : public Pair {
   // The same for any library call returning totals: errors become LAMMPS errors, totals are
   // added to LAMMPS' energy and virial tallies.
   void tally(const std::function<mlpot::Totals()> &compute);
-  void require_newton_and_coeffs(bool have_coeffs);
+  // init_style checks: metal units, newton pair on, pair_coeff given (LAMMPS errors otherwise).
+  void require_run_settings(bool have_coeffs);
   void allocate_type_arrays();
   // LAMMPS' host arrays as the library sees them: atoms with model species (from
   // species_of_type_), and the per-row neighbour lists of the first n_listed atoms.

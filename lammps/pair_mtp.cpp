@@ -198,7 +198,7 @@ void PairMTP::create_potential()
 
 void PairMTP::init_style()
 {
-  require_newton_and_coeffs(!species_of_type_.empty());
+  require_run_settings(!species_of_type_.empty());
   neighbor->add_request(this, NeighConst::REQ_FULL);
   ensure_potential();
 }

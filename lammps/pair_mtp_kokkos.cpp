@@ -47,7 +47,7 @@ void PairMTPKokkos<DeviceType>::sync_host_for_output()
 template <class DeviceType>
 void PairMTPKokkos<DeviceType>::init_style()
 {
-  require_newton_and_coeffs(!species_of_type_.empty());
+  require_run_settings(!species_of_type_.empty());
   auto request = neighbor->add_request(this, NeighConst::REQ_FULL);
   request->set_kokkos_host(std::is_same_v<DeviceType, LMPHostType> && !std::is_same_v<DeviceType, LMPDeviceType>);
   request->set_kokkos_device(std::is_same_v<DeviceType, LMPDeviceType>);

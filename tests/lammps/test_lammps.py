@@ -320,8 +320,8 @@ print "ENERGY $(pe:%.17g)"
               and abs(mfin[1][0] - mfin[2][0]) <= 1e-9 * abs(mfin[1][0]), f"{mfin}")
 
         # Bad input: a LAMMPS error message, never a crash.
-        def expect_error(label, pair_style, pair_coeff, needle, newton="on", kokkos=False):
-            script = f"units metal\natom_style atomic\nnewton {newton}\nread_data {data}\n" \
+        def expect_error(label, pair_style, pair_coeff, needle, newton="on", kokkos=False, units="metal"):
+            script = f"units {units}\natom_style atomic\nnewton {newton}\nread_data {data}\n" \
                      f"{pair_style}\n{pair_coeff}\nrun 0\n"
             r, out = lmp.run(script, name=f"bad-{len(RESULTS)}.in", kokkos=kokkos)
             ok = r.returncode != 0 and "ERROR" in out and needle in out and r.returncode > 0
@@ -339,6 +339,9 @@ print "ENERGY $(pe:%.17g)"
                      "species 6 for type 6")
         expect_error("newton off", ps_mtp, pc_mtp, "requires newton pair on", newton="off")
         expect_error("newton off (mtp/kk)", ps_mtp, pc_mtp, "requires newton pair on", newton="off", kokkos=True)
+        expect_error("units real (mtp)", ps_mtp, pc_mtp, "requires 'units metal'", units="real")
+        expect_error("units real (mtp/kk)", ps_mtp, pc_mtp, "this input uses 'units real'", units="real", kokkos=True)
+        expect_error("units si (mace)", ps_mace, pc_mace, "requires 'units metal'", units="si")
         expect_error("element not in model (MACE)", ps_mace, "pair_coeff * * H Li C O F Cl", "element Cl")
         expect_error("mace periodic without an atom map", ps_mace + " periodic", pc_mace, "needs an atom map")
         expect_error("not a MACE model", f"pair_style mace {mtp}", pc_mace, "not a TorchScript")
