@@ -203,6 +203,14 @@ def main():
             compare_run0(lmp, f"mtp -np {ranks}", data, ref_mtp, ps_mtp, pc_mtp, ranks=ranks)
             compare_run0(lmp, f"mtp/kk -np {ranks}", data, ref_mtp, ps_mtp, pc_mtp, ranks=ranks, kokkos=True)
 
+        # Under pair_style hybrid/overlay (how MTP users add ZBL or other short-range terms), with
+        # a zero lj/cut beside it: the same results.
+        ps_hybrid = f"pair_style hybrid/overlay mtp {mtp} elements H Li C O F P lj/cut 3.0"
+        pc_hybrid = "pair_coeff * * mtp H Li C O F P\npair_coeff * * lj/cut 0.0 1.0"
+        compare_run0(lmp, "hybrid/overlay mtp + zero lj/cut", data, ref_mtp, ps_hybrid, pc_hybrid)
+        compare_run0(lmp, "hybrid/overlay/kk mtp/kk + zero lj/cut/kk -np 2", data, ref_mtp, ps_hybrid, pc_hybrid,
+                     ranks=2, kokkos=True)
+
         # The syntax of MLIP-3's and MLIP-2's own LAMMPS interfaces (pair_style mlip, types map to
         # species t-1 with pair_coeff * *) and of lammps-mtp-kokkos (chunksize): the same results.
         ps_mlip3 = f"pair_style mlip load_from={mtp}"
