@@ -97,19 +97,24 @@ struct MtpKernel {
 
   // Scratch layout (doubles). Team part: moments, adjoints, adjoints in monomial order, the
   // lanes' partial moments (several lanes), the neighbour cache [block][r, rhat(3), f(K),
-  // f'(K)][lane], and with one lane the monomials of the team's threads [n_mono][TeamSize + 1].
-  // Thread part: the grade's sums [K][lane] and, with several lanes, the monomials of a block
-  // [n_mono][lane] and the radial basis [2][R][lane]. (On a GPU at level 16 the team part fits
-  // the ~40 KB of level-0 (shared-memory) scratch Kokkos offers a team up to ~110 neighbours;
-  // more spill to level 1, global memory.)
+  // f'(K)][lane], and with one lane the monomials of the team's threads [n_mono][TeamSize + 1]
+  // and, grading, their gradient factors [TeamSize][K + R + 1]. Thread part (several lanes
+  // only): the grade's sums [K][lane], the monomials of a block [n_mono][lane] and the radial
+  // basis [2][R][lane]. (On a GPU at level 16 the team part is ~35 KB for Li2CO3, inside the
+  // 40 KB of level-0 (shared-memory) scratch Kokkos offers a team; beyond, it spills to level 1,
+  // global memory.)
   KOKKOS_INLINE_FUNCTION int cache_stride() const { return 4 + 2 * p.n_radial; }
   KOKKOS_INLINE_FUNCTION int max_blocks() const { return (max_neighbors + W - 1) / W; }
   KOKKOS_INLINE_FUNCTION size_t team_doubles() const {
     return 2 * size_t(p.n_moments) + size_t(p.n_basic) * (W > 1 ? W + 1 : 1) +
-           size_t(max_blocks()) * W * cache_stride() + (W > 1 ? 0 : size_t(p.n_mono) * kMonoStride);
+           size_t(max_blocks()) * W * cache_stride() + (W > 1 ? 0 : size_t(p.n_mono) * kMonoStride) +
+           (W == 1 && want_param_rows ? size_t(TeamSize) * grade_stride() : 0);
   }
+  // With one lane, grading: a row per thread of its neighbour's gradient factors w_mu[K], q[R]
+  // and species (radial_gradient_factors).
+  KOKKOS_INLINE_FUNCTION int grade_stride() const { return p.n_radial + p.basis_size + 1; }
   KOKKOS_INLINE_FUNCTION size_t thread_doubles() const {
-    return size_t(p.n_radial + (W > 1 ? p.n_mono + 2 * p.basis_size : 0)) * W;
+    return W > 1 ? size_t(p.n_radial + p.n_mono + 2 * p.basis_size) * W : 0;
   }
   KOKKOS_INLINE_FUNCTION size_t team_ints() const { return size_t(max_blocks()) * W + 1; }
 
@@ -323,7 +328,7 @@ struct MtpKernel {
     double* cache = mom_lanes + (W > 1 ? size_t(p.n_basic) * W : 0);
     int* cache_j = team_int.data();           // [blocks * W], and the count at the end
     const int count_at = max_blocks() * W;
-    double* w_mu = thread_buf.data();         // [K][W]
+    double* w_mu = thread_buf.data();         // [K][W] (several lanes)
     // This thread's monomials [n_mono] x kMonoStride: its own scratch with several lanes, its
     // column of the team's table with one.
     double* u = W > 1 ? w_mu + size_t(p.n_radial) * W : cache + size_t(max_blocks()) * block_doubles + team.team_rank();
@@ -468,7 +473,7 @@ struct MtpKernel {
     // neighbour, all threads of a GPU warp would add to the same nine addresses at once.
     double fi0 = 0.0, fi1 = 0.0, fi2 = 0.0;
     double wi[6] = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0};
-    Kokkos::parallel_for(Kokkos::TeamThreadRange(team, n_blocks), [&](int blk) {
+    auto force_block = [&](int blk) {
       const double* c = cache + size_t(blk) * block_doubles;
       const double* rhat = c + W;
       const double* f = c + 4 * W;
@@ -529,11 +534,55 @@ struct MtpKernel {
           for (int q = 0; q < 6; ++q) v_access(j, q) += 0.5 * w[q];
         }
       }
-      if (want_param_rows) {
-        const int left = n_valid - blk * W;  // (W by value: nvcc cannot take its address on the device)
-        add_parameter_gradients(i, blk, left < W ? left : W, c, cache_j, u, adj, w_mu);
+    };
+    if constexpr (W > 1) {
+      Kokkos::parallel_for(Kokkos::TeamThreadRange(team, n_blocks), [&](int blk) {
+        force_block(blk);
+        if (want_param_rows) {
+          const double* c = cache + size_t(blk) * block_doubles;
+          double* q = q_basis;  // [R][W], free in pass 2
+          radial_gradient_factors(c, u, adj, w_mu, q);
+          const int K_ = p.n_radial, R = p.basis_size, left = n_valid - blk * W;
+          for (int l = 0; l < W && l < left; ++l) {
+            const int base = species[cache_j[blk * W + l]] * K_ * R;
+            for (int n = 0; n < R; ++n)
+              for (int mu = 0; mu < K_; ++mu) param_rows(i, base + mu * R + n) += q[n * W + l] * w_mu[mu * W + l];
+          }
+        }
+      });
+    } else {
+      // One neighbour per thread, TeamSize at a time as in pass 1b: when grading, each thread
+      // leaves its neighbour's gradient factors in its row of the team's table, then threads
+      // over the atom's radial block (C x K x R) sum the chunk, each entry by one thread
+      // (neighbours of one species would otherwise add into the same entries at once).
+      const int t = team.team_rank();
+      const int K_ = p.n_radial, R = p.basis_size, gs = grade_stride();
+      double* gtab = u - t + size_t(p.n_mono) * kMonoStride;  // [TeamSize][gs], after the monomials
+      for (int c0 = 0; c0 < n_blocks; c0 += TeamSize) {
+        const int n_chunk = n_blocks - c0 < TeamSize ? n_blocks - c0 : TeamSize;
+        if (t < n_chunk) {
+          force_block(c0 + t);
+          if (want_param_rows) {
+            double* g = gtab + size_t(t) * gs;
+            radial_gradient_factors(cache + size_t(c0 + t) * block_doubles, u, adj, g, g + K_);
+            g[K_ + R] = species[cache_j[c0 + t]];
+          }
+        }
+        if (want_param_rows) {
+          team.team_barrier();
+          Kokkos::parallel_for(Kokkos::TeamThreadRange(team, p.n_species * K_ * R), [&](int e) {
+            const int sj = e / (K_ * R), mu = (e / R) % K_, n = e % R;
+            double sum = 0.0;
+            for (int l = 0; l < n_chunk; ++l) {
+              const double* g = gtab + size_t(l) * gs;
+              if (int(g[K_ + R]) == sj) sum += g[K_ + n] * g[mu];
+            }
+            param_rows(i, e) += sum;
+          });
+          team.team_barrier();
+        }
       }
-    });
+    }
     f_access(i, 0) += fi0;
     f_access(i, 1) += fi1;
     f_access(i, 2) += fi2;
@@ -543,10 +592,11 @@ struct MtpKernel {
     }
   }
 
-  // dE_i/dc[s_i, sj, mu, xi] += scaling Q_xi(r) sum_{b: mu_b = mu} adj_b u_b for the first
-  // n_lanes neighbours of block blk (cache c, monomials u[m * kMonoStride + lane]).
-  KOKKOS_INLINE_FUNCTION void add_parameter_gradients(int i, int blk, int n_lanes, const double* c, const int* cache_j,
-                                                      const double* u, const double* adj, double* w_mu) const {
+  // The factors of a block's gradient dE_i/dc[s_i, s_j, mu, n] = q[n] w_mu[mu] (per lane):
+  // w_mu = sum_{b: mu_b = mu} adj_b u_b and q_n = scaling (r - Rcut)^2 T_n(xi), into
+  // w_mu[mu * W + lane] and q[n * W + lane] (cache c, monomials u[m * kMonoStride + lane]).
+  KOKKOS_INLINE_FUNCTION void radial_gradient_factors(const double* c, const double* u, const double* adj, double* w_mu,
+                                                      double* q) const {
     const int K = p.n_radial, R = p.basis_size;
     // Grouped by mu so each sum stays in registers (a scatter into w_mu[basic_mu(b)] would
     // chain every iteration through memory).
@@ -562,17 +612,14 @@ struct MtpKernel {
       for (int l = 0; l < W; ++l) w_mu[mu * W + l] = acc[l];
     }
     double xi[W], w2[W], t_prev[W], t_cur[W];
-    int base[W];
     for (int l = 0; l < W; ++l) {
       xi[l] = (2.0 * c[l] - (p.min_dist + p.max_dist)) / (p.max_dist - p.min_dist);
       const double w = c[l] - p.max_dist;
       w2[l] = w * w * p.scaling;
       t_prev[l] = 1.0;
       t_cur[l] = xi[l];
-      base[l] = species[cache_j[blk * W + l]] * K * R;
     }
     for (int n = 0; n < R; ++n) {
-      double q[W];
       for (int l = 0; l < W; ++l) {
         double tn;
         if (n == 0) {
@@ -584,10 +631,8 @@ struct MtpKernel {
           t_prev[l] = t_cur[l];
           t_cur[l] = tn;
         }
-        q[l] = w2[l] * tn;
+        q[n * W + l] = w2[l] * tn;
       }
-      for (int l = 0; l < n_lanes; ++l)
-        for (int mu = 0; mu < K; ++mu) add(param_rows(i, base[l] + mu * R + n), q[l] * w_mu[mu * W + l]);
     }
   }
 
