@@ -76,33 +76,30 @@ void allocate(Kokkos::Tools::SpaceHandle, const char*, const void*, uint64_t byt
   g.allocated_bytes += double(bytes);
 }
 
+// Kokkos' tool callbacks: ours, or none.
+void install_callbacks(bool on) {
+  kt::set_begin_parallel_for_callback(on ? begin_for : nullptr);
+  kt::set_end_parallel_for_callback(on ? end : nullptr);
+  kt::set_begin_parallel_reduce_callback(on ? begin_reduce : nullptr);
+  kt::set_end_parallel_reduce_callback(on ? end : nullptr);
+  kt::set_begin_parallel_scan_callback(on ? begin_scan : nullptr);
+  kt::set_end_parallel_scan_callback(on ? end : nullptr);
+  kt::set_begin_deep_copy_callback(on ? begin_copy : nullptr);
+  kt::set_end_deep_copy_callback(on ? end_copy : nullptr);
+  kt::set_allocate_data_callback(on ? allocate : nullptr);
+}
+
 }  // namespace
 
 KernelTimes::KernelTimes() {
   if (g.exists) throw Error("kernel timing is already active");
   g = State{};
   g.exists = true;
-  kt::set_begin_parallel_for_callback(begin_for);
-  kt::set_end_parallel_for_callback(end);
-  kt::set_begin_parallel_reduce_callback(begin_reduce);
-  kt::set_end_parallel_reduce_callback(end);
-  kt::set_begin_parallel_scan_callback(begin_scan);
-  kt::set_end_parallel_scan_callback(end);
-  kt::set_begin_deep_copy_callback(begin_copy);
-  kt::set_end_deep_copy_callback(end_copy);
-  kt::set_allocate_data_callback(allocate);
+  install_callbacks(true);
 }
 
 KernelTimes::~KernelTimes() {
-  kt::set_begin_parallel_for_callback(nullptr);
-  kt::set_end_parallel_for_callback(nullptr);
-  kt::set_begin_parallel_reduce_callback(nullptr);
-  kt::set_end_parallel_reduce_callback(nullptr);
-  kt::set_begin_parallel_scan_callback(nullptr);
-  kt::set_end_parallel_scan_callback(nullptr);
-  kt::set_begin_deep_copy_callback(nullptr);
-  kt::set_end_deep_copy_callback(nullptr);
-  kt::set_allocate_data_callback(nullptr);
+  install_callbacks(false);
   g = State{};
 }
 
