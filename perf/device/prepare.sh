@@ -37,7 +37,22 @@ cp -L "${CUDA_ROOT:-/usr/local/cuda}/lib64/libcudart.so.13" "$dir/"
 cp -a "$cache/kokkos-cuda/lib/"libkokkos*.so* "$dir/" 2>/dev/null || true
 parts=(build-cuda/bin build/device-inputs)
 if [[ -x "$cache/lammps-cuda/bin/lmp" && -f "$root/build-cuda/lib/mlpotplugin.so" ]]; then
-  cp "$cache/lammps-cuda/bin/lmp" "$dir/lmp"
+  # lmp with the libraries it needs beyond the C/C++ runtime, CUDA and Kokkos (libjpeg.so.62,
+  # libpng16, zlib here): the device image is another distribution (Debian's libjpeg.so.62 is
+  # missing there). They go on the library path of lmp alone, through a wrapper, so they never
+  # shadow the device's own libraries for anything else (torch).
+  mkdir -p "$dir/lmp-dist/lib"
+  cp "$cache/lammps-cuda/bin/lmp" "$dir/lmp-dist/lmp"
+  ldd "$dir/lmp-dist/lmp" | awk '$2 == "=>" && $3 ~ /^\// {print $3}' |
+    grep -vE '/(libc|libm|libstdc\+\+|libgcc_s|libdl|libpthread|librt|libcudart|libkokkos[a-z]*)\.so' |
+    while read -r lib; do cp -L "$lib" "$dir/lmp-dist/lib/"; done
+  cat > "$dir/lmp" <<'WRAP'
+#!/bin/sh
+# The CUDA LAMMPS, with the libraries it was built against (perf/device/prepare.sh).
+here="$(cd "$(dirname "$0")" && pwd)"
+LD_LIBRARY_PATH="$here/lmp-dist/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" exec "$here/lmp-dist/lmp" "$@"
+WRAP
+  chmod +x "$dir/lmp"
   parts+=(build-cuda/lib/mlpotplugin.so)
 else
   echo "prepare: no CUDA LAMMPS (scripts/setup-deps.sh --lammps-cuda, then scripts/build.sh --cuda): the device" \
