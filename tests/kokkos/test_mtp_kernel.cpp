@@ -221,6 +221,38 @@ TEST(MtpKernel, PerAtomQuantitiesSumToTotals) {
   for (int d = 0; d < 3; ++d) EXPECT_NEAR(f[d], 0.0, 1e-10);  // Newton's third law
 }
 
+// The GPU kernel's team scratch for the benchmark case (level 16, 6 species, Li2CO3) must fit the
+// shared memory Kokkos offers a CUDA team at level 0 on an H100: sharedMemPerBlock (48 KiB)
+// less Kokkos' reserve of (1024 + 2) doubles and an int64. Beyond it every team's scratch would
+// live in global memory; this catches a change that grows it there without a GPU to notice.
+#ifdef KOKKOS_ENABLE_SERIAL
+TEST(MtpKernel, GpuTeamScratchFitsSharedMemory) {
+  constexpr int kTeam = 32;  // MtpTuning<Cuda>::team_size (not visible in a host-only build)
+  const size_t level0 = 48 * 1024 - ((1024 + 2) * sizeof(double) + sizeof(std::int64_t));
+  mlpot::MtpModel t = mlpot::read_mtp(std::string(MLPOT_TEMPLATES) + "/16.almtp");
+  mlpot::MtpModel m = mlpot::make_synthetic_mtp(t, 6, 0.92, 5.0, 2025);
+  mlpot::Structure s = mlpot::build_li2co3(3, 5, 4);
+  std::mt19937 rng(3);
+  std::normal_distribution<double> jitter(0, 0.1);  // thermal displacements pack some atoms closer
+  for (auto& x : s.positions) x += jitter(rng);
+  mlpot::GhostedSystem g = mlpot::build_neighbor_list(s, m.max_dist);
+  int most = 0;
+  for (int i = 0; i < g.n_local; ++i) most = std::max(most, int(g.offsets[i + 1] - g.offsets[i]));
+  using Kernel = mlpot::kokkos::MtpKernel<Kokkos::Serial, 1, kTeam>;
+  using Pot = mlpot::kokkos::MtpKokkosPotential<Kokkos::Serial, 1, kTeam>;
+  Kernel k;
+  k.p = mlpot::kokkos::make_parameters<Kokkos::HostSpace>(m);
+  k.max_neighbors = most;
+  for (bool grading : {false, true}) {
+    k.want_param_rows = grading;
+    const size_t bytes = Pot::ScratchBytes(k.team_doubles(), k.team_ints()) + k.thread_doubles() * sizeof(double) * kTeam;
+    std::printf("GPU team scratch, %d neighbours within the cutoff, %s: %zu bytes of %zu\n", most,
+                grading ? "grading" : "forces", bytes, level0);
+    EXPECT_LE(bytes, level0) << (grading ? "grading" : "forces");
+  }
+}
+#endif
+
 TEST(MtpKernel, PaddedNeighbourLayoutsMatchCsr) {
   // LAMMPS-Kokkos hands over a padded 2-D list (LayoutLeft on GPUs, LayoutRight on hosts)
   // with a skin: entries beyond the cutoff must be ignored.
