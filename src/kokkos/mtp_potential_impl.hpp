@@ -283,7 +283,7 @@ class MtpKokkosPotential final : public MtpPotential {
   static int max_cache_slots(const MtpKernel<ExecSpace, Lanes, TeamSize>& k, int n_local) {
     int result = 0;
     if (n_local == 0) return 0;
-    Kokkos::parallel_reduce("mlpot::mtp_max_neighbors", Kokkos::RangePolicy<ExecSpace>(0, n_local),
+    Kokkos::parallel_reduce("mlpot::mtp_cache_slots", Kokkos::RangePolicy<ExecSpace>(0, n_local),
                             KOKKOS_LAMBDA(int i, int& m) {
                               const int c = k.cache_slots(i);
                               if (c > m) m = c;
