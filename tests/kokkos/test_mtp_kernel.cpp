@@ -132,13 +132,15 @@ TEST(MtpKernel, SerialAndOpenMPAgree) {
 // `shaped` (a kernel in another launch shape) against the default Serial kernel (8 SIMD lanes,
 // one thread per atom): energies, forces, virials, per-atom values and both grade modes.
 template <class Shaped>
-void check_shape_matches_serial(double tol) {
-  mlpot::MtpModel m = random_model("16", 6, 21, 2e-3);
+void check_shape_matches_serial(double tol, const char* level = "16", int species = 6) {
+  SCOPED_TRACE(std::string("level ") + level + ", " + std::to_string(species) + " species");
+  mlpot::MtpModel m = random_model(level, species, 21, 2e-3);
   std::mt19937 rng(22);
   std::normal_distribution<double> n01(0, 1);
   mlpot::Structure s = mlpot::build_li2co3(1, 2, 2);
   for (auto& x : s.positions) x += 0.05 * n01(rng);
-  for (const mlpot::Structure& st : {s, small_triclinic(6, 23, 0.55)}) {
+  for (auto& sp : s.species) sp %= species;
+  for (const mlpot::Structure& st : {s, small_triclinic(species, 23, 0.55)}) {
     Shaped one(m);
     auto eight = mlpot::make_mtp_potential(m, "Serial");
     mlpot::Evaluation a = mlpot::evaluate(*eight, st, true), b = mlpot::evaluate(one, st, true);
@@ -185,6 +187,9 @@ TEST(MtpKernel, TeamsOfTwoThreadsMatchSerial) {
   using Pot = mlpot::kokkos::MtpKokkosPotential<Kokkos::OpenMP, 1, 2>;
   if (Kokkos::OpenMP().concurrency() < 2) GTEST_SKIP() << "one OpenMP thread: no team of two";
   for (int repeat = 0; repeat < 3; ++repeat) check_shape_matches_serial<Pot>(1e-12);
+  // Other product graphs: level 8 (3 levels, 14 products) with one species, level 20 (6 349).
+  check_shape_matches_serial<Pot>(1e-12, "08", 1);
+  check_shape_matches_serial<Pot>(1e-12, "20", 3);
 }
 #endif
 
