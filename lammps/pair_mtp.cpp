@@ -232,6 +232,7 @@ void PairMTP::compute(int eflag, int vflag)
   out.atom_energy = eflag_atom ? eatom : nullptr;
   out.atom_virial = vflag_atom ? &vatom[0][0] : nullptr;
   out.virial = vflag_global;
+  out.energy = eflag_global;
   begin_grade_step();
   compute_with(*potential_, atoms, nbr, out);
   finish_grade_step();

@@ -100,6 +100,7 @@ void PairMTPKokkos<DeviceType>::compute(int eflag_in, int vflag_in)
     out.atom_virial = k_vatom.template view<DeviceType>().data();
   }
   out.virial = vflag_global;
+  out.energy = eflag_global;
   begin_grade_step();
   compute_with(*potential_, atoms, nbr, out);
   finish_grade_step();

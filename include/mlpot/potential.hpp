@@ -55,8 +55,12 @@ struct OutputsRef {
   double* atom_energy = nullptr;  // [n_local], overwritten
   double* atom_virial = nullptr;  // [n_total][6], accumulated (+=), ghosts included
   // Whether Totals::virial is needed (LAMMPS: only when vflag asks). Models for which the
-  // virial costs extra (MACE's strain derivative) skip it when false; MTP always fills it.
+  // virial costs extra (MACE's strain derivative) skip it when false.
   bool virial = true;
+  // Whether Totals::energy is needed (LAMMPS: only when eflag asks). With neither, MTP skips
+  // the reduction of its totals (on a GPU a kernel and a wait for its result every MD step
+  // between thermo outputs) and returns zeros; MACE forms the energy anyway.
+  bool energy = true;
 };
 
 struct Totals {

@@ -166,7 +166,7 @@ class MtpKokkosPotential final : public MtpPotential {
     // Totals.
     Totals tot;
     double sums[7] = {0, 0, 0, 0, 0, 0, 0};
-    if (n_local > 0) {
+    if (n_local > 0 && (out.energy || out.virial)) {
       Kokkos::View<double*, Kokkos::HostSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>> result(sums, 7);
       Kokkos::parallel_reduce("mlpot::mtp_totals", Kokkos::RangePolicy<ExecSpace>(0, n_local),
                               SumRows{energy_, w_}, result);

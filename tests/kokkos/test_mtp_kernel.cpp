@@ -326,6 +326,38 @@ TEST(MtpKernel, ForcesAccumulateIntoCallerArrays) {
   for (size_t k = 0; k < f1.size(); ++k) EXPECT_NEAR(f2[k], f1[k] + 1.0, 1e-12);
 }
 
+// LAMMPS asks for neither energy nor virial between thermo outputs: the forces stay, the totals
+// are not reduced (zeros); either flag alone brings both back.
+TEST(MtpKernel, TotalsOnlyWhenAsked) {
+  mlpot::MtpModel m = random_model("08", 2, 5);
+  auto pot = mlpot::make_mtp_potential(m, "default");
+  mlpot::Structure s = small_triclinic(2, 6);
+  mlpot::GhostedSystem g = mlpot::build_neighbor_list(s, m.max_dist);
+  mlpot::AtomsRef atoms{g.n_local, g.n_total(), g.positions.data(), g.species.data(), mlpot::MemorySpace::Host};
+  mlpot::NeighborsRef nbr;
+  nbr.neighbors = g.neighbors.data();
+  nbr.offsets = g.offsets.data();
+  std::vector<double> f_all(3 * size_t(g.n_total()), 0.0);
+  const mlpot::Totals all = pot->compute(atoms, nbr, {f_all.data(), nullptr, nullptr});
+  ASSERT_NE(all.energy, 0.0);
+  for (int flags = 0; flags < 3; ++flags) {
+    mlpot::OutputsRef out;
+    std::vector<double> f(f_all.size(), 0.0);
+    out.forces = f.data();
+    out.energy = flags == 1;
+    out.virial = flags == 2;
+    const mlpot::Totals t = pot->compute(atoms, nbr, out);
+    for (size_t k = 0; k < f.size(); ++k) EXPECT_NEAR(f[k], f_all[k], 1e-12 * std::max(1.0, std::fabs(f_all[k])));
+    if (flags == 0) {
+      EXPECT_EQ(t.energy, 0.0);
+      for (int q = 0; q < 6; ++q) EXPECT_EQ(t.virial[q], 0.0);
+    } else {
+      EXPECT_NEAR(t.energy, all.energy, 1e-12 * std::fabs(all.energy)) << flags;
+      for (int q = 0; q < 6; ++q) EXPECT_NEAR(t.virial[q], all.virial[q], 1e-12 * std::max(1.0, std::fabs(all.virial[q]))) << flags;
+    }
+  }
+}
+
 TEST(MtpKernel, BadInputIsReportedWithTheAtom) {
   mlpot::MtpModel m = random_model("08", 2, 2);
   auto pot = mlpot::make_mtp_potential(m, "Serial");
