@@ -20,33 +20,45 @@ struct Row {
   double seconds = 0.0;
 };
 
+// A kernel or copy being timed: its row's name and when it began.
+using Open = std::pair<std::string, Clock::time_point>;
+
 // Kokkos calls plain function pointers: the state is global, and one KernelTimes may exist.
 struct State {
   bool exists = false;
   bool recording = false;
   std::map<std::string, Row> rows;
-  std::map<uint64_t, std::pair<std::string, Clock::time_point>> open;
+  std::map<uint64_t, Open> open;
   uint64_t next_id = 0;
-  std::pair<std::string, Clock::time_point> open_copy;
+  Open open_copy;
   long allocations = 0;
   double allocated_bytes = 0.0;
 } g;
+
+// Fenced at both ends: the work launched before is not counted, the work timed has finished.
+Open start_timer(std::string name) {
+  Kokkos::fence("mlpot::kernel_times");
+  return {std::move(name), Clock::now()};
+}
+
+void stop_timer(const Open& o) {
+  Kokkos::fence("mlpot::kernel_times");
+  Row& r = g.rows[o.first];
+  ++r.calls;
+  r.seconds += std::chrono::duration<double>(Clock::now() - o.second).count();
+}
 
 void begin(const std::string& name, uint64_t* id) {
   *id = g.next_id++;
   // Kernels inside a deep copy (a fill) are the copy's time.
   if (!g.recording || !g.open_copy.first.empty()) return;
-  Kokkos::fence("mlpot::kernel_times");
-  g.open[*id] = {name, Clock::now()};
+  g.open[*id] = start_timer(name);
 }
 
 void end(uint64_t id) {
   auto it = g.open.find(id);
   if (it == g.open.end()) return;
-  Kokkos::fence("mlpot::kernel_times");
-  Row& r = g.rows[it->second.first];
-  ++r.calls;
-  r.seconds += std::chrono::duration<double>(Clock::now() - it->second.second).count();
+  stop_timer(it->second);
   g.open.erase(it);
 }
 
@@ -57,16 +69,12 @@ void begin_scan(const char* name, uint32_t, uint64_t* id) { begin(std::string("s
 void begin_copy(Kokkos::Tools::SpaceHandle dst, const char* dst_name, const void*, Kokkos::Tools::SpaceHandle src, const char*, const void*,
                 uint64_t) {
   if (!g.recording) return;
-  Kokkos::fence("mlpot::kernel_times");
-  g.open_copy = {std::string("copy   ") + src.name + " -> " + dst.name + " " + dst_name, Clock::now()};
+  g.open_copy = start_timer(std::string("copy   ") + src.name + " -> " + dst.name + " " + dst_name);
 }
 
 void end_copy() {
   if (!g.recording || g.open_copy.first.empty()) return;
-  Kokkos::fence("mlpot::kernel_times");
-  Row& r = g.rows[g.open_copy.first];
-  ++r.calls;
-  r.seconds += std::chrono::duration<double>(Clock::now() - g.open_copy.second).count();
+  stop_timer(g.open_copy);
   g.open_copy.first.clear();
 }
 
