@@ -328,10 +328,14 @@ struct MtpKernel {
     double* cache = mom_lanes + (W > 1 ? size_t(p.n_basic) * W : 0);
     int* cache_j = team_int.data();           // [blocks * W], and the count at the end
     const int count_at = max_blocks() * W;
+    // With one lane: the team's monomials [n_mono][kMonoStride], a column per thread, and
+    // (grading) their gradient factors [TeamSize][grade_stride()], after the cache.
+    double* u_team = W > 1 ? nullptr : cache + size_t(max_blocks()) * block_doubles;
+    double* grade_table = W > 1 ? nullptr : u_team + size_t(p.n_mono) * kMonoStride;
     double* w_mu = thread_buf.data();         // [K][W] (several lanes)
     // This thread's monomials [n_mono] x kMonoStride: its own scratch with several lanes, its
     // column of the team's table with one.
-    double* u = W > 1 ? w_mu + size_t(p.n_radial) * W : cache + size_t(max_blocks()) * block_doubles + team.team_rank();
+    double* u = W > 1 ? w_mu + size_t(p.n_radial) * W : u_team + team.team_rank();
     double* q_basis = W > 1 ? u + size_t(p.n_mono) * W : nullptr;  // [2][R][W]: Q_n, Q'_n
 
     const int si = species[i];
@@ -415,7 +419,6 @@ struct MtpKernel {
       // moment by one thread. (Every thread adding its neighbour into every moment would make
       // all threads of a warp hit one scratch address at once, n_basic times per neighbour.)
       const int t = team.team_rank();
-      const double* u_team = u - t;
       for (int c0 = 0; c0 < n_blocks; c0 += TeamSize) {
         const int n_chunk = n_blocks - c0 < TeamSize ? n_blocks - c0 : TeamSize;
         if (t < n_chunk) {
@@ -542,11 +545,11 @@ struct MtpKernel {
           const double* c = cache + size_t(blk) * block_doubles;
           double* q = q_basis;  // [R][W], free in pass 2
           radial_gradient_factors(c, u, adj, w_mu, q);
-          const int K_ = p.n_radial, R = p.basis_size, left = n_valid - blk * W;
+          const int R = p.basis_size, left = n_valid - blk * W;
           for (int l = 0; l < W && l < left; ++l) {
-            const int base = species[cache_j[blk * W + l]] * K_ * R;
+            const int base = species[cache_j[blk * W + l]] * K * R;
             for (int n = 0; n < R; ++n)
-              for (int mu = 0; mu < K_; ++mu) param_rows(i, base + mu * R + n) += q[n * W + l] * w_mu[mu * W + l];
+              for (int mu = 0; mu < K; ++mu) param_rows(i, base + mu * R + n) += q[n * W + l] * w_mu[mu * W + l];
           }
         }
       });
@@ -556,26 +559,25 @@ struct MtpKernel {
       // over the atom's radial block (C x K x R) sum the chunk, each entry by one thread
       // (neighbours of one species would otherwise add into the same entries at once).
       const int t = team.team_rank();
-      const int K_ = p.n_radial, R = p.basis_size, gs = grade_stride();
-      double* gtab = u - t + size_t(p.n_mono) * kMonoStride;  // [TeamSize][gs], after the monomials
+      const int R = p.basis_size, gs = grade_stride();
       for (int c0 = 0; c0 < n_blocks; c0 += TeamSize) {
         const int n_chunk = n_blocks - c0 < TeamSize ? n_blocks - c0 : TeamSize;
         if (t < n_chunk) {
           force_block(c0 + t);
           if (want_param_rows) {
-            double* g = gtab + size_t(t) * gs;
-            radial_gradient_factors(cache + size_t(c0 + t) * block_doubles, u, adj, g, g + K_);
-            g[K_ + R] = species[cache_j[c0 + t]];
+            double* g = grade_table + size_t(t) * gs;
+            radial_gradient_factors(cache + size_t(c0 + t) * block_doubles, u, adj, g, g + K);
+            g[K + R] = species[cache_j[c0 + t]];
           }
         }
         if (want_param_rows) {
           team.team_barrier();
-          Kokkos::parallel_for(Kokkos::TeamThreadRange(team, p.n_species * K_ * R), [&](int e) {
-            const int sj = e / (K_ * R), mu = (e / R) % K_, n = e % R;
+          Kokkos::parallel_for(Kokkos::TeamThreadRange(team, p.n_species * K * R), [&](int e) {
+            const int sj = e / (K * R), mu = (e / R) % K, n = e % R;
             double sum = 0.0;
             for (int l = 0; l < n_chunk; ++l) {
-              const double* g = gtab + size_t(l) * gs;
-              if (int(g[K_ + R]) == sj) sum += g[K_ + n] * g[mu];
+              const double* g = grade_table + size_t(l) * gs;
+              if (int(g[K + R]) == sj) sum += g[K + n] * g[mu];
             }
             param_rows(i, e) += sum;
           });
