@@ -27,6 +27,8 @@ done
 # The MACE runner must link the device's own torch, so mlpot is rebuilt there against this
 # host Kokkos install (sources travel with the working tree).
 cp -r "$cache/kokkos-openmp" "$dir/kokkos-openmp"
+# MLIP's templates for the CUDA test binaries (they read ../shared/, which does not travel).
+cp -r "$root/../shared/data/mtp-templates" "$dir/mtp-templates"
 # Thrust/CUB headers (CCCL) for that rebuild: the device may have a driver and torch but no toolkit.
 cuda_root="${CUDA_ROOT:-/usr/local/cuda}"
 tar -C "$cuda_root" -h -czf "$dir/cccl.tar.gz" include/cccl lib64/cmake/thrust lib64/cmake/cub lib64/cmake/libcudacxx \

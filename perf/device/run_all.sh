@@ -34,7 +34,12 @@ if [[ $rehearsal == 1 ]]; then
 else
   [[ -f build/device.tar.xz ]] && tar -xJf build/device.tar.xz
   cuda_bin=build-cuda/bin backend=Cuda torch_device=cuda kokkos_args="g 1" lmp="$in/lmp" plugin_dir=build-cuda/lib
+  # The MACE runner built here links the host Kokkos (OpenMP) through its run path: it must not
+  # see the CUDA Kokkos libraries carried in $in, so it keeps the original library path.
+  base_ld="${LD_LIBRARY_PATH:-}"
   export LD_LIBRARY_PATH="$PWD/$in${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+  # The tests read MLIP's templates from the ../shared/ they were built beside; it does not travel.
+  [[ -d ../shared/data/mtp-templates ]] || { mkdir -p ../shared/data && cp -r "$in/mtp-templates" ../shared/data/; }
 fi
 say() { echo "$*" | tee -a "$log"; }
 t0=$SECONDS
@@ -72,6 +77,7 @@ if [[ -x "$lmp" && -f $plugin_dir/mlpotplugin.so ]]; then
   timeout 120 python3 perf/device/lammps_check.py --lmp "$lmp" --plugin-dir $plugin_dir \
     --model "$in/synthetic-l16-6sp.mtp" --cfg "$in/check.cfg" --ref "$in/check_mtp_host.cfg" --kokkos "$kokkos_args" 2>&1 | tee -a "$log"
 fi
+if [[ ${MLPOT_DEVICE_SKIP_MTP_BENCH:-0} == 1 ]]; then say "sections 3-5a skipped (MLPOT_DEVICE_SKIP_MTP_BENCH=1)"; else
 section "3. MTP on 1440 atoms: list from the Thrust CUDA builder vs the host builder (list built once, not timed)"
 for graph in device host; do
   timeout 60 "$cuda_bin/mlpot" bench --model "$in/synthetic-l16-6sp.mtp" --system li2co3:3x5x4 --backend $backend \
@@ -103,6 +109,7 @@ timeout 200 python3 perf/main_job.py --only mtp --mlpot "$cuda_bin/mlpot" "${lam
   --mtp-model "$in/synthetic-l16-6sp.mtp" --models "$in" --out "$out/results-mtp" --max-seconds 4 --max-atoms 1600000 \
   2>&1 | tee -a "$log"
 
+fi
 section "4. MACE: build the runner against this machine's torch"
 mace_args=()
 say "torch   $(python3 -c 'import torch; print(torch.__version__, torch.version.cuda)' 2>&1)"
@@ -111,7 +118,9 @@ if [[ $rehearsal == 1 ]]; then
   dev=build/bin/mlpot
   say "rehearsal: the host build's mlpot stands in for the runner built here"
 elif [[ -n "$build_pid" ]] && wait "$build_pid"; then
-  dev=/tmp/mlpot-dev/bin/mlpot
+  dev=/tmp/mlpot-dev/mlpot
+  printf '#!/bin/sh\nLD_LIBRARY_PATH="%s" exec /tmp/mlpot-dev/bin/mlpot "$@"\n' "$base_ld" >"$dev"
+  chmod +x "$dev"
 fi
 if [[ -n "$dev" ]]; then
   for dt in float32 float64; do
