@@ -54,7 +54,7 @@ nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>
 mkdir -p /tmp/cccl && tar -C /tmp/cccl -xzf "$in/cccl.tar.gz"
 torch_prefix="$(python3 -c 'import torch.utils; print(torch.utils.cmake_prefix_path)' 2>/dev/null)"
 build_pid=""
-if [[ $rehearsal != 1 && -n "$torch_prefix" ]]; then
+if [[ $rehearsal != 1 && -n "$torch_prefix" && ${MLPOT_DEVICE_CHECKS_ONLY:-0} != 1 ]]; then
   (nice -n 19 cmake -S . -B /tmp/mlpot-dev -DCMAKE_BUILD_TYPE=Release -DKokkos_ROOT="$PWD/$in/kokkos-openmp" \
      -DMLPOT_TORCH_PREFIX="$torch_prefix" -DMLPOT_BUILD_TESTS=OFF -DMLPOT_CUDA_ROOT=/tmp/cccl >"$out/cmake.log" 2>&1 &&
    nice -n 19 cmake --build /tmp/mlpot-dev -j 12 --target mlpot_cli >>"$out/cmake.log" 2>&1) &
@@ -77,6 +77,8 @@ if [[ -x "$lmp" && -f $plugin_dir/mlpotplugin.so ]]; then
   timeout 120 python3 perf/device/lammps_check.py --lmp "$lmp" --plugin-dir $plugin_dir \
     --model "$in/synthetic-l16-6sp.mtp" --cfg "$in/check.cfg" --ref "$in/check_mtp_host.cfg" --kokkos "$kokkos_args" 2>&1 | tee -a "$log"
 fi
+# MLPOT_DEVICE_CHECKS_ONLY=1: sections 1-2b alone (a short rerun of the GPU checks).
+[[ ${MLPOT_DEVICE_CHECKS_ONLY:-0} == 1 ]] && { say "done (checks only)"; exit 0; }
 if [[ ${MLPOT_DEVICE_SKIP_MTP_BENCH:-0} == 1 ]]; then say "sections 3-5a skipped (MLPOT_DEVICE_SKIP_MTP_BENCH=1)"; else
 section "3. MTP on 1440 atoms: list from the Thrust CUDA builder vs the host builder (list built once, not timed)"
 for graph in device host; do

@@ -256,8 +256,10 @@ class MtpKokkosPotential final : public MtpPotential {
     if (out.forces) Kokkos::deep_copy(f, HostU(out.forces, f.extent(0)));
     if (out.atom_virial) Kokkos::deep_copy(v, HostU(out.atom_virial, v.extent(0)));
     AtomsRef da{n_local, n_total, x.data(), s.data(), MemorySpace::Device};
-    OutputsRef dout{out.forces ? f.data() : nullptr, out.atom_energy ? e.data() : nullptr,
-                    out.atom_virial ? v.data() : nullptr};
+    OutputsRef dout = out;  // the flags (energy, virial) travel with the arrays
+    dout.forces = out.forces ? f.data() : nullptr;
+    dout.atom_energy = out.atom_energy ? e.data() : nullptr;
+    dout.atom_virial = out.atom_virial ? v.data() : nullptr;
     Totals t = compute_in_place(da, dn, dout);
     using HostOut = Kokkos::View<double*, Kokkos::HostSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>>;
     if (out.forces) Kokkos::deep_copy(HostOut(out.forces, f.extent(0)), f);
