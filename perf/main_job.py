@@ -227,6 +227,7 @@ def main():
     ap.add_argument("--quick", action="store_true", help="MTP only, size series up to 10 s")
     ap.add_argument("--no-mace", action="store_true")
     ap.add_argument("--only", choices=["mtp", "mace"], help="one model only")
+    ap.add_argument("--commit", help="the commit the binaries were built from (default: this checkout's HEAD)")
     a = ap.parse_args()
     for k in ("mlpot", "mlpot_mace", "lmp", "plugin_dir", "templates", "mtp_model", "models"):
         if getattr(a, k):
@@ -293,6 +294,27 @@ def main():
         stopped = {}
         memory = {m: 0.0 for m in models}  # peak resident bytes per atom of the last full-thread run
 
+        # Rows are appended to the CSV as each case finishes, so a run stopped part-way (a
+        # timeout on a lent GPU) keeps what it measured.
+        commit = a.commit or subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                                            cwd=Path(__file__).resolve().parent).stdout.strip()
+        out = Path(a.out)
+        out.mkdir(parents=True, exist_ok=True)
+        csv = out / "main_job.csv"
+        stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        if not csv.exists():
+            csv.write_text("date,commit,hardware,backend,engine,model,system,kind,atoms,threads,steps,s_per_step,"
+                           "atom_steps_per_s,ns_per_day_at_0.5fs,us_per_step,seed_ns_per_day,seed_atom_steps_per_s,"
+                           "ratio_to_seed_atom_steps\n")
+
+        def record(r):
+            with csv.open("a") as f:
+                f.write(f"{stamp},{commit},\"{hardware}\",{backend},{r['engine']},{r['model']},{r['system']},"
+                        f"{r['kind']},{r['atoms']},{r['threads']},{r['steps']},{r['s_per_step']:.6g},"
+                        f"{r['atoms'] / r['s_per_step']:.6g},{ns_day(r['s_per_step']):.6g},{r['s_per_step'] * 1e6:.6g},"
+                        f"{SEED[r['model']]['ns_day']},{seed_atom_steps(r['model']):.6g},"
+                        f"{(r['atoms'] / r['s_per_step']) / seed_atom_steps(r['model']):.4g}\n")
+
         def one(model, name, kind, thr):
             cfg, data, n = system(name)
             steps = max(MIN_STEPS[model], min(2000, int(a.target_seconds / (cost[model] * n))))
@@ -315,6 +337,7 @@ def main():
             row = dict(model=model, system=name, kind=kind, atoms=n, threads=thr, steps=steps, s_per_step=s,
                        wall=wall, engine=engines[model])
             rows.append(row)
+            record(row)
             progress.finish(f"{n / s:10.4g} atom-steps/s  {ns_day(s):9.4g} ns/day  {s * 1e6:12.1f} us/step"
                             f"  ({wall:.0f} s, peak {peak / 2**30:.1f} GiB)")
             return row
@@ -367,24 +390,6 @@ def main():
         print(f"{'mtp/kk' if engines['mtp'] == 'lammps' else 'mlpot bench mtp'} OpenMP scaling, 1 -> {threads} threads "
               f"(1440 atoms, best of {len(one)} and {len(full)} interleaved runs): {min(one) / min(full):.2f}x")
 
-    # CSV and plot.
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                            cwd=Path(__file__).resolve().parent).stdout.strip()
-    out = Path(a.out)
-    out.mkdir(parents=True, exist_ok=True)
-    csv = out / "main_job.csv"
-    new = not csv.exists()
-    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    with csv.open("a") as f:
-        if new:
-            f.write("date,commit,hardware,backend,engine,model,system,kind,atoms,threads,steps,s_per_step,"
-                    "atom_steps_per_s,ns_per_day_at_0.5fs,us_per_step,seed_ns_per_day,seed_atom_steps_per_s,"
-                    "ratio_to_seed_atom_steps\n")
-        for r in rows:
-            f.write(f"{stamp},{commit},\"{hardware}\",{backend},{r['engine']},{r['model']},{r['system']},{r['kind']},"
-                    f"{r['atoms']},{r['threads']},{r['steps']},{r['s_per_step']:.6g},{r['atoms'] / r['s_per_step']:.6g},"
-                    f"{ns_day(r['s_per_step']):.6g},{r['s_per_step'] * 1e6:.6g},{SEED[r['model']]['ns_day']},"
-                    f"{seed_atom_steps(r['model']):.6g},{(r['atoms'] / r['s_per_step']) / seed_atom_steps(r['model']):.4g}\n")
     print(f"appended {len(rows)} rows to {csv}")
     png = out / f"main_job_{backend}.png"
     if plot(rows, png, f"{hardware}; {backend}, {engine}; {stamp[:10]}, {commit}"):

@@ -107,7 +107,7 @@ if [[ -x "$lmp" && -f $plugin_dir/mlpotplugin.so ]]; then
   # The carried CUDA LAMMPS and its plugin (MTP styles; MACE goes through mlpot bench).
   lammps_args=(--lmp "$lmp" --plugin-dir $plugin_dir --lammps-models mtp)
 fi
-timeout 200 python3 perf/main_job.py --only mtp --mlpot "$cuda_bin/mlpot" "${lammps_args[@]}" \
+timeout 200 python3 perf/main_job.py --only mtp --commit "$(cat "$in/commit")" --mlpot "$cuda_bin/mlpot" "${lammps_args[@]}" \
   --mtp-model "$in/synthetic-l16-6sp.mtp" --models "$in" --out "$out/results-mtp" --max-seconds 4 --max-atoms 1600000 \
   2>&1 | tee -a "$log"
 
@@ -137,9 +137,33 @@ else
   say "MACE build failed; see cmake.log"
   tail -20 "$out/cmake.log" | tee -a "$log"
 fi
+section "4a. Where the time goes: Nsight Compute on the MTP kernel, LibTorch's profiler on a MACE step"
+# The MTP force kernel (one launch after warm-up) at 92 160 and 1440 atoms: occupancy, issue
+# stalls, throughput (ncu's text report, $out/ncu_mtp_*.txt; the summary lines go to the log).
+ncu_bin="$(command -v ncu || ls /opt/nvidia/nsight-compute/*/ncu /usr/local/cuda/bin/ncu 2>/dev/null | head -1)"
+if [[ $rehearsal != 1 && -n "$ncu_bin" ]]; then
+  for cells in 12x20x16 3x5x4; do
+    timeout 90 "$ncu_bin" --clock-control none --kernel-name-base demangled -k 'regex:MtpKernel|mtp_compute' --launch-skip 2 \
+      --launch-count 1 --section SpeedOfLight --section Occupancy --section LaunchStats --section WarpStateStats \
+      --section SchedulerStats --section ComputeWorkloadAnalysis --section MemoryWorkloadAnalysis \
+      --section InstructionStats "$cuda_bin/mlpot" bench --model "$in/synthetic-l16-6sp.mtp" --system li2co3:$cells \
+      --backend $backend --graph device --steps 2 --warmup 1 >"$out/ncu_mtp_$cells.txt" 2>&1
+    say "ncu li2co3:$cells (exit $?):"
+    grep -E "Duration|Achieved Occupancy|Theoretical Occupancy|Block Limit|Registers Per|Shared Memory Config|Dynamic Shared|Compute \(SM\) Throughput|Memory Throughput|DRAM Throughput|Issue Slots Busy|Warp Cycles Per Issued|Executed Ipc A|No Eligible|Stall|Executed Instructions  " \
+      "$out/ncu_mtp_$cells.txt" | head -40 | tee -a "$log"
+  done
+else
+  say "ncu: not found or rehearsal"
+fi
+if ((${#mace_args[@]})); then
+  timeout 90 "$dev" bench --model "$in/seed-float32-lammps.pt" --system li2co3:3x5x4 --device $torch_device --steps 5 \
+    --warmup 3 --torch-profile yes >"$out/torch_profile_mace.txt" 2>&1
+  say "LibTorch profile, seed float32, 1440 atoms (exit $?):"
+  sed -n '/^ms\/step/p;/^torch profile/,$p' "$out/torch_profile_mace.txt" | head -40 | tee -a "$log"
+fi
 section "5b. The main job on the GPU, MACE seed architecture float32 (mlpot bench; series cut at 4 s)"
 if ((${#mace_args[@]})); then
-  timeout 120 python3 perf/main_job.py --only mace --mlpot "$cuda_bin/mlpot" "${mace_args[@]}" \
+  timeout 120 python3 perf/main_job.py --only mace --commit "$(cat "$in/commit")" --mlpot "$cuda_bin/mlpot" "${mace_args[@]}" \
     --models "$in" --out "$out/results-mace" --max-seconds 4 2>&1 | tee -a "$log"
 else
   say "skipped: no MACE runner"

@@ -24,6 +24,7 @@
 #include <torch/torch.h>
 
 #include "mlpot/mace_potential.hpp"
+#include "torch_profile.hpp"
 #endif
 
 namespace {
@@ -56,6 +57,9 @@ commands:
         [--mace-mode periodic|ghost]   periodic graph (default) or ghost atoms as nodes
         [--mace-rewrite yes|no]        autograd-friendly graph rewrites (default yes; no only
                                        to measure them: results are the same bit for bit)
+        bench [--torch-profile yes]    then a table of the step's LibTorch work from extra
+                                       steps under LibTorch's profiler (GPU kernels with their
+                                       GPU time on a GPU; CPU operators, inclusive)
   eval/bench: [--graph auto|host|device]   neighbour list and MACE edges from the host
         builder or the Thrust builder (CUDA in a CUDA build, OpenMP otherwise); auto: the
         Thrust builder when the potential runs on the GPU
@@ -387,6 +391,22 @@ int cmd_bench(const Args& a) {
     kt.stop();
     kernel_table = kt.table(k_steps, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   }
+  std::string torch_table;
+  if (a.get("torch-profile", "no") == "yes") {
+#ifdef MLPOT_HAVE_TORCH
+    if (pot.kind() != "mace") throw mlpot::Error("--torch-profile: for MACE models (LibTorch work)");
+    const int p_steps = std::max(3, std::min(steps, 10));
+    mlpot::cli::TorchProfile tp(a.get("device", "cpu").rfind("cuda", 0) == 0);
+    tp.start();
+    auto t0 = std::chrono::steady_clock::now();
+    for (int i = 0; i < p_steps; ++i) step();
+    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    tp.stop();
+    torch_table = tp.table(p_steps, wall);
+#else
+    throw mlpot::Error("--torch-profile: this mlpot was built without LibTorch");
+#endif
+  }
   std::sort(times.begin(), times.end());
   const double median = times[times.size() / 2];
   const double n = g.n_local;
@@ -424,6 +444,7 @@ int cmd_bench(const Args& a) {
   std::printf("atom-steps/s %.4g\n", n / median);
   std::printf("ms/step      %.3f\n", median * 1e3);
   if (!kernel_table.empty()) std::printf("%s", kernel_table.c_str());
+  if (!torch_table.empty()) std::printf("torch profile (%s)\n%s", "LibTorch profiler, extra steps", torch_table.c_str());
   return 0;
 }
 

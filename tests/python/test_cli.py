@@ -122,6 +122,9 @@ def main():
                   r.returncode == 0 and len(rows) == 1 and rows[0][0] == "1.00"
                   and "allocations per step: 0.00 (0 bytes)" in r.stdout, r.stdout + r.stderr)
 
+        expect_error("bench --torch-profile is for MACE", ["bench", "--model", syn, "--input", li, "--steps", "1",
+                                                           "--torch-profile", "yes"], "--torch-profile")
+
     failed = results.count(False)
     print(f"{len(results) - failed} passed, {failed} failed")
     return 1 if failed else 0

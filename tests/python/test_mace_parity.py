@@ -228,6 +228,16 @@ def main():
         expect_error("bad --mace-rewrite", ["eval", "--model", path, "--input", cfg, "--mace-rewrite", "maybe"],
                      "--mace-rewrite must be yes or no")
 
+        # mlpot bench --torch-profile: LibTorch's profiler over extra steps; on the CPU a table of
+        # the operators (the einsums and matrix products of the interactions among them).
+        r = run([mlpot, "bench", "--model", path, "--system", "li2co3:1x1x1", "--steps", "2", "--warmup", "1",
+                 "--torch-profile", "yes"])
+        table = r.stdout.split("CPU (operators", 1)[-1].splitlines()[2:]
+        names = {l.split(None, 3)[-1] for l in table if len(l.split(None, 3)) == 4}
+        check("bench --torch-profile lists the step's operators",
+              r.returncode == 0 and ({"aten::mm", "aten::einsum"} <= names or {"aten::bmm", "aten::einsum"} <= names),
+              r.stdout + r.stderr)
+
     failed = results.count(False)
     print(f"{len(results) - failed} passed, {failed} failed")
     return 1 if failed else 0
