@@ -140,10 +140,12 @@ fi
 section "4a. Where the time goes: Nsight Compute on the MTP kernel, LibTorch's profiler on a MACE step"
 # The MTP force kernel (one launch after warm-up) at 92 160 and 1440 atoms: occupancy, issue
 # stalls, throughput (ncu's text report, $out/ncu_mtp_*.txt; the summary lines go to the log).
+# The filter names the ParallelFor: the cache-slot count before it takes the kernel as an
+# argument, so "MtpKernel" alone matched that reduce (2026-11-26, the first try).
 ncu_bin="$(command -v ncu || ls /opt/nvidia/nsight-compute/*/ncu /usr/local/cuda/bin/ncu 2>/dev/null | head -1)"
 if [[ $rehearsal != 1 && -n "$ncu_bin" ]]; then
   for cells in 12x20x16 3x5x4; do
-    timeout 90 "$ncu_bin" --clock-control none --kernel-name-base demangled -k 'regex:MtpKernel|mtp_compute' --launch-skip 2 \
+    timeout 90 "$ncu_bin" --clock-control none --kernel-name-base demangled -k 'regex:ParallelFor<mlpot::kokkos::MtpKernel' --launch-skip 2 \
       --launch-count 1 --section SpeedOfLight --section Occupancy --section LaunchStats --section WarpStateStats \
       --section SchedulerStats --section ComputeWorkloadAnalysis --section MemoryWorkloadAnalysis \
       --section InstructionStats "$cuda_bin/mlpot" bench --model "$in/synthetic-l16-6sp.mtp" --system li2co3:$cells \
