@@ -139,21 +139,17 @@ struct MtpKernel {
     r2 = d0 * d0 + d1 * d1 + d2 * d2;
     return r2 < p.max_dist * p.max_dist && j != i;
   }
-  // The cache slots atom i needs: its neighbours within the cutoff for a team of threads (a
-  // GPU's shared memory holds ~40 KB a team, and LAMMPS' lists with their skin are ~3 times
-  // longer at 5 A), all its list entries for a thread of its own (no need to read positions).
+  // The cache slots atom i needs: all its list entries for a thread of its own (no need to read
+  // positions); for a team of threads its neighbours within the cutoff (a GPU's shared memory
+  // holds ~40 KB a team, and LAMMPS' lists with their skin are ~3 times longer at 5 A), counted
+  // by the team's threads: in_cutoff_slot is one list entry's share.
   KOKKOS_INLINE_FUNCTION int cache_slots(int i) const {
-    const int nn = neighbor_count(i);
-    if constexpr (TeamSize == 1) {
-      return nn;
-    } else {
-      int c = 0;
-      for (int jj = 0; jj < nn; ++jj) {
-        double d0, d1, d2, r2;
-        if (in_cutoff(i, neighbor(i, jj), d0, d1, d2, r2)) ++c;
-      }
-      return c;
-    }
+    static_assert(TeamSize == 1, "teams count their slots with in_cutoff_slot");
+    return neighbor_count(i);
+  }
+  KOKKOS_INLINE_FUNCTION int in_cutoff_slot(int i, int jj) const {
+    double d0, d1, d2, r2;
+    return in_cutoff(i, neighbor(i, jj), d0, d1, d2, r2) ? 1 : 0;
   }
   KOKKOS_INLINE_FUNCTION int neighbor(int i, int jj) const {
     if (rows) return rows[i][jj] & index_mask;
