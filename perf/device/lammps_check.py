@@ -1,8 +1,9 @@
-"""LAMMPS `run 0` with mtp/kk against mlpot's own result for the same structure: energy,
-forces (per atom, by id) and the virial, relative to their size (floor 1).
-Usage: lammps_check.py --lmp LMP --plugin-dir DIR --model M.mtp --cfg IN.cfg --ref REF.cfg
-       --kokkos "g 1" | "t 2" --tol 1e-10
-REF.cfg is `mlpot eval` output for IN.cfg (Energy, fx fy fz, PlusStress)."""
+"""LAMMPS `run 0` with mtp/kk (or mace/kk, periodic graph) against mlpot's own result for the
+same structure: energy, forces (per atom, by id) and the virial, relative to their size (floor 1).
+Usage: lammps_check.py --lmp LMP --plugin-dir DIR --model M.mtp|M-lammps.pt --cfg IN.cfg --ref REF.cfg
+       --kokkos "g 1" | "t 2" --tol 1e-10 [--device cuda|cpu]
+REF.cfg is `mlpot eval` output for IN.cfg (Energy, fx fy fz, PlusStress). A model ending in .pt
+is MACE (`pair_style mace FILE device D periodic`), otherwise MTP."""
 import argparse
 import os
 import re
@@ -43,7 +44,11 @@ def main():
         ap.add_argument(f"--{k}", required=True)
     ap.add_argument("--kokkos", default="g 1")
     ap.add_argument("--tol", type=float, default=1e-10)
+    ap.add_argument("--device", default="cuda", help="MACE: where LibTorch runs")
     a = ap.parse_args()
+    mace = a.model.endswith(".pt")
+    style = (f"pair_style mace {Path(a.model).resolve()} device {a.device} periodic" if mace
+             else f"pair_style mtp {Path(a.model).resolve()} elements H Li C O F P")
     e_ref, f_ref, w_ref = reference(a.ref)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -51,8 +56,9 @@ def main():
         write_data(a.cfg, data)
         (tmp / "in.lammps").write_text(f"""units metal
 atom_style atomic
+atom_modify map yes
 read_data {data}
-pair_style mtp {Path(a.model).resolve()} elements H Li C O F P
+{style}
 pair_coeff * * H Li C O F P
 compute p all pressure NULL virial
 thermo_style custom step pe c_p[1] c_p[2] c_p[3] c_p[4] c_p[5] c_p[6] vol
@@ -67,7 +73,7 @@ run 0
         r = subprocess.run(cmd, cwd=tmp, env=env, capture_output=True, text=True, timeout=300)
         log = (tmp / "log.lammps").read_text(errors="replace") if (tmp / "log.lammps").exists() else ""
         if r.returncode != 0:
-            print("lammps mtp/kk run 0: FAIL", [l for l in (log + r.stderr).splitlines() if "ERROR" in l][-1:])
+            print(f"lammps {'mace' if mace else 'mtp'}/kk run 0: FAIL", [l for l in (log + r.stderr).splitlines() if "ERROR" in l][-1:])
             return 1
         row = re.search(r"^\s+0(\s+\S+){8}\s*$", log, re.M).group(0).split()
         pe = float(row[1])
@@ -82,7 +88,7 @@ run 0
     df = max(abs(x - y) for fr, fg in zip(f_ref, f) for x, y in zip(fr, fg)) / fmax
     dw = max(abs(x - y) for x, y in zip(w_ref, w)) / wmax
     ok = len(f) == len(f_ref) and max(de, df) <= a.tol and dw <= max(a.tol, 1e-9)
-    print(f"lammps mtp/kk run 0 ({a.kokkos}) vs mlpot eval: energy {de:.1e}, forces {df:.1e}, virial {dw:.1e} "
+    print(f"lammps {'mace' if mace else 'mtp'}/kk run 0 ({a.kokkos}) vs mlpot eval: energy {de:.1e}, forces {df:.1e}, virial {dw:.1e} "
           f"(limit {a.tol:g}) -> {'PASS' if ok else 'FAIL'}")
     return 0 if ok else 1
 

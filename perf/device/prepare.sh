@@ -3,7 +3,9 @@
 #   build/device-inputs/  models, structures, host reference results, Kokkos (host) install,
 #                         libcudart and the shared Kokkos CUDA libraries, commit id, and (when
 #                         scripts/setup-deps.sh --lammps-cuda has built it) the CUDA LAMMPS `lmp`
-#   build-cuda/bin/, build-cuda/lib/mlpotplugin.so   the CUDA (sm_90) binaries (scripts/build.sh --cuda)
+#   build-cuda/bin/, build-cuda/lib/mlpotplugin.so   the CUDA (sm_90) binaries (scripts/build.sh --cuda);
+#                         mlpot and the plugin link LibTorch (the venv's), found on the device in its
+#                         own torch of the same version
 # all packed into build/device.tar.xz (under the device tool's 64 MiB carry limit).
 # Then, with the device tool (one call, < 8 minutes):
 #   run(command="bash perf/device/run_all.sh", carry=["build/device.tar.xz"], timeout_s=480)
@@ -61,5 +63,7 @@ else
        "runs the main job through mlpot bench" >&2
 fi
 git -C "$root" rev-parse --short HEAD > "$dir/commit"
+# The CUDA mlpot and plugin link LibTorch; the device lends its own, which must be this version.
+"$cache/venv/bin/python" -c 'import torch; print(torch.__version__)' > "$dir/torch_version"
 tar -C "$root" -cJf "$root/build/device.tar.xz" "${parts[@]}"
 du -sh "$dir" "$root/build-cuda/bin" "$root/build/device.tar.xz"
