@@ -176,11 +176,11 @@ if [[ $rehearsal != 1 && -n "$ncu_bin" ]]; then
     timeout 90 "$ncu_bin" --clock-control none --kernel-name-base demangled -k 'regex:ParallelFor<mlpot::kokkos::MtpKernel' --launch-skip 2 \
       --launch-count 1 --section SpeedOfLight --section Occupancy --section LaunchStats --section WarpStateStats \
       --section SchedulerStats --section ComputeWorkloadAnalysis --section MemoryWorkloadAnalysis \
-      --section InstructionStats "$cuda_bin/mlpot" bench --model "$in/synthetic-l16-6sp.mtp" --system li2co3:$cells \
+      --section InstructionStats --section SourceCounters "$cuda_bin/mlpot" bench --model "$in/synthetic-l16-6sp.mtp" --system li2co3:$cells \
       --backend $backend --graph device --steps 2 --warmup 1 >"$out/ncu_mtp_$cells.txt" 2>&1
     say "ncu li2co3:$cells (exit $?):"
-    grep -E "Duration|Achieved Occupancy|Theoretical Occupancy|Block Limit|Registers Per|Shared Memory Config|Dynamic Shared|Compute \(SM\) Throughput|Memory Throughput|DRAM Throughput|Issue Slots Busy|Warp Cycles Per Issued|Executed Ipc A|No Eligible|Stall|Executed Instructions  " \
-      "$out/ncu_mtp_$cells.txt" | head -40 | tee -a "$log"
+    grep -iE "Hit Rate|stalled|Duration|Achieved Occupancy|Theoretical Occupancy|Block Limit|Registers Per|Shared Memory Config|Dynamic Shared|Compute \(SM\) Throughput|Memory Throughput|DRAM Throughput|Issue Slots Busy|Warp Cycles Per Issued|Executed Ipc A|No Eligible|Stall|Executed Instructions  " \
+      "$out/ncu_mtp_$cells.txt" | head -60 | tee -a "$log"
   done
 else
   say "ncu: not found or rehearsal"
