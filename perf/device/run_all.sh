@@ -140,10 +140,12 @@ elif [[ -n "$build_pid" ]] && wait "$build_pid"; then
   chmod +x "$dev"
 fi
 if [[ -n "$dev" ]]; then
-  # float32 to 1e-4 of each quantity's scale (compare_cfg.py): two CPU runs of the same float32
-  # model already differ by 2.2e-5 (forces of 0.65 eV/A; the energy is 652 eV), 2026-11-26.
+  # float32 to 1e-5 of each quantity's scale (compare_cfg.py). Once (2026-11-26) a CPU reference
+  # written by prepare.sh differed from later CPU runs by 2.2e-5 (forces of 0.65 eV/A; the
+  # energy is 652 eV), cause not found; later runs agree bit for bit. A failure here at that
+  # level: regenerate the reference and compare again before suspecting the GPU.
   for dt in float32 float64; do
-    tol=$([[ $dt == float64 ]] && echo 1e-9 || echo 1e-4)
+    tol=$([[ $dt == float64 ]] && echo 1e-9 || echo 1e-5)
     timeout 60 "$dev" eval --model "$in/seed-$dt-lammps.pt" --input "$in/check.cfg" --device $torch_device \
       --output "$out/check_mace_${dt}_gpu.cfg" 2>&1 | tee -a "$log"
     python3 perf/device/compare_cfg.py "$in/check_mace_${dt}_host.cfg" "$out/check_mace_${dt}_gpu.cfg" "$tol" \
@@ -153,7 +155,7 @@ if [[ -n "$dev" ]]; then
   if [[ ($carried_mace == 1 || $rehearsal == 1) && -x "$lmp" && -f $plugin_dir/mlpotplugin.so ]]; then
     section "4b. LAMMPS mace/kk on the GPU (periodic graph), run 0 against mlpot eval on the CPU"
     for dt in float32 float64; do
-      tol=$([[ $dt == float64 ]] && echo 1e-9 || echo 1e-4)
+      tol=$([[ $dt == float64 ]] && echo 1e-9 || echo 1e-5)
       timeout 120 python3 perf/device/lammps_check.py --lmp "$lmp" --plugin-dir $plugin_dir --device $torch_device \
         --model "$in/seed-$dt-lammps.pt" --cfg "$in/check.cfg" --ref "$in/check_mace_${dt}_host.cfg" \
         --kokkos "$kokkos_args" --tol $tol 2>&1 | sed "s/^/$dt: /" | tee -a "$log"
