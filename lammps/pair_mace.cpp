@@ -9,6 +9,7 @@
 #include "domain.h"
 #include "error.h"
 #include "force.h"
+#include "mlpot/error.hpp"
 #include "memory.h"
 #include "neigh_list.h"
 #include "neigh_request.h"
@@ -51,7 +52,7 @@ void PairMACE::load_model()
   try {
     potential_ = std::make_unique<mlpot::MacePotential>(model_path_, device_);
   } catch (const std::exception &e) {
-    error->all(FLERR, "pair_style {}: {}", force->pair_style, e.what());
+    error->all(FLERR, "pair_style {}: {}", force->pair_style, mlpot::error_message(e));
   }
 }
 
@@ -166,7 +167,7 @@ void PairMACE::compute_periodic()
   try {
     ev = potential_->evaluate_images(g, cell, pbc, vflag_global);
   } catch (const std::exception &e) {
-    error->one(FLERR, "pair_style {}: {}", force->pair_style, e.what());
+    error->one(FLERR, "pair_style {}: {}", force->pair_style, mlpot::error_message(e));
   }
   double **f = atom->f;
   for (int i = 0; i < nlocal; ++i)

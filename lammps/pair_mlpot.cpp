@@ -3,6 +3,7 @@
 #include "atom.h"
 #include "error.h"
 #include "force.h"
+#include "mlpot/error.hpp"
 #include "memory.h"
 #include "neigh_list.h"
 #include "update.h"
@@ -88,7 +89,7 @@ void PairMlpot::tally(const std::function<mlpot::Totals()> &compute)
   try {
     t = compute();
   } catch (const std::exception &e) {
-    error->one(FLERR, "pair_style {}: {}", force->pair_style, e.what());
+    error->one(FLERR, "pair_style {}: {}", force->pair_style, mlpot::error_message(e));
   }
   if (eflag_global) eng_vdwl += t.energy;
   if (vflag_global)

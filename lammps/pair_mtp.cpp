@@ -104,7 +104,7 @@ void PairMTP::settings_mlip(int narg, char **arg)
   try {
     s = mlpot::parse_mlip_interface_args(std::vector<std::string>(arg, arg + narg));
   } catch (const std::exception &e) {
-    const std::string what = e.what();    // ini errors start with FILE:LINE
+    const std::string what = mlpot::error_message(e);    // ini errors start with FILE:LINE
     error->all(FLERR, "{}{}", utils::strmatch(what, "^pair_style") ? "" : "pair_style mlip: ", what);
   }
   for (const std::string &why : s.ignored)
@@ -122,7 +122,7 @@ void PairMTP::settings_mlip(int narg, char **arg)
     try {
       same = mlpot::same_potential(mlpot::read_mtp(s.same_potential_as), model_);
     } catch (const std::exception &e) {
-      error->all(FLERR, "pair_style {}: {}", force->pair_style, e.what());
+      error->all(FLERR, "pair_style {}: {}", force->pair_style, mlpot::error_message(e));
     }
     if (!same)
       error->all(FLERR, "pair_style {}: the selection state {} was made for another potential than {} "
@@ -140,7 +140,7 @@ void PairMTP::load_model(bool extrapolate)
     mlpot::require_evaluable(model_);
     if (extrapolate) selection_ = std::make_shared<mlpot::SelectionState>(mlpot::parse_selection_state(model_));
   } catch (const std::exception &e) {
-    error->all(FLERR, "pair_style {}: {}", force->pair_style, e.what());
+    error->all(FLERR, "pair_style {}: {}", force->pair_style, mlpot::error_message(e));
   }
 }
 
@@ -211,7 +211,7 @@ void PairMTP::ensure_potential()
       if (selection_) potential_->set_selection(selection_);
     }
   } catch (const std::exception &e) {
-    error->all(FLERR, "pair_style {}: {}", force->pair_style, e.what());
+    error->all(FLERR, "pair_style {}: {}", force->pair_style, mlpot::error_message(e));
   }
 }
 
@@ -266,7 +266,7 @@ void PairMTP::finish_grade_step()
       MPI_Allreduce(&local, &grade, 1, MPI_DOUBLE, MPI_MAX, world);
     }
   } catch (const std::exception &e) {
-    error->one(FLERR, "pair_style {}: {}", force->pair_style, e.what());
+    error->one(FLERR, "pair_style {}: {}", force->pair_style, mlpot::error_message(e));
   }
   last_grade_ = grade;
   last_grade_step_ = update->ntimestep;

@@ -1,6 +1,7 @@
 #pragma once
 // Errors raised by mlpot. Every error caused by input names where it came from
 // (file and line, or atom index) so a user can fix the input without a debugger.
+#include <new>
 #include <stdexcept>
 #include <string>
 
@@ -23,5 +24,16 @@ class InputError : public Error {
   std::string file_;
   int line_;
 };
+
+// The message to show for any exception: e.what(), except that a failed host allocation, whose
+// what() is only "std::bad_alloc", says what happened. (Kokkos' failed allocations name the
+// View and the memory space themselves; LibTorch's name the device.)
+inline std::string error_message(const std::exception& e) {
+  if (dynamic_cast<const std::bad_alloc*>(&e)) {
+    return "out of host memory (an allocation failed: " + std::string(e.what()) +
+           "); the system, its neighbour list or the model needs more memory than this process can get";
+  }
+  return e.what();
+}
 
 }  // namespace mlpot

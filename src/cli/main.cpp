@@ -542,7 +542,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "mlpot: unknown command '%s'\n%s", cmd.c_str(), kUsage);
     return 2;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "mlpot %s: error: %s\n", cmd.c_str(), e.what());
+    std::fprintf(stderr, "mlpot %s: error: %s\n", cmd.c_str(), mlpot::error_message(e).c_str());
     return 1;
   }
 }

@@ -2,6 +2,7 @@
 atom) and a non-zero exit, never a crash; xyz and cfg inputs give the same results; the
 built-in model and system tools work."""
 import argparse
+import resource
 import sys
 import tempfile
 from pathlib import Path
@@ -122,6 +123,16 @@ def main():
                   r.returncode == 0 and len(rows) == 1 and rows[0][0] == "1.00"
                   and "allocations per step: 0.00 (0 bytes)" in r.stdout, r.stdout + r.stderr)
 
+        # Out of memory: a system far larger than the process may map (address space capped at
+        # 6 GiB, enough to load LibTorch) stops with a message that says so, not "std::bad_alloc"
+        # and not a crash.
+        def cap_memory():
+            resource.setrlimit(resource.RLIMIT_AS, (6 << 30, 6 << 30))
+
+        r = run([mlpot, "bench", "--model", syn, "--system", "li2co3:200x200x200", "--steps", "1", "--warmup", "0"],
+                preexec_fn=cap_memory)
+        check("out of memory is a clear error", r.returncode == 1 and "out of host memory" in r.stderr,
+              f"rc={r.returncode} stderr={r.stderr.strip()!r}")
         expect_error("bench --torch-profile is for MACE", ["bench", "--model", syn, "--input", li, "--steps", "1",
                                                            "--torch-profile", "yes"], "--torch-profile")
 
