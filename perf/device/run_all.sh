@@ -52,7 +52,13 @@ say "commit  $(cat "$in/commit" 2>/dev/null || echo unknown)"
 [[ $rehearsal == 1 ]] && say "REHEARSAL on the host build (no GPU): $backend for Cuda, $torch_device for cuda"
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>&1 | sed 's/^/gpu     /' | tee -a "$log"
 
-say "torch   here $(python3 -c 'import torch; print(torch.__version__)' 2>&1 | tail -1), built against $(cat "$in/torch_version" 2>/dev/null)"
+torch_here="$(python3 -c 'import torch; print(torch.__version__)' 2>&1 | tail -1)"
+say "torch   here $torch_here, built against $(cat "$in/torch_version" 2>/dev/null)"
+if [[ $rehearsal != 1 && "$torch_here" != "$(cat "$in/torch_version" 2>/dev/null)" ]]; then
+  # The carried mlpot and plugin may then not start at all (MTP sections too): pin the venv's
+  # torch to this version (scripts/python-requirements.txt) and rebuild before the next call.
+  say "WARNING: this machine's torch is not the one the carried binaries were built against"
+fi
 # MACE on the GPU: the carried CUDA build (Kokkos CUDA, LibTorch, graphs from the Thrust CUDA
 # builder, the plugin's mace/kk) when it starts here; otherwise a runner built here against this
 # machine's torch (host Kokkos, host graphs; in the background, niced, while the MTP sections
