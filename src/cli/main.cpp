@@ -380,29 +380,28 @@ int cmd_bench(const Args& a) {
     auto t1 = std::chrono::steady_clock::now();
     times.push_back(std::chrono::duration<double>(t1 - t0).count());
   }
+  // Extra steps under a profiling tool (start, stop, table(steps, their wall seconds)); the
+  // timed steps above ran without it.
+  auto profiled_steps = [&](auto& tool) {
+    const int p_steps = std::max(3, std::min(steps, 10));
+    tool.start();
+    auto t0 = std::chrono::steady_clock::now();
+    for (int i = 0; i < p_steps; ++i) step();
+    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    tool.stop();
+    return tool.table(p_steps, wall);
+  };
   std::string kernel_table;
   if (a.get("kernel-times", "no") == "yes") {
-    // Extra steps, each Kokkos kernel fenced and timed (the timed steps above ran unfenced).
-    const int k_steps = std::max(3, std::min(steps, 10));
-    mlpot::cli::KernelTimes kt;
-    kt.start();
-    auto t0 = std::chrono::steady_clock::now();
-    for (int i = 0; i < k_steps; ++i) step();
-    kt.stop();
-    kernel_table = kt.table(k_steps, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    mlpot::cli::KernelTimes kt;  // every Kokkos kernel fenced and timed
+    kernel_table = profiled_steps(kt);
   }
   std::string torch_table;
   if (a.get("torch-profile", "no") == "yes") {
 #ifdef MLPOT_HAVE_TORCH
     if (pot.kind() != "mace") throw mlpot::Error("--torch-profile: for MACE models (LibTorch work)");
-    const int p_steps = std::max(3, std::min(steps, 10));
     mlpot::cli::TorchProfile tp(a.get("device", "cpu").rfind("cuda", 0) == 0);
-    tp.start();
-    auto t0 = std::chrono::steady_clock::now();
-    for (int i = 0; i < p_steps; ++i) step();
-    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    tp.stop();
-    torch_table = tp.table(p_steps, wall);
+    torch_table = profiled_steps(tp);
 #else
     throw mlpot::Error("--torch-profile: this mlpot was built without LibTorch");
 #endif
@@ -444,7 +443,7 @@ int cmd_bench(const Args& a) {
   std::printf("atom-steps/s %.4g\n", n / median);
   std::printf("ms/step      %.3f\n", median * 1e3);
   if (!kernel_table.empty()) std::printf("%s", kernel_table.c_str());
-  if (!torch_table.empty()) std::printf("torch profile (%s)\n%s", "LibTorch profiler, extra steps", torch_table.c_str());
+  if (!torch_table.empty()) std::printf("torch profile (LibTorch profiler, extra steps)\n%s", torch_table.c_str());
   return 0;
 }
 

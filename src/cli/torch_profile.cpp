@@ -29,7 +29,6 @@ TorchProfile::TorchProfile(bool cuda) : d_(new Data) { d_->cuda = cuda; }
 
 TorchProfile::~TorchProfile() {
   if (d_->running) prof::disableProfiler();
-  delete d_;
 }
 
 namespace {

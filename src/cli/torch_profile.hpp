@@ -4,6 +4,7 @@
 // copies and fills with their GPU time, which is what the step's launches cost the device; CPU
 // rows are the interpreter's operators, timed inclusively (an operator includes the ones it
 // calls), so they overlap and do not add up. Only built with LibTorch.
+#include <memory>
 #include <string>
 
 namespace mlpot::cli {
@@ -23,7 +24,7 @@ class TorchProfile {
 
  private:
   struct Data;
-  Data* d_;
+  std::unique_ptr<Data> d_;
 };
 
 }  // namespace mlpot::cli
