@@ -81,7 +81,7 @@ struct MtpKernel {
   const int* counts = nullptr;
   std::int64_t row_stride = 0, slot_stride = 1;
   int index_mask = ~0;
-  int max_neighbors = 0;  // the most cache slots an atom needs (cache_slots)
+  int max_neighbors = 0;  // the most cache slots an atom needs (max_cache_slots)
   // Outputs.
   Kokkos::View<double*, memory_space> atom_energy;      // [n_local]
   Kokkos::View<double* [6], memory_space> atom_w;       // [n_local] per-centre virial
@@ -139,14 +139,7 @@ struct MtpKernel {
     r2 = d0 * d0 + d1 * d1 + d2 * d2;
     return r2 < p.max_dist * p.max_dist && j != i;
   }
-  // The cache slots atom i needs: all its list entries for a thread of its own (no need to read
-  // positions); for a team of threads its neighbours within the cutoff (a GPU's shared memory
-  // holds ~40 KB a team, and LAMMPS' lists with their skin are ~3 times longer at 5 A), counted
-  // by the team's threads: in_cutoff_slot is one list entry's share.
-  KOKKOS_INLINE_FUNCTION int cache_slots(int i) const {
-    static_assert(TeamSize == 1, "teams count their slots with in_cutoff_slot");
-    return neighbor_count(i);
-  }
+  // One list entry's share of the cache slots a team needs for atom i (max_cache_slots).
   KOKKOS_INLINE_FUNCTION int in_cutoff_slot(int i, int jj) const {
     double d0, d1, d2, r2;
     return in_cutoff(i, neighbor(i, jj), d0, d1, d2, r2) ? 1 : 0;

@@ -284,13 +284,16 @@ class MtpKokkosPotential final : public MtpPotential {
     return doubles * sizeof(double) + ints * sizeof(int) + 2 * 128;
   }
 
+  // The cache slots an atom needs, at most: all its list entries for a thread of its own (no need
+  // to read positions); for a team of threads its neighbours within the cutoff (a GPU's shared
+  // memory holds ~40 KB a team, and LAMMPS' lists with their skin are ~3 times longer at 5 A).
   static int max_cache_slots(const MtpKernel<ExecSpace, Lanes, TeamSize>& k, int n_local) {
     int result = 0;
     if (n_local == 0) return 0;
     if constexpr (TeamSize == 1) {
       Kokkos::parallel_reduce("mlpot::mtp_cache_slots", Kokkos::RangePolicy<ExecSpace>(0, n_local),
                               KOKKOS_LAMBDA(int i, int& m) {
-                                const int c = k.cache_slots(i);
+                                const int c = k.neighbor_count(i);
                                 if (c > m) m = c;
                               },
                               Kokkos::Max<int>(result));
