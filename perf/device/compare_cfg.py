@@ -33,18 +33,38 @@ def numbers(path):
     return vals
 
 
-ref, got, tol, label = numbers(sys.argv[1]), numbers(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
-if len(ref) != len(got) or not ref:
-    print(f"{label}: FAIL (different sizes {len(ref)} vs {len(got)})")
-    sys.exit(1)
-if [k for k, _ in ref] != [k for k, _ in got]:
-    print(f"{label}: FAIL (different layouts)")
-    sys.exit(1)
-scale = {}
-for k, v in ref:
-    scale[k] = max(scale.get(k, 1.0), abs(v))
-# Energies: each configuration against its own value.
-worst = max(abs(a - b) / (max(1.0, abs(a)) if k == "e" else scale[k]) for (k, a), (_, b) in zip(ref, got))
-print(f"{label}: {len(ref)} values, worst relative difference {worst:.2e} (limit {tol:g}) ->",
-      "PASS" if worst <= tol else "FAIL")
-sys.exit(0 if worst <= tol else 1)
+def differences(ref, got):
+    """The worst difference per kind ('e', 'f', 's') of two numbers() lists of one layout: an energy
+    against max(1, |E|), a force or stress component against the largest of its kind in REF
+    (floor 1). None if the layouts differ."""
+    if not ref or [k for k, _ in ref] != [k for k, _ in got]:
+        return None
+    scale = {}
+    for k, v in ref:
+        scale[k] = max(scale.get(k, 1.0), abs(v))
+    worst = {}
+    for (k, a), (_, b) in zip(ref, got):
+        d = abs(a - b) / (max(1.0, abs(a)) if k == "e" else scale[k])
+        worst[k] = max(worst.get(k, 0.0), d)
+    return worst
+
+
+def main():
+    tol, label = float(sys.argv[3]), sys.argv[4]
+    try:
+        ref, got = numbers(sys.argv[1]), numbers(sys.argv[2])
+    except OSError as e:
+        print(f"{label}: FAIL ({e})")
+        return 1
+    d = differences(ref, got)
+    if d is None:
+        print(f"{label}: FAIL (different layouts: {len(ref)} vs {len(got)} values)")
+        return 1
+    worst = max(d.values())
+    print(f"{label}: {len(ref)} values, worst relative difference {worst:.2e} (limit {tol:g}) ->",
+          "PASS" if worst <= tol else "FAIL")
+    return 0 if worst <= tol else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

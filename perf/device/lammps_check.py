@@ -13,29 +13,11 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 from main_job import write_data  # noqa: E402
+from compare_cfg import differences, numbers  # noqa: E402
 
 NKTV2P = 1.6021765e6  # metal units: eV/A^3 -> bar
-
-
-def reference(path):
-    lines = Path(path).read_text().splitlines()
-    forces, energy, stress = [], None, None
-    for k, line in enumerate(lines):
-        s = line.split()
-        if s and s[0].startswith("AtomData"):
-            cols = s[1:]
-            j = k + 1
-            while lines[j].split() and not lines[j].split()[0][0].isalpha():
-                v = lines[j].split()
-                forces.append([float(v[cols.index(c)]) for c in ("fx", "fy", "fz")])
-                j += 1
-        if s and s[0] == "Energy":
-            energy = float(lines[k + 1])
-        if s and s[0] == "PlusStress:":
-            xx, yy, zz, yz, xz, xy = (float(v) for v in lines[k + 1].split())
-            stress = [xx, yy, zz, xy, xz, yz]
-    return energy, forces, stress
 
 
 def main():
@@ -49,7 +31,7 @@ def main():
     mace = a.model.endswith(".pt")
     style = (f"pair_style mace {Path(a.model).resolve()} device {a.device} periodic" if mace
              else f"pair_style mtp {Path(a.model).resolve()} elements H Li C O F P")
-    e_ref, f_ref, w_ref = reference(a.ref)
+    ref = numbers(a.ref)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         data = tmp / "in.data"
@@ -78,16 +60,18 @@ run 0
         row = re.search(r"^\s+0(\s+\S+){8}\s*$", log, re.M).group(0).split()
         pe = float(row[1])
         vol = float(row[8])
-        w = [float(v) * vol / NKTV2P for v in row[2:8]]  # xx yy zz xy xz yz, eV
+        xx, yy, zz, xy, xz, yz = (float(v) * vol / NKTV2P for v in row[2:8])  # eV
         dump = (tmp / "forces.dump").read_text().splitlines()
         start = dump.index(next(l for l in dump if l.startswith("ITEM: ATOMS"))) + 1
-        f = [[float(v) for v in l.split()[1:4]] for l in dump[start:]]
-    fmax = max(1.0, max(abs(v) for row in f_ref for v in row))
-    wmax = max(1.0, max(abs(v) for v in w_ref))
-    de = abs(pe - e_ref) / max(1.0, abs(e_ref))
-    df = max(abs(x - y) for fr, fg in zip(f_ref, f) for x, y in zip(fr, fg)) / fmax
-    dw = max(abs(x - y) for x, y in zip(w_ref, w)) / wmax
-    ok = len(f) == len(f_ref) and max(de, df) <= a.tol and dw <= max(a.tol, 1e-9)
+        f = [float(v) for l in dump[start:] for v in l.split()[1:4]]
+    # LAMMPS' results in the layout of REF.cfg (mlpot eval's): forces by id, energy, PlusStress.
+    got = [("f", v) for v in f] + [("e", pe)] + [("s", v) for v in (xx, yy, zz, yz, xz, xy)]
+    d = differences(ref, got)
+    if d is None:
+        print(f"lammps {'mace' if mace else 'mtp'}/kk run 0: FAIL (not the layout of {a.ref})")
+        return 1
+    de, df, dw = d["e"], d["f"], d["s"]
+    ok = max(de, df) <= a.tol and dw <= max(a.tol, 1e-9)
     print(f"lammps {'mace' if mace else 'mtp'}/kk run 0 ({a.kokkos}) vs mlpot eval: energy {de:.1e}, forces {df:.1e}, virial {dw:.1e} "
           f"(limit {a.tol:g}) -> {'PASS' if ok else 'FAIL'}")
     return 0 if ok else 1
