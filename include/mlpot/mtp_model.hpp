@@ -73,7 +73,8 @@ std::string format_mtp(const MtpModel& model);
 // The potential text followed by the kept selection state, i.e. the .almtp file unchanged.
 std::string format_almtp(const MtpModel& model);
 void write_mtp(const MtpModel& model, const std::string& path);
-// Throws if the model cannot be evaluated (untrained, unsupported basis, inconsistent sizes).
+// Throws if the model cannot be evaluated (untrained, unsupported basis, inconsistent sizes,
+// more moments or larger multiplicities than the kernels' tables hold).
 void require_evaluable(const MtpModel& model);
 // Whether two models are the same potential: basis, cutoff, scaling and every coefficient
 // equal (names, tags and any selection state may differ).

@@ -411,6 +411,19 @@ void require_evaluable(const MtpModel& m) {
   if (m.radial_basis_type != "RBChebyshev") throw Error(m.source + ": radial basis '" + m.radial_basis_type + "' is not supported");
   if (m.species_count < 1) throw Error(m.source + ": species_count is missing or 0 (an untrained template cannot be evaluated)");
   if (!m.trained()) throw Error(m.source + ": model has no radial_coeffs/moment_coeffs (an untrained template cannot be evaluated)");
+  // The kernels' product tables hold a term's two moment indices in 32 bits and its
+  // multiplicity in 16 (a GPU warp reads a term in one go; mtp_parameters.hpp).
+  if (m.alpha_moments_count > 65536) {
+    throw Error(m.source + ": alpha_moments_count = " + std::to_string(m.alpha_moments_count) +
+                " is more than the 65536 moments mlpot evaluates (MLIP's largest template, level 28, has 17366)");
+  }
+  for (const auto& t : m.alpha_index_times) {
+    if (t[2] < -32768 || t[2] > 32767) {
+      throw Error(m.source + ": alpha_index_times entry {" + std::to_string(t[0]) + ", " + std::to_string(t[1]) + ", " +
+                  std::to_string(t[2]) + ", " + std::to_string(t[3]) +
+                  "} has a multiplicity outside the 16 bits mlpot evaluates (MLIP's templates use at most 4200)");
+    }
+  }
 }
 
 }  // namespace mlpot

@@ -70,6 +70,15 @@ struct MtpKernel {
   // lane, a team-wide table [n_mono][TeamSize + 1] with a column per thread (the padding column
   // spreads the rows over the shared-memory banks).
   static constexpr int kMonoStride = W > 1 ? W : TeamSize + 1;
+  // The neighbour cache holds slots in blocks of kCacheBlock, each block [item][kCacheStride]
+  // with item = r, rhat(3), f(K), f'(K) (cache_stride() items) and a column per slot: on hosts a
+  // block is a thread's W lanes; on a GPU the TeamSize neighbours of a chunk, a column per
+  // thread, padded by one like the monomials: a thread's own items are then consecutive
+  // across the warp, and the threads over basic moments read one slot's f of several mu in
+  // different banks. (A row per slot, 4 + 2K doubles long, put every 4th thread of a warp on
+  // the same bank: 8-way conflicts on each cache access of pass 2.)
+  static constexpr int kCacheBlock = W > 1 ? W : TeamSize;
+  static constexpr int kCacheStride = W > 1 || TeamSize == 1 ? kCacheBlock : TeamSize + 1;
 
   MtpParameters<memory_space> p;
   // Inputs (raw device-accessible pointers, so any caller layout works without copies).
@@ -104,10 +113,15 @@ struct MtpKernel {
   // 40 KB of level-0 (shared-memory) scratch Kokkos offers a team; beyond, it spills to level 1,
   // global memory.)
   KOKKOS_INLINE_FUNCTION int cache_stride() const { return 4 + 2 * p.n_radial; }
-  KOKKOS_INLINE_FUNCTION int max_blocks() const { return (max_neighbors + W - 1) / W; }
+  KOKKOS_INLINE_FUNCTION int max_blocks() const { return (max_neighbors + kCacheBlock - 1) / kCacheBlock; }
+  KOKKOS_INLINE_FUNCTION int block_doubles() const { return cache_stride() * kCacheStride; }
+  // A slot's column of the cache: its item k at [k * kCacheStride].
+  KOKKOS_INLINE_FUNCTION double* cache_slot(double* cache, int slot) const {
+    return cache + size_t(slot / kCacheBlock) * block_doubles() + slot % kCacheBlock;
+  }
   KOKKOS_INLINE_FUNCTION size_t team_doubles() const {
     return 2 * size_t(p.n_moments) + size_t(p.n_basic) * (W > 1 ? W + 1 : 1) +
-           size_t(max_blocks()) * W * cache_stride() + (W > 1 ? 0 : size_t(p.n_mono) * kMonoStride) +
+           size_t(max_blocks()) * block_doubles() + (W > 1 ? 0 : size_t(p.n_mono) * kMonoStride) +
            (W == 1 && want_param_rows ? size_t(TeamSize) * grade_stride() : 0);
   }
   // With one lane, grading: a row per thread of its neighbour's gradient factors w_mu[K], q[R]
@@ -116,7 +130,7 @@ struct MtpKernel {
   KOKKOS_INLINE_FUNCTION size_t thread_doubles() const {
     return W > 1 ? size_t(p.n_radial + p.n_mono + 2 * p.basis_size) * W : 0;
   }
-  KOKKOS_INLINE_FUNCTION size_t team_ints() const { return size_t(max_blocks()) * W + 1; }
+  KOKKOS_INLINE_FUNCTION size_t team_ints() const { return size_t(max_blocks()) * kCacheBlock + 1; }
 
   template <class T>
   KOKKOS_INLINE_FUNCTION static void add(T& dst, T v) {
@@ -156,7 +170,7 @@ struct MtpKernel {
     for (int l = 0; l < W; ++l) u[l] = 1.0;
     for (int m = 1; m < p.n_mono; ++m) {
       const double* parent = u + p.mono_parent(m) * kMonoStride;
-      const double* axis = rhat + p.mono_axis(m) * W;
+      const double* axis = rhat + p.mono_axis(m) * kCacheStride;
       // Through a local copy: u is both read and written here, and the compiler vectorises
       // only what it can prove does not overlap.
       double t[W];
@@ -165,8 +179,26 @@ struct MtpKernel {
     }
   }
 
-  // f_mu(r) and f'_mu(r) ([mu][lane]) for the species pairs (si, sj[lane]): Chebyshev
-  // polynomials in xi = (2r - (Rmin+Rcut)) / (Rcut - Rmin) times (r - Rcut)^2, times `scaling`.
+  // T_n(xi) and T'_n(xi) for n = 0, 1, 2, ... in turn (Chebyshev recursion; one lane).
+  struct Chebyshev {
+    double xi, t_prev = 1.0, t_cur, dt_prev = 0.0, dt_cur = 1.0;
+    KOKKOS_INLINE_FUNCTION explicit Chebyshev(double x) : xi(x), t_cur(x) {}
+    KOKKOS_INLINE_FUNCTION void next(int n, double& tn, double& dtn) {
+      if (n == 0) {
+        tn = 1.0; dtn = 0.0;
+      } else if (n == 1) {
+        tn = xi; dtn = 1.0;
+      } else {
+        tn = 2.0 * xi * t_cur - t_prev;
+        dtn = 2.0 * t_cur + 2.0 * xi * dt_cur - dt_prev;
+        t_prev = t_cur; t_cur = tn; dt_prev = dt_cur; dt_cur = dtn;
+      }
+    }
+  };
+
+  // f_mu(r) and f'_mu(r) ([mu][lane], row stride kCacheStride) for the species pairs
+  // (si, sj[lane]): Chebyshev polynomials in xi = (2r - (Rmin+Rcut)) / (Rcut - Rmin) times
+  // (r - Rcut)^2, times `scaling`: Q_n = w2 T_n, Q'_n = dw2 T_n + w2 T'_n dxi.
   // q and dq ([n][lane] each) hold the basis Q_n and Q'_n (several lanes only).
   KOKKOS_INLINE_FUNCTION void radial(int si, const int* sj, const double* r, double* f, double* df, double* q,
                                      double* dq) const {
@@ -183,46 +215,48 @@ struct MtpKernel {
       c[l] = &p.radial(((size_t(si) * p.n_species + sj[l]) * K) * R);
     }
     if constexpr (W == 1) {
-      for (int mu = 0; mu < K; ++mu) f[mu] = df[mu] = 0.0;
-    }
-    // T_n(xi), T'_n(xi) recursion; Q_n = w2 T_n, Q'_n = dw2 T_n + w2 T'_n dxi.
-    double t_prev[W], t_cur[W], dt_prev[W], dt_cur[W];
-    for (int l = 0; l < W; ++l) {
-      t_prev[l] = 1.0;
-      t_cur[l] = xi[l];
-      dt_prev[l] = 0.0;
-      dt_cur[l] = 1.0;
-    }
-    for (int n = 0; n < R; ++n) {
-      double qn[W], dqn[W];
+      // One lane (GPUs): each f_mu and f'_mu summed in registers, the basis recomputed for
+      // every mu (a few flops per term). Summing into the cache term by term, as the basis
+      // comes, would chain every term through a shared-memory load and store, and keeping the
+      // basis would need per-thread scratch.
+      for (int mu = 0; mu < K; ++mu) {
+        const double* cm = c[0] + mu * R;
+        Chebyshev cheb(xi[0]);
+        double fs = 0.0, dfs = 0.0;
+        for (int n = 0; n < R; ++n) {
+          double tn, dtn;
+          cheb.next(n, tn, dtn);
+          fs += cm[n] * (w2[0] * tn);
+          dfs += cm[n] * (dw2[0] * tn + w2[0] * dtn * dxi);
+        }
+        f[mu * kCacheStride] = fs;
+        df[mu * kCacheStride] = dfs;
+      }
+    } else {
+      // Lanes innermost, so the recursion runs as SIMD over the lanes.
+      double t_prev[W], t_cur[W], dt_prev[W], dt_cur[W];
       for (int l = 0; l < W; ++l) {
-        double tn, dtn;
-        if (n == 0) {
-          tn = 1.0; dtn = 0.0;
-        } else if (n == 1) {
-          tn = xi[l]; dtn = 1.0;
-        } else {
-          tn = 2.0 * xi[l] * t_cur[l] - t_prev[l];
-          dtn = 2.0 * t_cur[l] + 2.0 * xi[l] * dt_cur[l] - dt_prev[l];
-          t_prev[l] = t_cur[l]; t_cur[l] = tn; dt_prev[l] = dt_cur[l]; dt_cur[l] = dtn;
-        }
-        qn[l] = w2[l] * tn;
-        dqn[l] = dw2[l] * tn + w2[l] * dtn * dxi;
+        t_prev[l] = 1.0;
+        t_cur[l] = xi[l];
+        dt_prev[l] = 0.0;
+        dt_cur[l] = 1.0;
       }
-      if constexpr (W == 1) {
-        // One lane (GPUs): sum straight into f and f', which needs no per-thread basis scratch.
-        for (int mu = 0; mu < K; ++mu) {
-          f[mu] += c[0][mu * R + n] * qn[0];
-          df[mu] += c[0][mu * R + n] * dqn[0];
-        }
-      } else {
+      for (int n = 0; n < R; ++n) {
         for (int l = 0; l < W; ++l) {
-          q[n * W + l] = qn[l];
-          dq[n * W + l] = dqn[l];
+          double tn, dtn;
+          if (n == 0) {
+            tn = 1.0; dtn = 0.0;
+          } else if (n == 1) {
+            tn = xi[l]; dtn = 1.0;
+          } else {
+            tn = 2.0 * xi[l] * t_cur[l] - t_prev[l];
+            dtn = 2.0 * t_cur[l] + 2.0 * xi[l] * dt_cur[l] - dt_prev[l];
+            t_prev[l] = t_cur[l]; t_cur[l] = tn; dt_prev[l] = dt_cur[l]; dt_cur[l] = dtn;
+          }
+          q[n * W + l] = w2[l] * tn;
+          dq[n * W + l] = dw2[l] * tn + w2[l] * dtn * dxi;
         }
       }
-    }
-    if constexpr (W > 1) {
       for (int mu = 0; mu < K; ++mu) {
         double fs[W], dfs[W];
         for (int l = 0; l < W; ++l) fs[l] = dfs[l] = 0.0;
@@ -235,19 +269,36 @@ struct MtpKernel {
           }
         }
         for (int l = 0; l < W; ++l) {
-          f[mu * W + l] = fs[l];
-          df[mu * W + l] = dfs[l];
+          f[mu * kCacheStride + l] = fs[l];
+          df[mu * kCacheStride + l] = dfs[l];
         }
       }
     }
   }
 
-  // Term q of a product moment: mult * M_a * M_b; of an adjoint: (adj_k * mult) * M_other.
-  KOKKOS_INLINE_FUNCTION double product_term(const double* mom, int q) const {
-    return double(p.fwd_terms(3 * q + 2)) * mom[p.fwd_terms(3 * q)] * mom[p.fwd_terms(3 * q + 1)];
-  }
-  KOKKOS_INLINE_FUNCTION double adjoint_term(const double* mom, const double* adj, int q) const {
-    return adj[p.bwd_terms(3 * q)] * double(p.bwd_terms(3 * q + 1)) * mom[p.bwd_terms(3 * q + 2)];
+  // One level of a product pass (MtpTables::fwd, ::bwd), threads over its moments:
+  // out[node] = init(node) + sum over the node's terms of term(pair, mult).
+  template <class Init, class Term>
+  KOKKOS_INLINE_FUNCTION void product_level(const team_member& team, const ProductPassView<memory_space>& pass, int l,
+                                            double* out, Init init, Term term) const {
+    const int begin = pass.level_start(l);
+    Kokkos::parallel_for(Kokkos::TeamThreadRange(team, begin, pass.level_start(l + 1)), [&](int o) {
+      const int node = pass.node(o), n = pass.count(o);
+      // Two partial sums, so the additions of consecutive terms overlap.
+      double s0 = init(node), s1 = 0.0;
+      int q = 0;
+      for (; q + 1 < n; q += 2) {
+        const int t0 = pass.term(o, begin, q), t1 = pass.term(o, begin, q + 1);
+        s0 += term(pass.pair(t0), pass.mult(t0));
+        s1 += term(pass.pair(t1), pass.mult(t1));
+      }
+      if (q < n) {
+        const int t0 = pass.term(o, begin, q);
+        s0 += term(pass.pair(t0), pass.mult(t0));
+      }
+      out[node] = s0 + s1;
+    });
+    team.team_barrier();
   }
 
   // The moments' products M_k += mult M_a M_b (alpha_index_times) from the basic moments in
@@ -270,34 +321,18 @@ struct MtpKernel {
         adj[b] += dk * mom[a];
       }
     } else {
+      // Term of a product moment: mult * M_a * M_b; of an adjoint: (adj_k * mult) * M_other.
+      auto low = [](std::uint32_t pair) { return int(pair & 0xffffu); };
+      auto high = [](std::uint32_t pair) { return int(pair >> 16); };
       for (int l = 0; l < p.n_levels; ++l) {
-        Kokkos::parallel_for(Kokkos::TeamThreadRange(team, p.fwd_level_start(l), p.fwd_level_start(l + 1)), [&](int o) {
-          // Two partial sums, so the additions of consecutive terms overlap.
-          double s0 = 0.0, s1 = 0.0;
-          int q = p.fwd_start(o);
-          const int q_end = p.fwd_start(o + 1);
-          for (; q + 1 < q_end; q += 2) {
-            s0 += product_term(mom, q);
-            s1 += product_term(mom, q + 1);
-          }
-          if (q < q_end) s0 += product_term(mom, q);
-          mom[p.fwd_out(o)] = s0 + s1;
-        });
-        team.team_barrier();
+        product_level(
+            team, p.fwd, l, mom, [](int) { return 0.0; },
+            [&](std::uint32_t ab, int mult) { return double(mult) * mom[low(ab)] * mom[high(ab)]; });
       }
       for (int g = 0; g <= p.n_levels; ++g) {
-        Kokkos::parallel_for(Kokkos::TeamThreadRange(team, p.bwd_level_start(g), p.bwd_level_start(g + 1)), [&](int o) {
-          double s0 = p.linear(p.bwd_node(o)), s1 = 0.0;
-          int q = p.bwd_start(o);
-          const int q_end = p.bwd_start(o + 1);
-          for (; q + 1 < q_end; q += 2) {
-            s0 += adjoint_term(mom, adj, q);
-            s1 += adjoint_term(mom, adj, q + 1);
-          }
-          if (q < q_end) s0 += adjoint_term(mom, adj, q);
-          adj[p.bwd_node(o)] = s0 + s1;
-        });
-        team.team_barrier();
+        product_level(
+            team, p.bwd, g, adj, [&](int node) { return p.linear(node); },
+            [&](std::uint32_t ko, int mult) { return adj[low(ko)] * double(mult) * mom[high(ko)]; });
       }
     }
   }
@@ -305,7 +340,8 @@ struct MtpKernel {
   KOKKOS_INLINE_FUNCTION void operator()(const team_member& team) const {
     const int i = team.league_rank();
     const int K = p.n_radial;
-    const int block_doubles = cache_stride() * W;
+    const int block_doubles = this->block_doubles();
+    constexpr int S = kCacheStride;
     const int level = team_level_;
     ScratchDoubles team_buf(team.team_scratch(level), team_doubles());
     ScratchInts team_int(team.team_scratch(level), team_ints());
@@ -315,8 +351,8 @@ struct MtpKernel {
     double* adj_by_mono = adj + p.n_moments;  // [n_basic]: adj[basic_by_mono[t]]
     double* mom_lanes = adj_by_mono + p.n_basic;  // [n_basic][W] (W > 1)
     double* cache = mom_lanes + (W > 1 ? size_t(p.n_basic) * W : 0);
-    int* cache_j = team_int.data();           // [blocks * W], and the count at the end
-    const int count_at = max_blocks() * W;
+    int* cache_j = team_int.data();           // [blocks * kCacheBlock], and the count at the end
+    const int count_at = max_blocks() * kCacheBlock;
     // With one lane: the team's monomials [n_mono][kMonoStride], a column per thread, and
     // (grading) their gradient factors [TeamSize][grade_stride()], after the cache.
     double* u_team = W > 1 ? nullptr : cache + size_t(max_blocks()) * block_doubles;
@@ -357,12 +393,12 @@ struct MtpKernel {
       // the two uses differently, a neighbour beyond them sits at r = cutoff, where it adds 0.
       if (slot >= count_at) return;
       const double r = Kokkos::sqrt(r2), inv_r = 1.0 / r;
-      double* c = cache + size_t(slot / W) * block_doubles + slot % W;
+      double* c = cache_slot(cache, slot);
       cache_j[slot] = j;
       c[0] = r;
-      c[W] = d0 * inv_r;
-      c[2 * W] = d1 * inv_r;
-      c[3 * W] = d2 * inv_r;
+      c[S] = d0 * inv_r;
+      c[2 * S] = d1 * inv_r;
+      c[3 * S] = d2 * inv_r;
     });
     team.team_barrier();
     const int n_valid = cache_j[count_at] < count_at ? cache_j[count_at] : count_at;
@@ -371,11 +407,11 @@ struct MtpKernel {
       // Unused lanes of the last block: r = cutoff, where f and f' vanish.
       Kokkos::single(Kokkos::PerTeam(team), [&]() {
         for (int slot = n_valid; slot < n_blocks * W; ++slot) {
-          double* c = cache + size_t(slot / W) * block_doubles + slot % W;
+          double* c = cache_slot(cache, slot);
           cache_j[slot] = i;
           c[0] = p.max_dist;
-          c[W] = 1.0;
-          c[2 * W] = c[3 * W] = 0.0;
+          c[S] = 1.0;
+          c[2 * S] = c[3 * S] = 0.0;
         }
       });
       team.team_barrier();
@@ -386,14 +422,14 @@ struct MtpKernel {
       // A thread's blocks of W neighbours sum into the lanes' partial moments.
       Kokkos::parallel_for(Kokkos::TeamThreadRange(team, n_blocks), [&](int blk) {
         double* c = cache + size_t(blk) * block_doubles;
-        double* f = c + 4 * W;
-        double* df = f + K * W;
+        double* f = c + 4 * S;
+        double* df = f + K * S;
         int sj[W];
         for (int l = 0; l < W; ++l) sj[l] = species[cache_j[blk * W + l]];
         radial(si, sj, c, f, df, q_basis, q_basis + size_t(p.basis_size) * W);
-        monomials(c + W, u);
+        monomials(c + S, u);
         for (int b = 0; b < p.n_basic; ++b) {
-          const double* fb = f + p.basic_mu(b) * W;
+          const double* fb = f + p.basic_mu(b) * S;
           const double* ub = u + p.basic_mono(b) * W;
           double* mb = mom_lanes + size_t(b) * W;
           double acc[W];
@@ -408,20 +444,21 @@ struct MtpKernel {
       // moment by one thread. (Every thread adding its neighbour into every moment would make
       // all threads of a warp hit one scratch address at once, n_basic times per neighbour.)
       const int t = team.team_rank();
-      for (int c0 = 0; c0 < n_blocks; c0 += TeamSize) {
-        const int n_chunk = n_blocks - c0 < TeamSize ? n_blocks - c0 : TeamSize;
+      // (A chunk is one block of the cache: c0 is a multiple of kCacheBlock = TeamSize.)
+      for (int c0 = 0; c0 < n_valid; c0 += TeamSize) {
+        const int n_chunk = n_valid - c0 < TeamSize ? n_valid - c0 : TeamSize;
         if (t < n_chunk) {
-          double* c = cache + size_t(c0 + t) * block_doubles;
+          double* c = cache_slot(cache, c0 + t);
           const int sj = species[cache_j[c0 + t]];
-          radial(si, &sj, c, c + 4, c + 4 + K, nullptr, nullptr);
-          monomials(c + 1, u);
+          radial(si, &sj, c, c + 4 * S, c + (4 + K) * S, nullptr, nullptr);
+          monomials(c + S, u);
         }
         team.team_barrier();
         Kokkos::parallel_for(Kokkos::TeamThreadRange(team, p.n_basic), [&](int b) {
-          const double* fb = cache + size_t(c0) * block_doubles + 4 + p.basic_mu(b);
+          const double* fb = cache_slot(cache, c0) + (4 + p.basic_mu(b)) * S;
           const double* ub = u_team + p.basic_mono(b) * kMonoStride;
           double sum = 0.0;
-          for (int l = 0; l < n_chunk; ++l) sum += fb[size_t(l) * block_doubles] * ub[l];
+          for (int l = 0; l < n_chunk; ++l) sum += fb[l] * ub[l];
           mom[b] += sum;
         });
         team.team_barrier();
@@ -465,11 +502,11 @@ struct MtpKernel {
     // neighbour, all threads of a GPU warp would add to the same nine addresses at once.
     double fi0 = 0.0, fi1 = 0.0, fi2 = 0.0;
     double wi[6] = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0};
-    auto force_block = [&](int blk) {
-      const double* c = cache + size_t(blk) * block_doubles;
-      const double* rhat = c + W;
-      const double* f = c + 4 * W;
-      const double* df = f + K * W;
+    // The W lanes of the cache from slot `first` (its column c).
+    auto force_block = [&](const double* c, int first) {
+      const double* rhat = c + S;
+      const double* f = c + 4 * S;
+      const double* df = f + K * S;
       double inv_r[W], s[W], g0[W], g1[W], g2[W];
       for (int l = 0; l < W; ++l) {
         inv_r[l] = 1.0 / c[l];
@@ -483,8 +520,8 @@ struct MtpKernel {
         for (int l = 0; l < W; ++l) am[l] = bm[l] = 0.0;
         for (int t = t0; t < t1; ++t) {
           const double a = adj_by_mono[t];
-          const double* fm = f + p.mu_by_mono(t) * W;
-          const double* dfm = df + p.mu_by_mono(t) * W;
+          const double* fm = f + p.mu_by_mono(t) * S;
+          const double* dfm = df + p.mu_by_mono(t) * S;
           for (int l = 0; l < W; ++l) {
             am[l] += a * fm[l];
             bm[l] += a * dfm[l];
@@ -504,11 +541,11 @@ struct MtpKernel {
         }
       }
       for (int l = 0; l < W; ++l) {
-        const int slot = blk * W + l;
+        const int slot = first + l;
         if (slot >= n_valid) break;
         const int j = cache_j[slot];
         const double r = c[l];
-        const double hx = rhat[l], hy = rhat[W + l], hz = rhat[2 * W + l];
+        const double hx = rhat[l], hy = rhat[S + l], hz = rhat[2 * S + l];
         const double gx = s[l] * hx + g0[l] * inv_r[l];
         const double gy = s[l] * hy + g1[l] * inv_r[l];
         const double gz = s[l] * hz + g2[l] * inv_r[l];
@@ -529,9 +566,9 @@ struct MtpKernel {
     };
     if constexpr (W > 1) {
       Kokkos::parallel_for(Kokkos::TeamThreadRange(team, n_blocks), [&](int blk) {
-        force_block(blk);
+        const double* c = cache + size_t(blk) * block_doubles;
+        force_block(c, blk * W);
         if (want_param_rows) {
-          const double* c = cache + size_t(blk) * block_doubles;
           double* q = q_basis;  // [R][W], free in pass 2
           radial_gradient_factors(c, u, adj, w_mu, q);
           const int R = p.basis_size, left = n_valid - blk * W;
@@ -549,13 +586,14 @@ struct MtpKernel {
       // (neighbours of one species would otherwise add into the same entries at once).
       const int t = team.team_rank();
       const int R = p.basis_size, gs = grade_stride();
-      for (int c0 = 0; c0 < n_blocks; c0 += TeamSize) {
-        const int n_chunk = n_blocks - c0 < TeamSize ? n_blocks - c0 : TeamSize;
+      for (int c0 = 0; c0 < n_valid; c0 += TeamSize) {
+        const int n_chunk = n_valid - c0 < TeamSize ? n_valid - c0 : TeamSize;
         if (t < n_chunk) {
-          force_block(c0 + t);
+          const double* c = cache_slot(cache, c0 + t);
+          force_block(c, c0 + t);
           if (want_param_rows) {
             double* g = grade_table + size_t(t) * gs;
-            radial_gradient_factors(cache + size_t(c0 + t) * block_doubles, u, adj, g, g + K);
+            radial_gradient_factors(c, u, adj, g, g + K);
             g[K + R] = species[cache_j[c0 + t]];
           }
         }

@@ -3,9 +3,34 @@
 // Built once per model from mlpot::MtpModel; the kernels never see the file structure.
 #include <Kokkos_Core.hpp>
 
+#include <cstdint>
+#include <string>
+#include <vector>
+
 #include "mlpot/mtp_model.hpp"
 
 namespace mlpot::kokkos {
+
+// The round of a product pass: the moments of a level are taken kProductRound at a time (a GPU
+// warp: a team's threads take the moments of a level in turn, TeamThreadRange), and the terms
+// of a round are stored row by row: row q holds term q of each moment of the round that has more
+// than q, lane after lane. The threads of a warp then read one contiguous stretch per term
+// instead of a scattered entry each. Moments come most terms first within a level, so the
+// moments with more than q terms are the round's first lanes.
+constexpr int kProductRound = 32;
+
+// One direction of the products, level by level (MtpTables::fwd, ::bwd). The moment of slot o
+// (level l at [level_start[l], level_start[l + 1])) is node[o]; it has count[o] terms, term q
+// at row_at[rows[o] + q] + (o - level_start[l]) % kProductRound of pair and mult.
+struct ProductPass {
+  std::vector<int> node;
+  std::vector<int> level_start;
+  std::vector<int> count;
+  std::vector<int> rows;
+  std::vector<int> row_at;
+  std::vector<std::uint32_t> pair;  // two moment indices x | y << 16 (require_evaluable keeps them < 2^16)
+  std::vector<std::int16_t> mult;   // the entry's multiplicity (require_evaluable keeps it within 16 bits)
+};
 
 // Host-side tables derived from the model: the moment basis reorganised around the
 // distinct Cartesian monomials x^a y^b z^c of the unit bond vector, so each neighbour
@@ -32,24 +57,29 @@ struct MtpTables {
   // level depend only on lower ones: level by level, one thread sums each moment's terms
   // (forward) or each moment's adjoint over the products that read it (backward): no two
   // threads write one value, so no atomics. These are the sums of MLIP's loops in another order
-  // (equal to round-off). Within a level, moments with the most terms come first (threads take
-  // them in turn).
-  int n_levels = 0;                  // the highest level (3 for MLIP's templates 08..28, 2 for 06)
-  std::vector<int> fwd_out;          // the product moments, level 1 first
-  std::vector<int> fwd_level_start;  // [n_levels + 1]: level l + 1 at [fwd_level_start[l], fwd_level_start[l + 1])
-  std::vector<int> fwd_start;        // terms of fwd_out[o] at [fwd_start[o], fwd_start[o + 1])
-  std::vector<int> fwd_terms;        // [term][3]: inputs a, b and multiplicity, in file order
-  // adj[n] = linear[n] + sum over the products k = mult * M_a * M_b that read n:
-  // (adj[k] * mult) * M_other, once for each side of the product n is on.
-  std::vector<int> bwd_node;         // every moment, highest level first
-  std::vector<int> bwd_level_start;  // [n_levels + 2]: level n_levels - g at [bwd_level_start[g], bwd_level_start[g + 1])
-  std::vector<int> bwd_start;        // terms of bwd_node[o] at [bwd_start[o], bwd_start[o + 1])
-  std::vector<int> bwd_terms;        // [term][3]: product k, multiplicity, other input, in reverse file order
+  // (equal to round-off).
+  int n_levels = 0;   // the highest level (3 for MLIP's templates 08..28, 2 for 06)
+  ProductPass fwd;    // M_k = sum mult * M_a * M_b; pair a | b << 16; level 1 first
+  ProductPass bwd;    // adj_n = linear_n + sum (adj_k * mult) * M_other, once for each side of
+                      // k = mult M_a M_b that n is on; pair k | other << 16; every moment, highest
+                      // level first; terms in reverse file order (MLIP's backward loop)
 };
 
 MtpTables build_tables(const MtpModel& model);
-// The product schedule of `tables` (n_levels, fwd_*, bwd_*); part of build_tables.
+// The product schedule of `tables` (n_levels, fwd, bwd); part of build_tables.
 void schedule_products(const MtpModel& model, MtpTables& tables);
+
+// ProductPass in the memory space of a backend.
+template <class MemorySpace>
+struct ProductPassView {
+  Kokkos::View<const int*, MemorySpace> node, level_start, count, rows, row_at;
+  Kokkos::View<const std::uint32_t*, MemorySpace> pair;
+  Kokkos::View<const std::int16_t*, MemorySpace> mult;
+  // The index of term q of slot o, which lies in the level starting at slot `begin`.
+  KOKKOS_INLINE_FUNCTION int term(int o, int begin, int q) const {
+    return row_at(rows(o) + q) + (o - begin) % kProductRound;
+  }
+};
 
 template <class MemorySpace>
 struct MtpParameters {
@@ -64,8 +94,7 @@ struct MtpParameters {
   Kokkos::View<const int*, MemorySpace> basic_by_mono, mono_start, mu_by_mono;
   Kokkos::View<const int*, MemorySpace> times;              // [n_times][4]: i, j, mult, k
   int n_levels = 0;                                         // the products by level (MtpTables)
-  Kokkos::View<const int*, MemorySpace> fwd_out, fwd_level_start, fwd_start, fwd_terms;
-  Kokkos::View<const int*, MemorySpace> bwd_node, bwd_level_start, bwd_start, bwd_terms;
+  ProductPassView<MemorySpace> fwd, bwd;
   Kokkos::View<const int*, MemorySpace> mapping;            // [n_scalar]: alpha_moment_mapping
   Kokkos::View<const int*, MemorySpace> mono_parent, mono_axis, mono_lower;
   Kokkos::View<const double*, MemorySpace> mono_degree, mono_exp;
@@ -78,6 +107,18 @@ Kokkos::View<const T*, MemorySpace> to_device(const std::vector<T>& v, const cha
   auto h = Kokkos::create_mirror_view(d);
   for (size_t i = 0; i < v.size(); ++i) h(i) = v[i];
   Kokkos::deep_copy(d, h);
+  return d;
+}
+template <class MemorySpace>
+ProductPassView<MemorySpace> to_device(const ProductPass& h, const std::string& label) {
+  ProductPassView<MemorySpace> d;
+  d.node = to_device<MemorySpace>(h.node, (label + "_node").c_str());
+  d.level_start = to_device<MemorySpace>(h.level_start, (label + "_level_start").c_str());
+  d.count = to_device<MemorySpace>(h.count, (label + "_count").c_str());
+  d.rows = to_device<MemorySpace>(h.rows, (label + "_rows").c_str());
+  d.row_at = to_device<MemorySpace>(h.row_at, (label + "_row_at").c_str());
+  d.pair = to_device<MemorySpace>(h.pair, (label + "_pair").c_str());
+  d.mult = to_device<MemorySpace>(h.mult, (label + "_mult").c_str());
   return d;
 }
 }  // namespace detail
@@ -114,14 +155,8 @@ MtpParameters<MemorySpace> make_parameters(const MtpModel& m) {
   p.mu_by_mono = to_device<MemorySpace>(t.mu_by_mono, "mtp::mu_by_mono");
   p.n_levels = t.n_levels;
   p.times = to_device<MemorySpace>(times, "mtp::times");
-  p.fwd_out = to_device<MemorySpace>(t.fwd_out, "mtp::fwd_out");
-  p.fwd_level_start = to_device<MemorySpace>(t.fwd_level_start, "mtp::fwd_level_start");
-  p.fwd_start = to_device<MemorySpace>(t.fwd_start, "mtp::fwd_start");
-  p.fwd_terms = to_device<MemorySpace>(t.fwd_terms, "mtp::fwd_terms");
-  p.bwd_node = to_device<MemorySpace>(t.bwd_node, "mtp::bwd_node");
-  p.bwd_level_start = to_device<MemorySpace>(t.bwd_level_start, "mtp::bwd_level_start");
-  p.bwd_start = to_device<MemorySpace>(t.bwd_start, "mtp::bwd_start");
-  p.bwd_terms = to_device<MemorySpace>(t.bwd_terms, "mtp::bwd_terms");
+  p.fwd = to_device<MemorySpace>(t.fwd, "mtp::fwd");
+  p.bwd = to_device<MemorySpace>(t.bwd, "mtp::bwd");
   p.mapping = to_device<MemorySpace>(m.alpha_moment_mapping, "mtp::mapping");
   p.mono_parent = to_device<MemorySpace>(t.mono_parent, "mtp::mono_parent");
   p.mono_axis = to_device<MemorySpace>(t.mono_axis, "mtp::mono_axis");

@@ -1,4 +1,6 @@
 #include <algorithm>
+#include <cstdint>
+#include <utility>
 #include <map>
 
 #include "mlpot/error.hpp"
@@ -88,35 +90,48 @@ void schedule_products(const MtpModel& m, MtpTables& t) {
     std::stable_sort(v.begin(), v.end(), [&](int a, int b) { return terms[a].size() > terms[b].size(); });
     return v;
   };
-  t.fwd_out.clear();
-  t.fwd_level_start.assign(1, 0);
-  t.fwd_start.assign(1, 0);
-  t.fwd_terms.clear();
-  for (int l = 1; l <= t.n_levels; ++l) {
-    for (int k : by_level(l, writers)) {
-      t.fwd_out.push_back(k);
-      for (int q : writers[k]) t.fwd_terms.insert(t.fwd_terms.end(), {times[q][0], times[q][1], times[q][2]});
-      t.fwd_start.push_back(int(t.fwd_terms.size() / 3));
-    }
-    t.fwd_level_start.push_back(int(t.fwd_out.size()));
-  }
-  t.bwd_node.clear();
-  t.bwd_level_start.assign(1, 0);
-  t.bwd_start.assign(1, 0);
-  t.bwd_terms.clear();
-  for (int l = t.n_levels; l >= 0; --l) {
-    for (int a : by_level(l, readers)) {
-      t.bwd_node.push_back(a);
-      const auto& r = readers[a];
-      // MLIP's backward loop runs over the entries in reverse (an entry with a == b adds twice).
-      for (size_t x = r.size(); x-- > 0;) {
-        const auto& e = times[r[x]];
-        t.bwd_terms.insert(t.bwd_terms.end(), {e[3], e[2], e[0] == a ? e[1] : e[0]});
+  // One pass: the levels in the given order; term(k, x) is the x-th term of moment k as
+  // (pair, multiplicity).
+  auto schedule = [&](ProductPass& s, const std::vector<int>& levels, const std::vector<std::vector<int>>& terms,
+                      auto term) {
+    s = ProductPass{};
+    s.level_start.push_back(0);
+    for (int l : levels) {
+      const std::vector<int> moments = by_level(l, terms);
+      for (size_t r0 = 0; r0 < moments.size(); r0 += kProductRound) {
+        const size_t r1 = std::min(moments.size(), r0 + kProductRound);
+        const int rows = int(s.row_at.size());
+        for (size_t o = r0; o < r1; ++o) {
+          s.node.push_back(moments[o]);
+          s.count.push_back(int(terms[moments[o]].size()));
+          s.rows.push_back(rows);
+        }
+        // Row x: term x of the round's moments with more than x terms (its first lanes).
+        for (size_t x = 0; x < terms[moments[r0]].size(); ++x) {
+          s.row_at.push_back(int(s.pair.size()));
+          for (size_t o = r0; o < r1 && x < terms[moments[o]].size(); ++o) {
+            const auto [pair, mult] = term(moments[o], x);
+            s.pair.push_back(pair);
+            s.mult.push_back(mult);
+          }
+        }
       }
-      t.bwd_start.push_back(int(t.bwd_terms.size() / 3));
+      s.level_start.push_back(int(s.node.size()));
     }
-    t.bwd_level_start.push_back(int(t.bwd_node.size()));
-  }
+  };
+  auto pair = [](int x, int y) { return std::uint32_t(x) | std::uint32_t(y) << 16; };
+  std::vector<int> fwd_levels, bwd_levels;
+  for (int l = 1; l <= t.n_levels; ++l) fwd_levels.push_back(l);
+  for (int l = t.n_levels; l >= 0; --l) bwd_levels.push_back(l);
+  schedule(t.fwd, fwd_levels, writers, [&](int k, size_t x) {
+    const auto& e = times[writers[k][x]];
+    return std::pair{pair(e[0], e[1]), std::int16_t(e[2])};
+  });
+  // MLIP's backward loop runs over the entries in reverse (an entry with a == b adds twice).
+  schedule(t.bwd, bwd_levels, readers, [&](int a, size_t x) {
+    const auto& e = times[readers[a][readers[a].size() - 1 - x]];
+    return std::pair{pair(e[3], e[0] == a ? e[1] : e[0]), std::int16_t(e[2])};
+  });
 }
 
 }  // namespace mlpot::kokkos

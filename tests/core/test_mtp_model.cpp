@@ -184,3 +184,28 @@ TEST(MtpModel, UntrainedTemplateCannotBeEvaluated) {
   EXPECT_THROW(mlpot::require_evaluable(t), mlpot::Error);
   EXPECT_THROW(mlpot::read_mtp("/nonexistent/model.mtp"), mlpot::Error);
 }
+
+// The kernels' product tables hold a term's moment indices and multiplicity in 16 bits each;
+// a model beyond them is refused before any table is built, naming the file and the entry.
+TEST(MtpModel, ProductTableLimits) {
+  mlpot::MtpModel m = mlpot::parse_mtp(kTwoSpecies, "two.mtp");
+  EXPECT_NO_THROW(mlpot::require_evaluable(m));
+  mlpot::MtpModel big = m;
+  big.alpha_index_times[0][2] = 40000;
+  try {
+    mlpot::require_evaluable(big);
+    ADD_FAILURE() << "a multiplicity of 40000 was accepted";
+  } catch (const mlpot::Error& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("two.mtp: alpha_index_times entry {0, 0, 40000, 1} has a multiplicity outside"), std::string::npos)
+        << msg;
+  }
+  big = m;
+  big.alpha_moments_count = 70000;
+  try {
+    mlpot::require_evaluable(big);
+    ADD_FAILURE() << "70000 moments were accepted";
+  } catch (const mlpot::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("alpha_moments_count = 70000 is more than the 65536"), std::string::npos) << e.what();
+  }
+}

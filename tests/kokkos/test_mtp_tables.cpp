@@ -37,34 +37,56 @@ Moments serial(const mlpot::MtpModel& m, const std::vector<double>& basic, const
   return r;
 }
 
-// The kernel's loops over the schedule, one level after another. Every value the schedule
+// The kernel's loops over the schedule, one level after another, each moment's terms found as
+// the kernel finds them (row of its round, lane within the round). Every value the schedule
 // writes starts as NaN, so a moment or adjoint read before its level has written it, or never
 // written, poisons the result.
+template <class Term>
+void run_pass(const mlpot::kokkos::ProductPass& s, std::vector<double>& out, const std::vector<double>& init, Term term) {
+  for (size_t l = 0; l + 1 < s.level_start.size(); ++l) {
+    const int begin = s.level_start[l];
+    for (int o = begin; o < s.level_start[l + 1]; ++o) {
+      double acc = init[s.node[o]];
+      for (int q = 0; q < s.count[o]; ++q) {
+        const int t = s.row_at[s.rows[o] + q] + (o - begin) % mlpot::kokkos::kProductRound;
+        acc += term(int(s.pair[t] & 0xffff), int(s.pair[t] >> 16), double(s.mult[t]));
+      }
+      out[s.node[o]] = acc;
+    }
+  }
+}
+
 Moments scheduled(const mlpot::MtpModel& m, const mlpot::kokkos::MtpTables& t, const std::vector<double>& basic,
                   const std::vector<double>& linear) {
   const double nan = std::numeric_limits<double>::quiet_NaN();
   Moments r{std::vector<double>(m.alpha_moments_count, 0.0), std::vector<double>(m.alpha_moments_count, nan)};
-  for (int o : t.fwd_out) r.mom[o] = nan;
+  for (int o : t.fwd.node) r.mom[o] = nan;
   for (size_t b = 0; b < basic.size(); ++b) r.mom[b] = basic[b];
-  for (int l = 0; l < t.n_levels; ++l) {
-    for (int o = t.fwd_level_start[l]; o < t.fwd_level_start[l + 1]; ++o) {
-      double acc = 0.0;
-      for (int q = t.fwd_start[o]; q < t.fwd_start[o + 1]; ++q) {
-        acc += double(t.fwd_terms[3 * q + 2]) * r.mom[t.fwd_terms[3 * q]] * r.mom[t.fwd_terms[3 * q + 1]];
-      }
-      r.mom[t.fwd_out[o]] = acc;
-    }
-  }
-  for (int g = 0; g <= t.n_levels; ++g) {
-    for (int o = t.bwd_level_start[g]; o < t.bwd_level_start[g + 1]; ++o) {
-      double acc = linear[t.bwd_node[o]];
-      for (int q = t.bwd_start[o]; q < t.bwd_start[o + 1]; ++q) {
-        acc += r.adj[t.bwd_terms[3 * q]] * double(t.bwd_terms[3 * q + 1]) * r.mom[t.bwd_terms[3 * q + 2]];
-      }
-      r.adj[t.bwd_node[o]] = acc;
-    }
-  }
+  run_pass(t.fwd, r.mom, std::vector<double>(r.mom.size(), 0.0),
+           [&](int a, int b, double mult) { return mult * r.mom[a] * r.mom[b]; });
+  run_pass(t.bwd, r.adj, linear, [&](int k, int other, double mult) { return r.adj[k] * mult * r.mom[other]; });
   return r;
+}
+
+// Every term of the pass stored once, and a round's row q holding exactly term q of the
+// round's moments with more than q terms, in lane order: what lets a warp read a row as one
+// contiguous stretch.
+void expect_rows_packed(const mlpot::kokkos::ProductPass& s, size_t n_terms) {
+  EXPECT_EQ(s.pair.size(), n_terms);
+  EXPECT_EQ(s.mult.size(), n_terms);
+  std::vector<int> seen(n_terms, 0);
+  for (size_t l = 0; l + 1 < s.level_start.size(); ++l) {
+    const int begin = s.level_start[l];
+    for (int o = begin; o < s.level_start[l + 1]; ++o) {
+      const int lane = (o - begin) % mlpot::kokkos::kProductRound;
+      if (lane > 0) {
+        EXPECT_LE(s.count[o], s.count[o - 1]);  // most terms first within a round
+        EXPECT_EQ(s.rows[o], s.rows[o - 1]);    // one round, one list of rows
+      }
+      for (int q = 0; q < s.count[o]; ++q) ++seen[s.row_at[s.rows[o] + q] + lane];
+    }
+  }
+  for (size_t t = 0; t < n_terms; ++t) ASSERT_EQ(seen[t], 1) << "term " << t;
 }
 
 }  // namespace
@@ -78,11 +100,11 @@ TEST(MtpTables, ProductScheduleReproducesMlipsLoops) {
     const int n = m.alpha_moments_count;
     // Every moment's adjoint is written once; every entry is a forward term once and a
     // backward term twice (once per side).
-    EXPECT_EQ(int(t.bwd_node.size()), n);
-    EXPECT_EQ(t.fwd_terms.size(), 3 * m.alpha_index_times.size());
-    EXPECT_EQ(t.bwd_terms.size(), 6 * m.alpha_index_times.size());
-    EXPECT_EQ(int(t.fwd_level_start.size()), t.n_levels + 1);
-    EXPECT_EQ(int(t.bwd_level_start.size()), t.n_levels + 2);
+    EXPECT_EQ(int(t.bwd.node.size()), n);
+    expect_rows_packed(t.fwd, m.alpha_index_times.size());
+    expect_rows_packed(t.bwd, 2 * m.alpha_index_times.size());
+    EXPECT_EQ(int(t.fwd.level_start.size()), t.n_levels + 1);
+    EXPECT_EQ(int(t.bwd.level_start.size()), t.n_levels + 2);
     EXPECT_EQ(t.n_levels, std::string(level) == "06" ? 2 : 3);  // the kernel's barriers per pass
     std::mt19937 rng(7);
     std::uniform_real_distribution<double> u(-1, 1);
@@ -111,8 +133,13 @@ TEST(MtpTables, InterleavedLevelsAreScheduled) {
   mlpot::kokkos::MtpTables t;
   mlpot::kokkos::schedule_products(m, t);
   EXPECT_EQ(t.n_levels, 2);
-  EXPECT_EQ(t.fwd_out, (std::vector<int>{4, 2, 3}));  // level 1 (M4 has two terms, first), level 2
-  EXPECT_EQ(t.fwd_level_start, (std::vector<int>{0, 2, 3}));
+  EXPECT_EQ(t.fwd.node, (std::vector<int>{4, 2, 3}));  // level 1 (M4 has two terms, first), level 2
+  EXPECT_EQ(t.fwd.level_start, (std::vector<int>{0, 2, 3}));
+  // Level 1's round: row 0 = first terms of M4 and M2, row 1 = M4's second; then level 2's.
+  EXPECT_EQ(t.fwd.row_at, (std::vector<int>{0, 2, 3}));
+  EXPECT_EQ(t.fwd.pair[0], 1u | 1u << 16);  // M4's terms in file order: M1 M1 ...
+  EXPECT_EQ(t.fwd.pair[2], 0u | 1u << 16);  // ... then M0 M1
+  EXPECT_EQ(t.fwd.mult[3], 2);              // M3 = 2 M2 M1
   std::vector<double> basic{0.3, -0.7}, linear{0.1, 0.2, 0.3, 0.4, 0.5};
   Moments a = serial(m, basic, linear), b = scheduled(m, t, basic, linear);
   for (int k = 0; k < 5; ++k) {
