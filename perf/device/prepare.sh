@@ -7,6 +7,7 @@
 #                         mlpot and the plugin link LibTorch (the venv's), found on the device in its
 #                         own torch of the same version
 # all packed into build/device.tar.xz (under the device tool's 64 MiB carry limit).
+# MLPOT_DEVICE_BASELINE=<commit> adds that commit's CUDA mlpot for an A/B of the MTP kernel.
 # Then, with the device tool (one call, < 8 minutes):
 #   run(command="bash perf/device/run_all.sh", carry=["build/device.tar.xz"], timeout_s=480)
 set -euo pipefail
@@ -61,6 +62,23 @@ WRAP
 else
   echo "prepare: no CUDA LAMMPS (scripts/setup-deps.sh --lammps-cuda, then scripts/build.sh --cuda): the device" \
        "runs the main job through mlpot bench" >&2
+fi
+# MLPOT_DEVICE_BASELINE=<commit>: also that commit's CUDA mlpot (MTP only: no LibTorch, no
+# LAMMPS), built outside the clone from `git archive`, so run_all.sh times the MTP force call of
+# both builds in one call, interleaved on the same inputs (section 3c): a kernel change is then
+# measured as a ratio on one GPU, whatever card the session draws.
+if [[ -n "${MLPOT_DEVICE_BASELINE:-}" ]]; then
+  base="$cache/baseline"
+  rm -rf "$base/src" && mkdir -p "$base/src"
+  git -C "$root" archive "$MLPOT_DEVICE_BASELINE" | tar -x -C "$base/src"
+  PATH="${CUDA_ROOT:-/usr/local/cuda}/bin:$PATH" cmake -S "$base/src" -B "$base/build" -G Ninja \
+    -DCMAKE_BUILD_TYPE=Release -DKokkos_ROOT="$cache/kokkos-cuda" \
+    -DCMAKE_CXX_COMPILER="$cache/src/kokkos-4.5.1-cuda13/bin/nvcc_wrapper" -DCMAKE_CXX_FLAGS="-arch=sm_90" \
+    -DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DMLPOT_BUILD_TESTS=OFF -DMLPOT_TORCH_PREFIX= >/dev/null
+  PATH="${CUDA_ROOT:-/usr/local/cuda}/bin:$PATH" cmake --build "$base/build" -j "${MLPOT_JOBS:-$(nproc)}" --target mlpot_cli
+  mkdir -p "$dir/baseline"
+  cp "$base/build/bin/mlpot" "$dir/baseline/mlpot"
+  git -C "$root" rev-parse --short "$MLPOT_DEVICE_BASELINE" > "$dir/baseline/commit"
 fi
 git -C "$root" rev-parse --short HEAD > "$dir/commit"
 # The CUDA mlpot and plugin link LibTorch; the device lends its own, which must be this version.

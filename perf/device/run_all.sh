@@ -110,6 +110,23 @@ for cells in 3x5x4 12x20x16; do
     --graph device --steps 5 --warmup 2 --kernel-times yes 2>&1 | sed -n '/^system/p;/^us\/atom/p;/^kernel times/,$p;/rror/p' | tee -a "$log"
 done
 
+if [[ -x $in/baseline/mlpot ]]; then
+  section "3c. The MTP force call against the baseline build $(cat "$in/baseline/commit") (prepare.sh MLPOT_DEVICE_BASELINE), interleaved, same inputs"
+  # Three rounds of (this build, baseline) per size: compare the medians of each column.
+  for cells in 3x5x4 12x20x16; do
+    for round in 1 2 3; do
+      for build in this baseline; do
+        bin="$cuda_bin/mlpot"
+        # (A rehearsal has no GPU for the baseline's CUDA binary: it times this build twice.)
+        [[ $build == baseline && $rehearsal != 1 ]] && bin="$in/baseline/mlpot"
+        timeout 60 "$bin" bench --model "$in/synthetic-l16-6sp.mtp" --system li2co3:$cells --backend $backend \
+          --graph device --steps 10 --warmup 2 2>&1 | grep -E "^(us/atom-step|ms/step)|rror" |
+          sed "s/^/$cells round $round $build: /" | tee -a "$log"
+      done
+    done
+  done
+fi
+
 section "3b. MTP extrapolation-grade overhead (level 16, 1440 atoms; MLIP's initial state, n = 1250)"
 for mode in cfg nbh; do
   "$cuda_bin/mlpot" make-model --template "$in/synthetic-l16-6sp.mtp" --out "/tmp/grade-$mode.almtp" --selection $mode >/dev/null
