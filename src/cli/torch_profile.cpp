@@ -73,6 +73,22 @@ std::string TorchProfile::table(int steps, double step_seconds, int rows) const 
     std::snprintf(line, sizeof line, "%s: %zu names, %.1f calls and %.1f us per step (steps' wall time %.1f us/step)\n",
                   title, v.size(), double(calls) / steps, total_ns * 1e-3 / steps, step_seconds * 1e6 / steps);
     s += line;
+    // What TorchScript's fuser made of the graph: its generated kernels are named fused_<ops>
+    // (NNC) and its groups run as TensorExprGroup operators. Whether the executor fused the
+    // element-wise chains at all is the first question about a step of many small kernels.
+    double fused_ns = 0.0;
+    long fused_calls = 0, fused_names = 0;
+    for (const auto& [name, r] : v) {
+      if (name.rfind("fused_", 0) == 0 || name.find("TensorExpr") != std::string::npos ||
+          name.find("FusionGroup") != std::string::npos) {
+        fused_ns += r.ns;
+        fused_calls += r.calls;
+        ++fused_names;
+      }
+    }
+    std::snprintf(line, sizeof line, "  fused by TorchScript: %ld names, %.1f calls and %.1f us per step\n", fused_names,
+                  double(fused_calls) / steps, fused_ns * 1e-3 / steps);
+    s += line;
     s += "  calls/step    us/step  share  name\n";
     for (size_t k = 0; k < v.size() && int(k) < rows; ++k) {
       std::string name = v[k].first;

@@ -232,11 +232,16 @@ def main():
         # the operators (the einsums and matrix products of the interactions among them).
         r = run([mlpot, "bench", "--model", path, "--system", "li2co3:1x1x1", "--steps", "2", "--warmup", "1",
                  "--torch-profile", "yes"])
-        table = r.stdout.split("CPU (operators", 1)[-1].splitlines()[2:]
+        cpu = r.stdout.split("CPU (operators", 1)[-1].splitlines()
+        table = cpu[next((k for k, l in enumerate(cpu) if "calls/step" in l), len(cpu)) + 1:]
         names = {l.split(None, 3)[-1] for l in table if len(l.split(None, 3)) == 4}
         check("bench --torch-profile lists the step's operators",
               r.returncode == 0 and ({"aten::mm", "aten::einsum"} <= names or {"aten::bmm", "aten::einsum"} <= names),
               r.stdout + r.stderr)
+        # ... and says what TorchScript's fuser made of the step (its groups and kernels).
+        check("bench --torch-profile counts fused groups",
+              re.search(r"fused by TorchScript: \d+ names, [\d.]+ calls and [\d.]+ us per step", "\n".join(cpu)) is not None,
+              r.stdout)
 
     failed = results.count(False)
     print(f"{len(results) - failed} passed, {failed} failed")
