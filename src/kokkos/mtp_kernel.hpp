@@ -51,6 +51,9 @@ struct MtpTuning<Kokkos::Cuda> {
   using grade_rows_layout = Kokkos::LayoutLeft;
   static constexpr bool grade_matrix_transposed = true;
 };
+// The product tables give a warp one contiguous row per term when a team's threads take the
+// moments of a level kProductRound at a time (ProductPass).
+static_assert(MtpTuning<Kokkos::Cuda>::team_size == kProductRound, "product rounds are laid out for the GPU team");
 #endif
 
 template <class ExecSpace, int Lanes = MtpTuning<ExecSpace>::lanes, int TeamSize = MtpTuning<ExecSpace>::team_size>
