@@ -191,7 +191,7 @@ else
   tail -20 "$out/cmake.log" | tee -a "$log"
 fi
 # The MACE main job before the profilers: when the deadline stops the script, it stops the
-# sections at the end, and those are the ones a later call can repeat on their own.
+# sections at the end, and the profiles and the rewrite comparison are what a run can best lose.
 section "5b. The main job on the GPU, MACE seed architecture float32 (LAMMPS mace/kk with the carried build, else mlpot bench; series cut at 4 s)"
 if ((${#mace_args[@]})); then
   timeout 120 python3 perf/main_job.py --only mace --commit "$(cat "$in/commit")" --mlpot "$cuda_bin/mlpot" "${mace_args[@]}" \
