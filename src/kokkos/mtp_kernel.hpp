@@ -107,14 +107,17 @@ struct MtpKernel {
   Kokkos::View<double**, typename MtpTuning<ExecSpace>::grade_rows_layout, memory_space> param_rows;
   bool want_param_rows = false;
 
-  // Scratch layout (doubles). Team part: moments, adjoints, adjoints in monomial order, the
-  // lanes' partial moments (several lanes), the neighbour cache [block][r, rhat(3), f(K),
-  // f'(K)][lane], and with one lane the monomials of the team's threads [n_mono][TeamSize + 1]
-  // and, grading, their gradient factors [TeamSize][K + R + 1]. Thread part (several lanes
-  // only): the grade's sums [K][lane], the monomials of a block [n_mono][lane] and the radial
-  // basis [2][R][lane]. (On a GPU at level 16 the team part is ~35 KB for Li2CO3, inside the
-  // 40 KB of level-0 (shared-memory) scratch Kokkos offers a team; beyond, it spills to level 1,
-  // global memory.)
+  // Scratch layout (doubles). Team part: the basic moments (summed in pass 1) and later their
+  // adjoints [n_basic], the adjoints in monomial order [n_basic], the lanes' partial moments
+  // (several lanes), the neighbour cache [block][r, rhat(3), f(K), f'(K)][lane], with one lane
+  // and grading the threads' gradient factors [TeamSize][K + R + 1], and one region shared by
+  // the moments and adjoints of the products [2][n_moments] and, with one lane, the monomials
+  // of the team's threads [n_mono][TeamSize + 1]: the monomials are used in pass 1 (the
+  // chunk's, for the basic moments) and pass 2 (each thread's own), all moments and adjoints
+  // only between the two. Thread part (several lanes only): the grade's sums [K][lane], the
+  // monomials of a block [n_mono][lane] and the radial basis [2][R][lane]. (On a GPU at level 16
+  // the team part is ~31 KB for Li2CO3, 7 teams per SM, inside the 40 KB of level-0
+  // (shared-memory) scratch Kokkos offers a team; beyond, it spills to level 1, global memory.)
   KOKKOS_INLINE_FUNCTION int cache_stride() const { return 4 + 2 * p.n_radial; }
   KOKKOS_INLINE_FUNCTION int max_blocks() const { return (max_neighbors + kCacheBlock - 1) / kCacheBlock; }
   KOKKOS_INLINE_FUNCTION int block_doubles() const { return cache_stride() * kCacheStride; }
@@ -122,10 +125,14 @@ struct MtpKernel {
   KOKKOS_INLINE_FUNCTION double* cache_slot(double* cache, int slot) const {
     return cache + size_t(slot / kCacheBlock) * block_doubles() + slot % kCacheBlock;
   }
+  KOKKOS_INLINE_FUNCTION size_t shared_region_doubles() const {
+    const size_t products = 2 * size_t(p.n_moments);
+    const size_t monomials = W > 1 ? 0 : size_t(p.n_mono) * kMonoStride;
+    return products > monomials ? products : monomials;
+  }
   KOKKOS_INLINE_FUNCTION size_t team_doubles() const {
-    return 2 * size_t(p.n_moments) + size_t(p.n_basic) * (W > 1 ? W + 1 : 1) +
-           size_t(max_blocks()) * block_doubles() + (W > 1 ? 0 : size_t(p.n_mono) * kMonoStride) +
-           (W == 1 && want_param_rows ? size_t(TeamSize) * grade_stride() : 0);
+    return size_t(p.n_basic) * (W > 1 ? W + 2 : 2) + size_t(max_blocks()) * block_doubles() +
+           (W == 1 && want_param_rows ? size_t(TeamSize) * grade_stride() : 0) + shared_region_doubles();
   }
   // With one lane, grading: a row per thread of its neighbour's gradient factors w_mu[K], q[R]
   // and species (radial_gradient_factors).
@@ -349,17 +356,21 @@ struct MtpKernel {
     ScratchDoubles team_buf(team.team_scratch(level), team_doubles());
     ScratchInts team_int(team.team_scratch(level), team_ints());
     ScratchDoubles thread_buf(team.thread_scratch(level), thread_doubles());
-    double* mom = team_buf.data();
-    double* adj = mom + p.n_moments;
-    double* adj_by_mono = adj + p.n_moments;  // [n_basic]: adj[basic_by_mono[t]]
+    double* basic = team_buf.data();          // [n_basic]: basic moments in pass 1, their adjoints in pass 2
+    double* adj_by_mono = basic + p.n_basic;  // [n_basic]: adj[basic_by_mono[t]]
     double* mom_lanes = adj_by_mono + p.n_basic;  // [n_basic][W] (W > 1)
     double* cache = mom_lanes + (W > 1 ? size_t(p.n_basic) * W : 0);
     int* cache_j = team_int.data();           // [blocks * kCacheBlock], and the count at the end
     const int count_at = max_blocks() * kCacheBlock;
-    // With one lane: the team's monomials [n_mono][kMonoStride], a column per thread, and
-    // (grading) their gradient factors [TeamSize][grade_stride()], after the cache.
-    double* u_team = W > 1 ? nullptr : cache + size_t(max_blocks()) * block_doubles;
-    double* grade_table = W > 1 ? nullptr : u_team + size_t(p.n_mono) * kMonoStride;
+    // With one lane and grading: the threads' gradient factors [TeamSize][grade_stride()].
+    double* grade_table = cache + size_t(max_blocks()) * block_doubles;
+    double* shared_region = grade_table + (W == 1 && want_param_rows ? size_t(TeamSize) * grade_stride() : 0);
+    // Between pass 1 and pass 2: all moments and their adjoints.
+    double* mom = shared_region;
+    double* adj = mom + p.n_moments;
+    // With one lane, in passes 1 and 2: the team's monomials [n_mono][kMonoStride], a column
+    // per thread.
+    double* u_team = W > 1 ? nullptr : shared_region;
     double* w_mu = thread_buf.data();         // [K][W] (several lanes)
     // This thread's monomials [n_mono] x kMonoStride: its own scratch with several lanes, its
     // column of the team's table with one.
@@ -369,7 +380,7 @@ struct MtpKernel {
     const int si = species[i];
     const int nn = neighbor_count(i);
 
-    Kokkos::parallel_for(Kokkos::TeamThreadRange(team, p.n_moments), [&](int m) { mom[m] = 0.0; });
+    Kokkos::parallel_for(Kokkos::TeamThreadRange(team, p.n_basic), [&](int b) { basic[b] = 0.0; });
     if (want_param_rows) {
       // This atom's radial block is summed over its neighbours in pass 2 (the moment part is set).
       Kokkos::parallel_for(Kokkos::TeamThreadRange(team, p.n_species * K * p.basis_size),
@@ -462,7 +473,7 @@ struct MtpKernel {
           const double* ub = u_team + p.basic_mono(b) * kMonoStride;
           double sum = 0.0;
           for (int l = 0; l < n_chunk; ++l) sum += fb[l] * ub[l];
-          mom[b] += sum;
+          basic[b] += sum;
         });
         team.team_barrier();
       }
@@ -474,17 +485,26 @@ struct MtpKernel {
       Kokkos::parallel_for(Kokkos::TeamThreadRange(team, p.n_basic), [&](int b) {
         double sum = 0.0;
         for (int l = 0; l < W; ++l) sum += mom_lanes[size_t(b) * W + l];
-        mom[b] = sum;
+        basic[b] = sum;
       });
       team.team_barrier();
     }
+    // Pass 1's monomials are done with: the shared region takes all moments, the basic ones first.
+    Kokkos::parallel_for(Kokkos::TeamThreadRange(team, p.n_moments),
+                         [&](int m) { mom[m] = m < p.n_basic ? basic[m] : 0.0; });
+    team.team_barrier();
     products_and_adjoints(team, mom, adj);
     // The site energy as MLIP sums it, over the scalar moments (a quarter of all at level 16).
     double e = 0.0;
     Kokkos::parallel_reduce(
         Kokkos::TeamThreadRange(team, p.n_scalar), [&](int q, double& sum) { sum += p.moment_coeffs(q) * mom[p.mapping(q)]; },
         e);
-    Kokkos::parallel_for(Kokkos::TeamThreadRange(team, p.n_basic), [&](int t) { adj_by_mono[t] = adj[p.basic_by_mono(t)]; });
+    // What pass 2 needs of the adjoints, out of the shared region (its monomials go there): those
+    // of the basic moments in monomial order, and (grading) in their own order.
+    Kokkos::parallel_for(Kokkos::TeamThreadRange(team, p.n_basic), [&](int t) {
+      adj_by_mono[t] = adj[p.basic_by_mono(t)];
+      basic[t] = adj[t];
+    });
     if (want_param_rows) {
       const int radial_block = p.n_species * K * p.basis_size;
       Kokkos::parallel_for(Kokkos::TeamThreadRange(team, p.n_scalar),
@@ -573,7 +593,7 @@ struct MtpKernel {
         force_block(c, blk * W);
         if (want_param_rows) {
           double* q = q_basis;  // [R][W], free in pass 2
-          radial_gradient_factors(c, u, adj, w_mu, q);
+          radial_gradient_factors(c, u, basic, w_mu, q);
           const int R = p.basis_size, left = n_valid - blk * W;
           for (int l = 0; l < W && l < left; ++l) {
             const int base = species[cache_j[blk * W + l]] * K * R;
@@ -596,7 +616,7 @@ struct MtpKernel {
           force_block(c, c0 + t);
           if (want_param_rows) {
             double* g = grade_table + size_t(t) * gs;
-            radial_gradient_factors(c, u, adj, g, g + K);
+            radial_gradient_factors(c, u, basic, g, g + K);
             g[K + R] = species[cache_j[c0 + t]];
           }
         }
@@ -625,7 +645,8 @@ struct MtpKernel {
   }
 
   // The factors of a block's gradient dE_i/dc[s_i, s_j, mu, n] = q[n] w_mu[mu] (per lane):
-  // w_mu = sum_{b: mu_b = mu} adj_b u_b and q_n = scaling (r - Rcut)^2 T_n(xi), into
+  // w_mu = sum_{b: mu_b = mu} adj_b u_b (adj: the basic moments' adjoints) and
+  // q_n = scaling (r - Rcut)^2 T_n(xi), into
   // w_mu[mu * W + lane] and q[n * W + lane] (cache c, monomials u[m * kMonoStride + lane]).
   KOKKOS_INLINE_FUNCTION void radial_gradient_factors(const double* c, const double* u, const double* adj, double* w_mu,
                                                       double* q) const {
