@@ -30,6 +30,8 @@ if [[ $cuda == 1 ]]; then
   # Compile-only here (no GPU on these machines); perf/device/ runs these binaries on an H100.
   # With LibTorch (the venv's torch is a CUDA 13 build, the version the device machines have):
   # the MACE runner and the mace/kk style run on the GPU with graphs from the Thrust CUDA builder.
+  # -lineinfo: source lines for Nsight Compute's stall sampling (perf/device/run_all.sh); the
+  # optimisation is the same (ptxas -v: the same registers and stack for every kernel).
   export PATH="${CUDA_ROOT:-/usr/local/cuda}/bin:$PATH"
   # With the CUDA LAMMPS of perf/device/prepare.sh (setup-deps.sh --lammps-cuda) also the plugin.
   lammps_cuda=(-DMLPOT_LAMMPS_SRC= -DMLPOT_LAMMPS_BUILD=)
@@ -40,7 +42,7 @@ if [[ $cuda == 1 ]]; then
   cmake -S "$root" -B "$root/build-cuda" -G Ninja -DCMAKE_BUILD_TYPE=Release \
     -DKokkos_ROOT="$cache/kokkos-cuda" "${lammps_cuda[@]}" \
     -DCMAKE_CXX_COMPILER="$cache/src/kokkos-4.5.1-cuda13/bin/nvcc_wrapper" \
-    -DCMAKE_CXX_FLAGS="-arch=sm_90" -DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DMLPOT_SHARED_DIR="$root/../shared" \
+    -DCMAKE_CXX_FLAGS="-arch=sm_90 -lineinfo" -DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DMLPOT_SHARED_DIR="$root/../shared" \
     -DMLPOT_TORCH_PREFIX="$torch_prefix" >/dev/null
   cmake --build "$root/build-cuda" -j "${MLPOT_JOBS:-$(nproc)}"
 fi
