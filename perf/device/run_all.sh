@@ -210,11 +210,19 @@ if [[ $rehearsal != 1 && -n "$ncu_bin" ]]; then
     timeout 90 "$ncu_bin" --clock-control none --kernel-name-base demangled -k 'regex:ParallelFor<mlpot::kokkos::MtpKernel' --launch-skip 2 \
       --launch-count 1 --section SpeedOfLight --section Occupancy --section LaunchStats --section WarpStateStats \
       --section SchedulerStats --section ComputeWorkloadAnalysis --section MemoryWorkloadAnalysis \
-      --section InstructionStats --section SourceCounters "$cuda_bin/mlpot" bench --model "$in/synthetic-l16-6sp.mtp" --system li2co3:$cells \
+      --section InstructionStats --section SourceCounters --import-source yes --export "/tmp/ncu_mtp_$cells" --force-overwrite \
+      "$cuda_bin/mlpot" bench --model "$in/synthetic-l16-6sp.mtp" --system li2co3:$cells \
       --backend $backend --graph device --steps 2 --warmup 1 >"$out/ncu_mtp_$cells.txt" 2>&1
     say "ncu li2co3:$cells (exit $?):"
+    "$ncu_bin" --import "/tmp/ncu_mtp_$cells.ncu-rep" --page details >>"$out/ncu_mtp_$cells.txt" 2>&1
     grep -iE "Hit Rate|stalled|Duration|Achieved Occupancy|Theoretical Occupancy|Block Limit|Registers Per|Shared Memory Config|Dynamic Shared|Compute \(SM\) Throughput|Memory Throughput|DRAM Throughput|Issue Slots Busy|Warp Cycles Per Issued|Executed Ipc A|No Eligible|Stall|Executed Instructions  " \
       "$out/ncu_mtp_$cells.txt" | head -60 | tee -a "$log"
+    # Where the warps wait, by source line (the CUDA build has -lineinfo): the report's source
+    # page as CSV, its lines with the most stall samples (best effort: the page's columns are
+    # the tool's own and differ between versions; the script prints what it finds).
+    timeout 60 "$ncu_bin" --import "/tmp/ncu_mtp_$cells.ncu-rep" --page source --csv --print-source cuda \
+      >"$out/ncu_mtp_${cells}_source.csv" 2>&1
+    python3 perf/device/ncu_source_lines.py "$out/ncu_mtp_${cells}_source.csv" 15 2>&1 | tee -a "$log"
   done
 else
   say "ncu: not found or rehearsal"
