@@ -189,19 +189,30 @@ struct MtpKernel {
     }
   }
 
-  // T_n(xi) and T'_n(xi) for n = 0, 1, 2, ... in turn (Chebyshev recursion; one lane).
+  // T_n(xi) and T'_n(xi) of the W lanes for n = 0, 1, 2, ... in turn (Chebyshev recursion),
+  // lanes innermost so that it runs as SIMD over them.
   struct Chebyshev {
-    double xi, t_prev = 1.0, t_cur, dt_prev = 0.0, dt_cur = 1.0;
-    KOKKOS_INLINE_FUNCTION explicit Chebyshev(double x) : xi(x), t_cur(x) {}
-    KOKKOS_INLINE_FUNCTION void next(int n, double& tn, double& dtn) {
-      if (n == 0) {
-        tn = 1.0; dtn = 0.0;
-      } else if (n == 1) {
-        tn = xi; dtn = 1.0;
-      } else {
-        tn = 2.0 * xi * t_cur - t_prev;
-        dtn = 2.0 * t_cur + 2.0 * xi * dt_cur - dt_prev;
-        t_prev = t_cur; t_cur = tn; dt_prev = dt_cur; dt_cur = dtn;
+    double xi[W], t_prev[W], t_cur[W], dt_prev[W], dt_cur[W];
+    KOKKOS_INLINE_FUNCTION explicit Chebyshev(const double* x) {
+      for (int l = 0; l < W; ++l) {
+        xi[l] = x[l];
+        t_prev[l] = 1.0;
+        t_cur[l] = x[l];
+        dt_prev[l] = 0.0;
+        dt_cur[l] = 1.0;
+      }
+    }
+    KOKKOS_INLINE_FUNCTION void next(int n, double* tn, double* dtn) {
+      for (int l = 0; l < W; ++l) {
+        if (n == 0) {
+          tn[l] = 1.0; dtn[l] = 0.0;
+        } else if (n == 1) {
+          tn[l] = xi[l]; dtn[l] = 1.0;
+        } else {
+          tn[l] = 2.0 * xi[l] * t_cur[l] - t_prev[l];
+          dtn[l] = 2.0 * t_cur[l] + 2.0 * xi[l] * dt_cur[l] - dt_prev[l];
+          t_prev[l] = t_cur[l]; t_cur[l] = tn[l]; dt_prev[l] = dt_cur[l]; dt_cur[l] = dtn[l];
+        }
       }
     }
   };
@@ -231,11 +242,11 @@ struct MtpKernel {
       // basis would need per-thread scratch.
       for (int mu = 0; mu < K; ++mu) {
         const double* cm = c[0] + mu * R;
-        Chebyshev cheb(xi[0]);
+        Chebyshev cheb(xi);
         double fs = 0.0, dfs = 0.0;
         for (int n = 0; n < R; ++n) {
           double tn, dtn;
-          cheb.next(n, tn, dtn);
+          cheb.next(n, &tn, &dtn);
           fs += cm[n] * (w2[0] * tn);
           dfs += cm[n] * (dw2[0] * tn + w2[0] * dtn * dxi);
         }
@@ -243,28 +254,13 @@ struct MtpKernel {
         df[mu * kCacheStride] = dfs;
       }
     } else {
-      // Lanes innermost, so the recursion runs as SIMD over the lanes.
-      double t_prev[W], t_cur[W], dt_prev[W], dt_cur[W];
-      for (int l = 0; l < W; ++l) {
-        t_prev[l] = 1.0;
-        t_cur[l] = xi[l];
-        dt_prev[l] = 0.0;
-        dt_cur[l] = 1.0;
-      }
+      Chebyshev cheb(xi);
       for (int n = 0; n < R; ++n) {
+        double tn[W], dtn[W];
+        cheb.next(n, tn, dtn);
         for (int l = 0; l < W; ++l) {
-          double tn, dtn;
-          if (n == 0) {
-            tn = 1.0; dtn = 0.0;
-          } else if (n == 1) {
-            tn = xi[l]; dtn = 1.0;
-          } else {
-            tn = 2.0 * xi[l] * t_cur[l] - t_prev[l];
-            dtn = 2.0 * t_cur[l] + 2.0 * xi[l] * dt_cur[l] - dt_prev[l];
-            t_prev[l] = t_cur[l]; t_cur[l] = tn; dt_prev[l] = dt_cur[l]; dt_cur[l] = dtn;
-          }
-          q[n * W + l] = w2[l] * tn;
-          dq[n * W + l] = dw2[l] * tn + w2[l] * dtn * dxi;
+          q[n * W + l] = w2[l] * tn[l];
+          dq[n * W + l] = dw2[l] * tn[l] + w2[l] * dtn[l] * dxi;
         }
       }
       for (int mu = 0; mu < K; ++mu) {
@@ -664,28 +660,17 @@ struct MtpKernel {
       }
       for (int l = 0; l < W; ++l) w_mu[mu * W + l] = acc[l];
     }
-    double xi[W], w2[W], t_prev[W], t_cur[W];
+    double xi[W], w2[W];
     for (int l = 0; l < W; ++l) {
       xi[l] = (2.0 * c[l] - (p.min_dist + p.max_dist)) / (p.max_dist - p.min_dist);
       const double w = c[l] - p.max_dist;
       w2[l] = w * w * p.scaling;
-      t_prev[l] = 1.0;
-      t_cur[l] = xi[l];
     }
+    Chebyshev cheb(xi);
     for (int n = 0; n < R; ++n) {
-      for (int l = 0; l < W; ++l) {
-        double tn;
-        if (n == 0) {
-          tn = 1.0;
-        } else if (n == 1) {
-          tn = xi[l];
-        } else {
-          tn = 2.0 * xi[l] * t_cur[l] - t_prev[l];
-          t_prev[l] = t_cur[l];
-          t_cur[l] = tn;
-        }
-        q[n * W + l] = w2[l] * tn;
-      }
+      double tn[W], dtn[W];  // (T'_n unused here)
+      cheb.next(n, tn, dtn);
+      for (int l = 0; l < W; ++l) q[n * W + l] = w2[l] * tn[l];
     }
   }
 
