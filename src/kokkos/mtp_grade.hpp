@@ -16,13 +16,36 @@
 
 namespace mlpot::kokkos {
 
-template <class ExecSpace>
+// Atoms of one species in tiles of at most `tile`, in order of species (the neighbourhood grades
+// read each element of the inverse once per tile instead of once per atom).
+struct SpeciesTiles {
+  std::vector<int> order;  // atoms by species
+  std::vector<int> start;  // tile q is order[start[q] .. start[q + 1])
+};
+inline SpeciesTiles species_tiles(const int* species, int n_local, int tile) {
+  SpeciesTiles t;
+  t.order.resize(n_local);
+  for (int i = 0; i < n_local; ++i) t.order[i] = i;
+  std::stable_sort(t.order.begin(), t.order.end(), [&](int a, int b) { return species[a] < species[b]; });
+  for (int p = 0; p < n_local;) {
+    t.start.push_back(p);
+    int q = p + 1;
+    while (q < n_local && q - p < tile && species[t.order[q]] == species[t.order[p]]) ++q;
+    p = q;
+  }
+  t.start.push_back(n_local);
+  return t;
+}
+
+// Transposed: the GPU layout and kernels (the default on CUDA); a host backend takes them only
+// in the test that checks them against the host ones.
+template <class ExecSpace, bool Transposed = MtpTuning<ExecSpace>::grade_matrix_transposed>
 struct MtpGrades {
   using memory_space = typename ExecSpace::memory_space;
   using Rows = Kokkos::View<double**, typename MtpTuning<ExecSpace>::grade_rows_layout, memory_space>;
   using Vector = Kokkos::View<double*, memory_space>;
   using team_member = typename Kokkos::TeamPolicy<ExecSpace>::member_type;
-  static constexpr bool kTransposed = MtpTuning<ExecSpace>::grade_matrix_transposed;
+  static constexpr bool kTransposed = Transposed;
 
   long n = 0;     // parameters
   int block = 0;  // C*K*R, one species' radial block
@@ -114,17 +137,9 @@ struct MtpGrades {
   static constexpr int kTile = 8;
   static constexpr int kRows = 4;
   void neighborhood_grades_tiled(const Rows& rows, const int* species, int n_local, const Vector& grades) const {
-    std::vector<int> order(n_local);
-    for (int i = 0; i < n_local; ++i) order[i] = i;
-    std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return species[a] < species[b]; });
-    std::vector<int> tile_start;
-    for (int p = 0; p < n_local;) {
-      tile_start.push_back(p);
-      int q = p + 1;
-      while (q < n_local && q - p < kTile && species[order[q]] == species[order[p]]) ++q;
-      p = q;
-    }
-    tile_start.push_back(n_local);
+    const SpeciesTiles tiles = species_tiles(species, n_local, kTile);
+    const std::vector<int>& order = tiles.order;
+    const std::vector<int>& tile_start = tiles.start;
     const int n_tiles = int(tile_start.size()) - 1;
     const long nn = n;
     const int blk = block, L = block + n_scalar;
@@ -165,36 +180,98 @@ struct MtpGrades {
     Kokkos::fence();
   }
 
+  // The largest |c| of each atom of a GPU tile (a team-level max over the coefficients l).
+  struct TileMax {
+    double v[kTile];
+  };
+  struct TileMaxReducer {
+    using reducer = TileMaxReducer;
+    using value_type = TileMax;
+    using result_view_type = Kokkos::View<value_type, Kokkos::HostSpace, Kokkos::MemoryUnmanaged>;
+    value_type& value;
+    KOKKOS_INLINE_FUNCTION explicit TileMaxReducer(value_type& v) : value(v) {}
+    KOKKOS_INLINE_FUNCTION void join(value_type& dst, const value_type& src) const {
+      for (int t = 0; t < kTile; ++t) dst.v[t] = dst.v[t] > src.v[t] ? dst.v[t] : src.v[t];
+    }
+    KOKKOS_INLINE_FUNCTION void init(value_type& v) const {
+      for (int t = 0; t < kTile; ++t) v.v[t] = 0.0;
+    }
+    KOKKOS_INLINE_FUNCTION value_type& reference() const { return value; }
+    KOKKOS_INLINE_FUNCTION result_view_type view() const { return result_view_type(&value); }
+    KOKKOS_INLINE_FUNCTION bool references_scalar() const { return true; }
+  };
+  mutable Kokkos::View<int*, memory_space> tile_order_, tile_start_;  // kept between calls
+  static constexpr int kTeamThreads = 128;
+
   // grades[i] = max_l |(row_i A^-1)_l| for each local atom (neighbourhood mode).
+  // GPU: a team per tile of kTile atoms of one species (species_tiles; the species come to the
+  // host for it, n_local ints), the tile's rows in team scratch, threads over l: each element
+  // of the inverse read serves the tile's atoms. (A team per atom read the species' L x n
+  // slice of the inverse, 2.8 MB at level 16, for every atom: +290 % of the force call at
+  // 1440 atoms on the H200.)
   void neighborhood_grades(const Rows& rows, const int* species, int n_local, const Vector& grades) const {
     if constexpr (!kTransposed) {
       if (n_local > 0) neighborhood_grades_tiled(rows, species, n_local, grades);
       return;
+    } else {
+      std::vector<int> h_species(n_local);
+      Kokkos::deep_copy(Kokkos::View<int*, Kokkos::HostSpace, Kokkos::MemoryUnmanaged>(h_species.data(), n_local),
+                        Kokkos::View<const int*, memory_space, Kokkos::MemoryUnmanaged>(species, n_local));
+      const SpeciesTiles tiles = species_tiles(h_species.data(), n_local, kTile);
+      const int n_tiles = int(tiles.start.size()) - 1;
+      if (tile_order_.extent(0) < size_t(n_local)) tile_order_ = Kokkos::View<int*, memory_space>("mtp::tile_order", n_local);
+      if (tile_start_.extent(0) < tiles.start.size()) {
+        tile_start_ = Kokkos::View<int*, memory_space>("mtp::tile_start", tiles.start.size());
+      }
+      using HostInts = Kokkos::View<const int*, Kokkos::HostSpace, Kokkos::MemoryUnmanaged>;
+      Kokkos::deep_copy(Kokkos::subview(tile_order_, std::make_pair(0, n_local)), HostInts(tiles.order.data(), n_local));
+      Kokkos::deep_copy(Kokkos::subview(tile_start_, std::make_pair(size_t(0), tiles.start.size())),
+                        HostInts(tiles.start.data(), tiles.start.size()));
+      const long nn = n;
+      const int blk = block, L = block + n_scalar;
+      const long moment0 = long(n_species) * blk + n_species;
+      const long species0 = long(n_species) * blk;
+      auto M = matrix;
+      auto order = tile_order_;
+      auto start = tile_start_;
+      using ScratchDoubles = Kokkos::View<double*, typename ExecSpace::scratch_memory_space, Kokkos::MemoryUnmanaged>;
+      auto tile_grades = KOKKOS_LAMBDA(const team_member& t) {
+            const int p0 = start(t.league_rank()), count = start(t.league_rank() + 1) - p0;
+            const int s = species[order(p0)];
+            const long radial0 = long(s) * blk;
+            ScratchDoubles tile(t.team_scratch(0), size_t(L) * kTile);  // tile[k * kTile + atom]
+            Kokkos::parallel_for(Kokkos::TeamThreadRange(t, L * kTile), [&](int e) {
+              const int k = e / kTile, a = e % kTile;
+              tile(e) = a < count ? rows(order(p0 + a), k) : 0.0;
+            });
+            t.team_barrier();
+            TileMax g;
+            Kokkos::parallel_reduce(
+                Kokkos::TeamThreadRange(t, nn),
+                [&](long l, TileMax& gmax) {
+                  double c[kTile];
+                  const double base = M(at(species0 + s, l, nn));
+                  for (int a = 0; a < kTile; ++a) c[a] = base;
+                  for (int k = 0; k < L; ++k) {
+                    const double m = M(at(k < blk ? radial0 + k : moment0 + (k - blk), l, nn));
+                    for (int a = 0; a < kTile; ++a) c[a] += tile(k * kTile + a) * m;
+                  }
+                  for (int a = 0; a < kTile; ++a) {
+                    const double v = Kokkos::fabs(c[a]);
+                    if (v > gmax.v[a]) gmax.v[a] = v;
+                  }
+                },
+                TileMaxReducer(g));
+            Kokkos::parallel_for(Kokkos::TeamThreadRange(t, count), [&](int a) { grades(order(p0 + a)) = g.v[a]; });
+          };
+      // kTeamThreads threads over the n coefficients, or as many as the backend allows (a host
+      // team has as many as its pool: the test runs the team reduction with two).
+      const auto scratch = Kokkos::PerTeam(ScratchDoubles::shmem_size(size_t(L) * kTile));
+      const int most = Kokkos::TeamPolicy<ExecSpace>(n_tiles, 1).set_scratch_size(0, scratch).team_size_max(
+          tile_grades, Kokkos::ParallelForTag());
+      Kokkos::TeamPolicy<ExecSpace> policy(n_tiles, most < kTeamThreads ? most : kTeamThreads);
+      Kokkos::parallel_for("mlpot::mtp_nbh_grades", policy.set_scratch_size(0, scratch), tile_grades);
     }
-    const long nn = n;
-    const int blk = block, ns = n_scalar;
-    const long moment0 = long(n_species) * blk + n_species;
-    const long species0 = long(n_species) * blk;
-    auto M = matrix;
-    Kokkos::parallel_for(
-        "mlpot::mtp_nbh_grades", Kokkos::TeamPolicy<ExecSpace>(n_local, Kokkos::AUTO),
-        KOKKOS_LAMBDA(const team_member& t) {
-          const int i = t.league_rank();
-          const int s = species[i];
-          const long radial0 = long(s) * blk;
-          double g = 0.0;
-          Kokkos::parallel_reduce(
-              Kokkos::TeamThreadRange(t, nn),
-              [&](long l, double& gmax) {
-                double c = M(at(species0 + s, l, nn));
-                for (int k = 0; k < blk; ++k) c += rows(i, k) * M(at(radial0 + k, l, nn));
-                for (int q = 0; q < ns; ++q) c += rows(i, blk + q) * M(at(moment0 + q, l, nn));
-                const double a = Kokkos::fabs(c);
-                if (a > gmax) gmax = a;
-              },
-              Kokkos::Max<double>(g));
-          Kokkos::single(Kokkos::PerTeam(t), [&]() { grades(i) = g; });
-        });
   }
 
   // [begin, end) of the nonzero stretches of a row (on the host, where the caller has it).

@@ -436,6 +436,62 @@ TEST(MtpGrades, DefaultBackendMatchesSerialHost) {
   }
 }
 
+// The GPU's grade kernels (the transposed inverse, a team per tile of atoms of one species in
+// neighbourhood mode) run here on the host, against MLIP's definition on each atom's full row
+// (grade_of_row) and against the host kernels.
+TEST(MtpGrades, GpuKernelsRunOnTheHostMatchTheDefinition) {
+  using Host = Kokkos::DefaultHostExecutionSpace;
+  mlpot::MtpModel m = random_model("10", 3, 5);
+  const int C = m.species_count, blk = C * m.radial_funcs_count * m.radial_basis_size, ns = m.alpha_scalar_moments();
+  const int L = blk + ns;
+  mlpot::SelectionState st = mlpot::initial_selection_state(m, mlpot::GradeMode::Neighborhood);
+  const long n = st.n;
+  ASSERT_EQ(n, long(C) * blk + C + ns);
+  std::mt19937 rng(21);
+  std::normal_distribution<double> n01(0, 1);
+  for (auto& v : st.inv_A) v = n01(rng);
+  // 29 atoms: species 1 more often than a tile holds (two tiles of it), one atom of species 2.
+  const int n_local = 29;
+  std::vector<int> species(n_local);
+  for (int i = 0; i < n_local; ++i) species[i] = i == 17 ? 2 : (i % 3 == 0 ? 0 : 1);
+  std::vector<std::vector<double>> full(n_local, std::vector<double>(n, 0.0));
+  const long moment0 = long(C) * blk + C;
+  auto check = [&](auto grades_kind) {
+    using G = decltype(grades_kind);
+    G g;
+    g.n = n;
+    g.block = blk;
+    g.n_species = C;
+    g.n_scalar = ns;
+    g.upload(st.inv_A);
+    typename G::Rows rows("rows", n_local, L);
+    for (int i = 0; i < n_local; ++i) {
+      std::fill(full[i].begin(), full[i].end(), 0.0);
+      full[i][long(C) * blk + species[i]] = 1.0;
+      for (int k = 0; k < L; ++k) {
+        rows(i, k) = n01(rng);
+        full[i][k < blk ? long(species[i]) * blk + k : moment0 + (k - blk)] = rows(i, k);
+      }
+    }
+    typename G::Vector grades("grades", n_local);
+    g.neighborhood_grades(rows, species.data(), n_local, grades);
+    for (int i = 0; i < n_local; ++i) {
+      const double want = mlpot::grade_of_row(st, full[i]);
+      EXPECT_NEAR(grades(i), want, 1e-12 * want) << "atom " << i << (G::kTransposed ? " (GPU kernel)" : " (host)");
+    }
+    // The configuration's energy-gradient row: the sum of the full rows.
+    typename G::Vector b("b", n);
+    g.energy_gradient(rows, species.data(), n_local, b);
+    for (long c = 0; c < n; ++c) {
+      double want = 0.0;
+      for (int i = 0; i < n_local; ++i) want += full[i][c];
+      EXPECT_NEAR(b(c), want, 1e-12 * std::max(1.0, std::fabs(want))) << "column " << c;
+    }
+  };
+  check(mlpot::kokkos::MtpGrades<Host, false>{});
+  check(mlpot::kokkos::MtpGrades<Host, true>{});
+}
+
 TEST(MtpGrades, ModeAndStateMismatchAreErrors) {
   mlpot::MtpModel m = random_model("08", 2, 3);
   auto pot = mlpot::make_mtp_potential(m, "Serial");
