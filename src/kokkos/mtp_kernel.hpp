@@ -328,17 +328,15 @@ struct MtpKernel {
       }
     } else {
       // Term of a product moment: mult * M_a * M_b; of an adjoint: (adj_k * mult) * M_other.
-      auto low = [](std::uint32_t pair) { return int(pair & 0xffffu); };
-      auto high = [](std::uint32_t pair) { return int(pair >> 16); };
       for (int l = 0; l < p.n_levels; ++l) {
         product_level(
             team, p.fwd, l, mom, [](int) { return 0.0; },
-            [&](std::uint32_t ab, int mult) { return double(mult) * mom[low(ab)] * mom[high(ab)]; });
+            [&](std::uint32_t ab, int mult) { return double(mult) * mom[pair_first(ab)] * mom[pair_second(ab)]; });
       }
       for (int g = 0; g <= p.n_levels; ++g) {
         product_level(
             team, p.bwd, g, adj, [&](int node) { return p.linear(node); },
-            [&](std::uint32_t ko, int mult) { return adj[low(ko)] * double(mult) * mom[high(ko)]; });
+            [&](std::uint32_t ko, int mult) { return adj[pair_first(ko)] * double(mult) * mom[pair_second(ko)]; });
       }
     }
   }
@@ -346,7 +344,6 @@ struct MtpKernel {
   KOKKOS_INLINE_FUNCTION void operator()(const team_member& team) const {
     const int i = team.league_rank();
     const int K = p.n_radial;
-    const int block_doubles = this->block_doubles();
     constexpr int S = kCacheStride;
     const int level = team_level_;
     ScratchDoubles team_buf(team.team_scratch(level), team_doubles());
@@ -359,7 +356,7 @@ struct MtpKernel {
     int* cache_j = team_int.data();           // [blocks * kCacheBlock], and the count at the end
     const int count_at = max_blocks() * kCacheBlock;
     // With one lane and grading: the threads' gradient factors [TeamSize][grade_stride()].
-    double* grade_table = cache + size_t(max_blocks()) * block_doubles;
+    double* grade_table = cache + size_t(max_blocks()) * block_doubles();
     double* shared_region = grade_table + (W == 1 && want_param_rows ? size_t(TeamSize) * grade_stride() : 0);
     // Between pass 1 and pass 2: all moments and their adjoints.
     double* mom = shared_region;
@@ -431,7 +428,7 @@ struct MtpKernel {
     if constexpr (W > 1) {
       // A thread's blocks of W neighbours sum into the lanes' partial moments.
       Kokkos::parallel_for(Kokkos::TeamThreadRange(team, n_blocks), [&](int blk) {
-        double* c = cache + size_t(blk) * block_doubles;
+        double* c = cache_slot(cache, blk * W);
         double* f = c + 4 * S;
         double* df = f + K * S;
         int sj[W];
@@ -521,8 +518,9 @@ struct MtpKernel {
     // neighbour, all threads of a GPU warp would add to the same nine addresses at once.
     double fi0 = 0.0, fi1 = 0.0, fi2 = 0.0;
     double wi[6] = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0};
-    // The W lanes of the cache from slot `first` (its column c).
-    auto force_block = [&](const double* c, int first) {
+    // The W lanes of the cache from slot `first`.
+    auto force_block = [&](int first) {
+      const double* c = cache_slot(cache, first);
       const double* rhat = c + S;
       const double* f = c + 4 * S;
       const double* df = f + K * S;
@@ -585,11 +583,10 @@ struct MtpKernel {
     };
     if constexpr (W > 1) {
       Kokkos::parallel_for(Kokkos::TeamThreadRange(team, n_blocks), [&](int blk) {
-        const double* c = cache + size_t(blk) * block_doubles;
-        force_block(c, blk * W);
+        force_block(blk * W);
         if (want_param_rows) {
           double* q = q_basis;  // [R][W], free in pass 2
-          radial_gradient_factors(c, u, basic, w_mu, q);
+          radial_gradient_factors(cache_slot(cache, blk * W), u, basic, w_mu, q);
           const int R = p.basis_size, left = n_valid - blk * W;
           for (int l = 0; l < W && l < left; ++l) {
             const int base = species[cache_j[blk * W + l]] * K * R;
@@ -608,11 +605,10 @@ struct MtpKernel {
       for (int c0 = 0; c0 < n_valid; c0 += TeamSize) {
         const int n_chunk = n_valid - c0 < TeamSize ? n_valid - c0 : TeamSize;
         if (t < n_chunk) {
-          const double* c = cache_slot(cache, c0 + t);
-          force_block(c, c0 + t);
+          force_block(c0 + t);
           if (want_param_rows) {
             double* g = grade_table + size_t(t) * gs;
-            radial_gradient_factors(c, u, basic, g, g + K);
+            radial_gradient_factors(cache_slot(cache, c0 + t), u, basic, g, g + K);
             g[K + R] = species[cache_j[c0 + t]];
           }
         }

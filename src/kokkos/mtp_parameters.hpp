@@ -19,6 +19,11 @@ namespace mlpot::kokkos {
 // moments with more than q terms are the round's first lanes.
 constexpr int kProductRound = 32;
 
+// A term's two moment indices in one word (ProductPass::pair).
+KOKKOS_INLINE_FUNCTION constexpr std::uint32_t product_pair(int x, int y) { return std::uint32_t(x) | std::uint32_t(y) << 16; }
+KOKKOS_INLINE_FUNCTION constexpr int pair_first(std::uint32_t pair) { return int(pair & 0xffffu); }
+KOKKOS_INLINE_FUNCTION constexpr int pair_second(std::uint32_t pair) { return int(pair >> 16); }
+
 // One direction of the products, level by level (MtpTables::fwd, ::bwd). The moment of slot o
 // (level l at [level_start[l], level_start[l + 1])) is node[o]; it has count[o] terms, term q
 // at row_at[rows[o] + q] + (o - level_start[l]) % kProductRound of pair and mult.
@@ -28,7 +33,7 @@ struct ProductPass {
   std::vector<int> count;
   std::vector<int> rows;
   std::vector<int> row_at;
-  std::vector<std::uint32_t> pair;  // two moment indices x | y << 16 (require_evaluable keeps them < 2^16)
+  std::vector<std::uint32_t> pair;  // product_pair(x, y) (require_evaluable keeps x, y < 2^16)
   std::vector<std::int16_t> mult;   // the entry's multiplicity (require_evaluable keeps it within 16 bits)
 };
 

@@ -119,18 +119,17 @@ void schedule_products(const MtpModel& m, MtpTables& t) {
       s.level_start.push_back(int(s.node.size()));
     }
   };
-  auto pair = [](int x, int y) { return std::uint32_t(x) | std::uint32_t(y) << 16; };
   std::vector<int> fwd_levels, bwd_levels;
   for (int l = 1; l <= t.n_levels; ++l) fwd_levels.push_back(l);
   for (int l = t.n_levels; l >= 0; --l) bwd_levels.push_back(l);
   schedule(t.fwd, fwd_levels, writers, [&](int k, size_t x) {
     const auto& e = times[writers[k][x]];
-    return std::pair{pair(e[0], e[1]), std::int16_t(e[2])};
+    return std::pair{product_pair(e[0], e[1]), std::int16_t(e[2])};
   });
   // MLIP's backward loop runs over the entries in reverse (an entry with a == b adds twice).
   schedule(t.bwd, bwd_levels, readers, [&](int a, size_t x) {
     const auto& e = times[readers[a][readers[a].size() - 1 - x]];
-    return std::pair{pair(e[3], e[0] == a ? e[1] : e[0]), std::int16_t(e[2])};
+    return std::pair{product_pair(e[3], e[0] == a ? e[1] : e[0]), std::int16_t(e[2])};
   });
 }
 

@@ -49,7 +49,7 @@ void run_pass(const mlpot::kokkos::ProductPass& s, std::vector<double>& out, con
       double acc = init[s.node[o]];
       for (int q = 0; q < s.count[o]; ++q) {
         const int t = s.row_at[s.rows[o] + q] + (o - begin) % mlpot::kokkos::kProductRound;
-        acc += term(int(s.pair[t] & 0xffff), int(s.pair[t] >> 16), double(s.mult[t]));
+        acc += term(mlpot::kokkos::pair_first(s.pair[t]), mlpot::kokkos::pair_second(s.pair[t]), double(s.mult[t]));
       }
       out[s.node[o]] = acc;
     }
