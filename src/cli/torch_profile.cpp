@@ -64,21 +64,14 @@ std::string TorchProfile::table(int steps, double step_seconds, int rows) const 
   auto group = [&](const std::map<std::string, Data::Row>& g, const char* title) {
     std::vector<std::pair<std::string, Data::Row>> v(g.begin(), g.end());
     std::sort(v.begin(), v.end(), [](const auto& a, const auto& b) { return a.second.ns > b.second.ns; });
-    double total_ns = 0.0;
-    long calls = 0;
+    // Totals, and what TorchScript's fuser made of the graph: its generated kernels are named
+    // fused_<ops> (NNC) and its groups run as TensorExprGroup operators. Whether the executor
+    // fused the element-wise chains at all is the first question about a step of many small kernels.
+    double total_ns = 0.0, fused_ns = 0.0;
+    long calls = 0, fused_calls = 0, fused_names = 0;
     for (const auto& [name, r] : v) {
       total_ns += r.ns;
       calls += r.calls;
-    }
-    std::snprintf(line, sizeof line, "%s: %zu names, %.1f calls and %.1f us per step (steps' wall time %.1f us/step)\n",
-                  title, v.size(), double(calls) / steps, total_ns * 1e-3 / steps, step_seconds * 1e6 / steps);
-    s += line;
-    // What TorchScript's fuser made of the graph: its generated kernels are named fused_<ops>
-    // (NNC) and its groups run as TensorExprGroup operators. Whether the executor fused the
-    // element-wise chains at all is the first question about a step of many small kernels.
-    double fused_ns = 0.0;
-    long fused_calls = 0, fused_names = 0;
-    for (const auto& [name, r] : v) {
       if (name.rfind("fused_", 0) == 0 || name.find("TensorExpr") != std::string::npos ||
           name.find("FusionGroup") != std::string::npos) {
         fused_ns += r.ns;
@@ -86,6 +79,9 @@ std::string TorchProfile::table(int steps, double step_seconds, int rows) const 
         ++fused_names;
       }
     }
+    std::snprintf(line, sizeof line, "%s: %zu names, %.1f calls and %.1f us per step (steps' wall time %.1f us/step)\n",
+                  title, v.size(), double(calls) / steps, total_ns * 1e-3 / steps, step_seconds * 1e6 / steps);
+    s += line;
     std::snprintf(line, sizeof line, "  fused by TorchScript: %ld names, %.1f calls and %.1f us per step\n", fused_names,
                   double(fused_calls) / steps, fused_ns * 1e-3 / steps);
     s += line;
