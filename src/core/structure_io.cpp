@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <sstream>
 
@@ -100,6 +101,10 @@ std::vector<Structure> parse_cfg(const std::string& text, const std::string& src
         ++k;
         size = to_long(trim(lines[k]), src, line_no(k), "Size");
         if (size < 0) throw InputError(src, line_no(k), "negative Size");
+        // Every atom takes a line: a Size beyond the file's lines is an error, not an allocation.
+        if (size_t(size) > lines.size()) {
+          throw InputError(src, line_no(k), "Size " + std::to_string(size) + " is more atoms than the file has lines");
+        }
         ++k;
       } else if (key == "Supercell") {
         ++k;
@@ -143,6 +148,9 @@ std::vector<Structure> parse_cfg(const std::string& text, const std::string& src
           }
           long type = to_long(w[col["type"]], src, line_no(k), "type");
           if (type < 0) throw InputError(src, line_no(k), "negative atom type " + std::to_string(type));
+          if (type > std::numeric_limits<int>::max()) {
+            throw InputError(src, line_no(k), "atom type " + std::to_string(type) + " is out of range");
+          }
           s.species[a] = int(type);
           const char* names[2][3] = {{"cartes_x", "cartes_y", "cartes_z"}, {"direct_x", "direct_y", "direct_z"}};
           double p[3];
@@ -237,6 +245,10 @@ std::vector<Structure> parse_extxyz(const std::string& text, const std::string& 
     long n = to_long(trim(lines[k]), src, head, "the atom count");
     if (n <= 0) throw InputError(src, head, "configuration has no atoms");
     if (k + 1 >= lines.size()) throw InputError(src, head, "file ends after the atom count");
+    // Checked before anything is allocated for the n atoms.
+    if (size_t(n) > lines.size() - (k + 2)) {
+      throw InputError(src, int(lines.size()), "file ends inside a configuration (expected " + std::to_string(n) + " atoms)");
+    }
     auto kv = parse_kv(lines[k + 1], src, head + 1);
     Structure s;
     s.source = src + ":" + std::to_string(head);
@@ -264,7 +276,13 @@ std::vector<Structure> parse_extxyz(const std::string& text, const std::string& 
     if (parts.size() % 3 != 0) throw InputError(src, head + 1, "malformed Properties");
     int col = 0, c_species = -1, c_pos = -1, c_forces = -1, ncols = 0;
     for (size_t p = 0; p < parts.size(); p += 3) {
-      int cnt = int(to_long(parts[p + 2], src, head + 1, "a Properties count"));
+      const long cnt = to_long(parts[p + 2], src, head + 1, "a Properties count");
+      // species is one column, pos and forces three (what the atom lines are read with).
+      const long needed = parts[p] == "species" ? 1 : parts[p] == "pos" || parts[p] == "forces" ? 3 : 0;
+      if (cnt < 1 || cnt > 1000 || (needed && cnt != needed)) {
+        throw InputError(src, head + 1, "Properties: '" + parts[p] + "' has " + parts[p + 2] + " columns" +
+                                            (needed ? ", expected " + std::to_string(needed) : ""));
+      }
       if (parts[p] == "species") c_species = col;
       if (parts[p] == "pos") c_pos = col;
       if (parts[p] == "forces") c_forces = col;

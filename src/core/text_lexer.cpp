@@ -13,9 +13,12 @@ bool is_punct(char c) { return c == '{' || c == '}' || c == ',' || c == '='; }
 }  // namespace
 
 std::string trim(const std::string& s) {
-  const size_t a = s.find_first_not_of(" \t\r\n");
+  // The C locale's isspace() set, as std::istream's word splitting uses: a line that trims to
+  // something then always has a first word.
+  const char* space = " \t\r\n\v\f";
+  const size_t a = s.find_first_not_of(space);
   if (a == std::string::npos) return {};
-  const size_t b = s.find_last_not_of(" \t\r\n");
+  const size_t b = s.find_last_not_of(space);
   return s.substr(a, b - a + 1);
 }
 

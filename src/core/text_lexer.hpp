@@ -43,7 +43,7 @@ class Lexer {
 
 double parse_double(const std::string& token, bool* ok);
 long parse_long(const std::string& token, bool* ok);
-// The text without leading and trailing spaces, tabs, carriage returns and newlines.
+// The text without leading and trailing white space (the C locale's isspace() characters).
 std::string trim(const std::string& s);
 // ASCII lower case.
 std::string lower(std::string s);

@@ -132,3 +132,47 @@ TEST(Builders, Li2co3HasTheSeedStudyComposition) {
   EXPECT_GT(dmin, 1.2);
   EXPECT_LT(dmin, 1.35);
 }
+
+// Found by tests/fuzz (scripts/fuzz.sh): counts larger than the file were allocated before
+// the atom lines were read (out of memory), a Properties count that is not the column's width
+// indexed past the atom line, and a line of only a vertical tab trimmed to something with no
+// first word.
+TEST(StructureIo, CountsBeyondTheFileAreErrorsNotAllocations) {
+  std::string xyz_error = "no error";
+  try {
+    mlpot::parse_extxyz("2159906421\nProperties=species:S:1:pos:R:3\nLi 0 0 0\n", "in.xyz", mlpot::sei_elements());
+  } catch (const mlpot::InputError& e) {
+    xyz_error = e.what();
+  }
+  EXPECT_NE(xyz_error.find("in.xyz:3: file ends inside a configuration (expected 2159906421 atoms)"), std::string::npos)
+      << xyz_error;
+  std::string big = kCfg;
+  big.replace(big.find("    2\n"), 6, "    4000000000000\n");
+  EXPECT_NE(cfg_error(big).find("in.cfg:3: Size 4000000000000 is more atoms than the file has lines"), std::string::npos)
+      << cfg_error(big);
+  std::string type = kCfg;
+  type.replace(type.find("2    1  "), 8, "2    4294967297  ");
+  EXPECT_NE(cfg_error(type).find("in.cfg:10: atom type 4294967297 is out of range"), std::string::npos) << cfg_error(type);
+}
+
+TEST(StructureIo, XyzPropertiesWidthsAreChecked) {
+  for (const char* props : {"species:S:1:pos:R:3:x:R:-4", "species:S:1:pos:R:2", "species:S:2:pos:R:3",
+                            "species:S:1:pos:R:3:forces:R:1", "species:S:1:pos:R:3:x:R:0"}) {
+    const std::string xyz = std::string("1\nProperties=") + props + "\nLi 0 0 0\n";
+    std::string error = "no error";
+    try {
+      mlpot::parse_extxyz(xyz, "in.xyz", mlpot::sei_elements());
+    } catch (const mlpot::InputError& e) {
+      error = e.what();
+    }
+    EXPECT_NE(error.find("in.xyz:2: Properties: '"), std::string::npos) << props << ": " << error;
+  }
+}
+
+TEST(StructureIo, LinesOfOtherWhiteSpaceAreBlank) {
+  std::string t = kCfg;
+  t.insert(t.find(" Energy"), "\v\n \f\t\n");
+  const auto v = mlpot::parse_cfg(t, "in.cfg");
+  ASSERT_EQ(v.size(), 2u);
+  EXPECT_EQ(*v[0].energy, -3.5);
+}
