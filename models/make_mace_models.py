@@ -7,8 +7,14 @@ does), saved as TorchScript.
   tiny-{float64,float32}-lammps.pt   8x0e+8x1o, max_ell 2, correlation 2: fast tests
   seed-{float64,float32}-lammps.pt   the seed study's architecture: 128x0e+128x1o, max_ell 3,
                                      correlation 3, r_max 5 A, 2 interactions, ~1.0 M parameters
+  variant-{float64,float32}-lammps.pt  what the other two leave out of what users deploy: plain MACE
+                                     (no scale-shift), 16x0e+16x1o+16x2e (L = 2 features), 3
+                                     interactions with density-normalised blocks, correlation 3, 2, 2,
+                                     r_max 6 A, ZBL pair repulsion, Agnesi distance transform, two
+                                     heads (exported with the first, not the default last), and Na
+                                     as a 7th element (H Li C O F Na P), ~72 k parameters
 
-Elements H Li C O F P in all. Beside each TorchScript file, `{arch}-{dtype}.model` holds the same
+Elements H Li C O F P in tiny and seed. Beside each TorchScript file, `{arch}-{dtype}.model` holds the same
 model as a pickled torch module, which mace-torch's ASE calculator loads (benchmark reference). Usage: python models/make_mace_models.py --out DIR [--only tiny]
 """
 import argparse
@@ -36,23 +42,37 @@ ARCHS = {
                  num_bessel=4, MLP_irreps="8x0e"),
     "seed": dict(hidden_irreps="128x0e+128x1o", max_ell=3, correlation=3, radial_MLP=[64, 64, 64],
                  num_bessel=8, MLP_irreps="16x0e"),
+    "variant": dict(hidden_irreps="16x0e+16x1o+16x2e", max_ell=3, correlation=[3, 2, 2], radial_MLP=[32, 32],
+                    num_bessel=6, MLP_irreps="16x0e"),
 }
+VARIANT_ELEMENTS = [1, 3, 6, 8, 9, 11, 15]  # H Li C O F Na P
+VARIANT_HEADS = ["pbe", "r2scan"]
 
 
 def build(arch: str, seed: int) -> torch.nn.Module:
     a = ARCHS[arch]
     torch.manual_seed(seed)
     np.random.seed(seed)
-    model = modules.ScaleShiftMACE(
-        r_max=5.0, num_bessel=a["num_bessel"], num_polynomial_cutoff=5, max_ell=a["max_ell"],
-        interaction_cls=modules.interaction_classes["RealAgnosticResidualInteractionBlock"],
-        interaction_cls_first=modules.interaction_classes["RealAgnosticInteractionBlock"],
-        num_interactions=2, num_elements=len(ELEMENTS), hidden_irreps=o3.Irreps(a["hidden_irreps"]),
-        MLP_irreps=o3.Irreps(a["MLP_irreps"]), gate=F.silu,
-        # Distinct reference energies per element so a species mix-up changes the energy.
-        atomic_energies=np.array([-1.1, -2.3, -3.7, -4.1, -5.3, -6.7]),
-        avg_num_neighbors=30.0, atomic_numbers=ELEMENTS, correlation=a["correlation"],
-        radial_MLP=a["radial_MLP"], atomic_inter_scale=1.0, atomic_inter_shift=0.0)
+    # Distinct reference energies per element (and head) so a species mix-up changes the energy.
+    common = dict(max_ell=a["max_ell"], hidden_irreps=o3.Irreps(a["hidden_irreps"]), MLP_irreps=o3.Irreps(a["MLP_irreps"]),
+                  gate=F.silu, correlation=a["correlation"], radial_MLP=a["radial_MLP"], num_bessel=a["num_bessel"])
+    if arch == "variant":
+        model = modules.MACE(
+            r_max=6.0, num_polynomial_cutoff=6, num_interactions=3,
+            interaction_cls=modules.interaction_classes["RealAgnosticDensityResidualInteractionBlock"],
+            interaction_cls_first=modules.interaction_classes["RealAgnosticDensityInteractionBlock"],
+            num_elements=len(VARIANT_ELEMENTS), atomic_numbers=VARIANT_ELEMENTS, avg_num_neighbors=20.0,
+            atomic_energies=np.array([[-1.1, -2.3, -3.7, -4.1, -5.3, -0.7, -6.7],
+                                      [-1.0, -2.0, -3.0, -4.0, -5.0, -0.5, -6.0]]),
+            pair_repulsion=True, distance_transform="Agnesi", heads=VARIANT_HEADS, **common)
+    else:
+        model = modules.ScaleShiftMACE(
+            r_max=5.0, num_polynomial_cutoff=5, num_interactions=2,
+            interaction_cls=modules.interaction_classes["RealAgnosticResidualInteractionBlock"],
+            interaction_cls_first=modules.interaction_classes["RealAgnosticInteractionBlock"],
+            num_elements=len(ELEMENTS), atomic_numbers=ELEMENTS, avg_num_neighbors=30.0,
+            atomic_energies=np.array([-1.1, -2.3, -3.7, -4.1, -5.3, -6.7]),
+            atomic_inter_scale=1.0, atomic_inter_shift=0.0, **common)
     # Random readouts are tiny by default; give the interaction energy a visible size.
     with torch.no_grad():
         for name, p in model.named_parameters():
@@ -61,10 +81,10 @@ def build(arch: str, seed: int) -> torch.nn.Module:
     return model
 
 
-def export(model: torch.nn.Module, dtype: torch.dtype, path: Path) -> None:
+def export(model: torch.nn.Module, dtype: torch.dtype, path: Path, head=None) -> None:
     m = (model.double() if dtype == torch.float64 else model.float()).to("cpu")
     torch.save(m, str(path).replace("-lammps.pt", ".model"))
-    wrapped = LAMMPS_MACE(m)
+    wrapped = LAMMPS_MACE(m) if head is None else LAMMPS_MACE(m, head=head)
     compiled = jit.compile(wrapped)
     compiled.save(str(path))
 
@@ -82,7 +102,7 @@ def main() -> int:
         for dtype, name in [(torch.float64, "float64"), (torch.float32, "float32")]:
             model = build(arch, args.seed)
             path = out / f"{arch}-{name}-lammps.pt"
-            export(model, dtype, path)
+            export(model, dtype, path, head=VARIANT_HEADS[0] if arch == "variant" else None)
             n = sum(p.numel() for p in model.parameters())
             digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
             print(f"{path}: {n} parameters, sha256 {digest}")

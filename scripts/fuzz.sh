@@ -22,9 +22,9 @@ CCACHE_DIR="${CCACHE_DIR:-$cache/ccache}" cmake -S "$root" -B "$build" -G Ninja 
   -DMLPOT_SHARED_DIR="$root/../shared" >/dev/null
 CCACHE_DIR="${CCACHE_DIR:-$cache/ccache}" cmake --build "$build" -j "${MLPOT_JOBS:-$(nproc)}"
 
-# Seeds: models with and without selection states (MLIP-3 cfg and nbh), an untrained template,
-# and Li2CO3 as .cfg and extended XYZ with and without computed energies and forces. The
-# structure target reads its format from the first byte (odd: .cfg).
+# Seeds: models with and without selection states (MLIP-3 cfg and nbh, MLIP-2 .als), an
+# untrained template, and Li2CO3 as .cfg and extended XYZ with and without computed energies
+# and forces. The structure target reads its format from the first byte (odd: .cfg).
 seeds="$build/seeds"
 rm -rf "$seeds"
 mkdir -p "$seeds/model" "$seeds/structure" "$build/findings"
@@ -35,6 +35,17 @@ export ASAN_OPTIONS=detect_leaks=0
 "$mlpot" make-model --template "$templates/08.almtp" --species 2 --selection cfg --out "$seeds/model/l08_cfg.almtp" >/dev/null
 "$mlpot" make-model --template "$templates/10.almtp" --species 6 --out "$seeds/model/l10.mtp" >/dev/null
 cp "$templates/06.almtp" "$seeds/model/template06.almtp"
+# MLIP-2's .als layout, written by the grade test's writer (the potential part of l06_nbh).
+n_params="$("$mlpot" info "$seeds/model/l06_nbh.almtp" | awk '/^parameters/ {print $2}')"
+sed '/^#MVS_v1.1/,$d' "$seeds/model/l06_nbh.almtp" > "$build/l06.mtp"
+"$cache/venv/bin/python" - "$root/tests/python" "$build/l06.mtp" "$n_params" "$seeds/model/l06_nbh.als" <<'PY'
+import sys
+import numpy as np
+sys.path.insert(0, sys.argv[1])
+from test_grade import write_als
+n = int(sys.argv[3])
+write_als(sys.argv[4], open(sys.argv[2]).read(), np.eye(n) * 1e-3 + 1e-5, "nbh", [], [(-1, -1)] * n)
+PY
 "$mlpot" build li2co3 --cells 1x1x1 --out "$build/li2co3.cfg" >/dev/null
 "$mlpot" build li2co3 --cells 1x1x1 --out "$build/li2co3.xyz" >/dev/null
 "$mlpot" eval --model "$seeds/model/l10.mtp" --input "$build/li2co3.cfg" --output "$build/li2co3_eval.cfg" >/dev/null

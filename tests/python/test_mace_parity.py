@@ -1,4 +1,5 @@
-"""Parity of mlpot's LibTorch MACE runner with mace-torch in Python on the same model files.
+"""Parity of mlpot's LibTorch MACE runner with mace-torch in Python on the same model files
+(three architectures: tiny, the seed study's, and a variant with what those two leave out).
 
 The reference evaluates each LAMMPS-exported TorchScript model in Python with the graph built
 by mace-torch's own neighbourhood code (mace.data.neighborhood.get_neighborhood); mlpot builds
@@ -21,7 +22,6 @@ from mace.data.neighborhood import get_neighborhood  # noqa: E402
 
 from mlpot_testlib import read_cfg_results, run, write_cfg  # noqa: E402
 
-Z = [1, 3, 6, 8, 9, 15]  # model species order (H Li C O F P)
 
 
 def random_structure(rng, cell, n, min_dist=1.0):
@@ -56,7 +56,9 @@ def reference(model, cell, pos, types, dtype):
                                                                  pbc=(True, True, True), cell=cell)
     n = len(pos)
     t = lambda a, d=dtype: torch.tensor(np.asarray(a), dtype=d)
-    node_attrs = torch.nn.functional.one_hot(torch.tensor(types, dtype=torch.long), len(Z)).to(dtype)
+    # cfg types index the model's own elements (7 in the variant model, 6 in the others).
+    n_elements = len(model.atomic_numbers)
+    node_attrs = torch.nn.functional.one_hot(torch.tensor(types, dtype=torch.long), n_elements).to(dtype)
     data = {"positions": t(pos), "edge_index": torch.tensor(edge_index, dtype=torch.long),
             "shifts": t(shifts), "unit_shifts": t(unit_shifts), "cell": t(cell_out), "node_attrs": node_attrs,
             "batch": torch.zeros(n, dtype=torch.long), "ptr": torch.tensor([0, n], dtype=torch.long)}
@@ -87,8 +89,11 @@ def main():
         tmp = Path(tmp)
         cfg = tmp / "in.cfg"
         write_cfg(cfg, [(c, p, t) for _, c, p, t in structs])
+        # variant: L = 2 features, 3 interactions, ZBL, Agnesi, two heads, 7 elements
+        # (models/make_mace_models.py).
         cases = [("tiny", "float64", 1e-9, 1e-8), ("tiny", "float32", 1e-5, None),
-                 ("seed", "float64", 1e-9, 1e-8), ("seed", "float32", 1e-5, None)]
+                 ("seed", "float64", 1e-9, 1e-8), ("seed", "float32", 1e-5, None),
+                 ("variant", "float64", 1e-9, 1e-8), ("variant", "float32", 1e-5, None)]
         for arch, dt, e_tol, f_tol in cases:
             path = models / f"{arch}-{dt}-lammps.pt"
             model = torch.jit.load(str(path))
@@ -98,7 +103,9 @@ def main():
             # (a 10 A ghost shell): checked with the tiny models, where that costs little.
             # "device": the periodic graph from the Thrust builder (src/cuda/) instead of the host one.
             # "plain": periodic without the TorchScript graph rewrites (src/torch/script_passes.cpp).
-            for mode in ("periodic", "device", "plain", "ghost") if arch == "tiny" else ("periodic", "device", "plain"):
+            # The variant's ghost shell is 3 x 6 A: float64 only.
+            with_ghost = arch == "tiny" or (arch == "variant" and dt == "float64")
+            for mode in ("periodic", "device", "plain") + (("ghost",) if with_ghost else ()):
                 out = tmp / f"out-{mode}.cfg"
                 extra = {"device": ["--mace-mode", "periodic", "--graph", "device"],
                          "plain": ["--mace-mode", "periodic", "--graph", "host", "--mace-rewrite", "no"]}.get(
@@ -160,7 +167,7 @@ def main():
         # The rewrites find their patterns in models exported by mace_create_lammps_model: every
         # interaction's node_feats[sender], the cell and position indexing, the tensor products'
         # weight blocks.
-        for arch in ("tiny", "seed"):
+        for arch in ("tiny", "seed", "variant"):
             r = run([mlpot, "info", models / f"{arch}-float32-lammps.pt"])
             line = next((x for x in r.stdout.splitlines() if x.startswith("graph rewrites")), "")
             counts = [int(c) for c in re.findall(r"(\d+) ", line)]
