@@ -22,10 +22,11 @@ mlpot="$root/build/bin/mlpot"
 "$mlpot" make-model --template "$root/../shared/data/mtp-templates/16.almtp" --out "$dir/synthetic-l16-6sp.mtp" >/dev/null
 "$mlpot" build li2co3 --cells 2x2x2 --out "$dir/check.cfg" >/dev/null
 "$mlpot" eval --model "$dir/synthetic-l16-6sp.mtp" --input "$dir/check.cfg" --backend Serial --output "$dir/check_mtp_host.cfg"
-# MACE: the seed-architecture models and CPU results on the same structure.
-cp "$root/build/models/seed-float32-lammps.pt" "$root/build/models/seed-float64-lammps.pt" "$dir/"
-for dt in float32 float64; do
-  "$mlpot" eval --model "$dir/seed-$dt-lammps.pt" --input "$dir/check.cfg" --output "$dir/check_mace_${dt}_host.cfg"
+# MACE: the seed-architecture models, the variant one (L = 2 features, 3 interactions, ZBL; its
+# species 1-3 are Li, C, O as in the others) and CPU results on the same structure.
+for model in seed-float32 seed-float64 variant-float64; do
+  cp "$root/build/models/$model-lammps.pt" "$dir/"
+  "$mlpot" eval --model "$dir/$model-lammps.pt" --input "$dir/check.cfg" --output "$dir/check_mace_${model}_host.cfg"
 done
 # The MACE runner must link the device's own torch, so mlpot is rebuilt there against this
 # host Kokkos install (sources travel with the working tree).

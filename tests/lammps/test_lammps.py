@@ -285,6 +285,31 @@ print "ENERGY $(pe:%.17g)"
         compare_run0(lmp, "mace/kk", data, ref_mace, ps_mace, pc_mace, kokkos=True, per_atom_virial=False)
         compare_run0(lmp, "mace -np 2", data, ref_mace, ps_mace, pc_mace, ranks=2, per_atom_virial=False)
         compare_run0(lmp, "mace/kk -np 2", data, ref_mace, ps_mace, pc_mace, ranks=2, kokkos=True, per_atom_virial=False)
+        # The variant model (models/make_mace_models.py): 3 interactions of r_max 6 A, so an 18 A
+        # ghost shell across the ranks, and 7 elements (Na 6th, P 7th), mapped by element name.
+        # On a sparse 14-atom cell: the ghost-node graph of the 192-atom one (~18 000 nodes) runs
+        # out of this machine's 24 GB.
+        variant = Path(args.models) / "variant-float64-lammps.pt"
+        sparse_cell = np.diag([7.1, 6.8, 7.4])
+        sparse_pos, sparse_species = [], []
+        shifts = (np.array(list(np.ndindex(3, 3, 3))) - 1) @ sparse_cell
+        while len(sparse_pos) < 14:
+            p = rng.uniform(0, 1, 3) @ sparse_cell
+            if all(np.linalg.norm(p - q - shifts, axis=1).min() >= 1.2 for q in sparse_pos):
+                sparse_pos.append(p)
+                sparse_species.append(len(sparse_species) % 6)
+        sparse_pos, sparse_species = np.array(sparse_pos), np.array(sparse_species)
+        data_sparse, cfg_variant = tmp / "sparse.data", tmp / "sparse-variant.cfg"
+        write_data(data_sparse, sparse_cell, sparse_pos, sparse_species)
+        write_cfg(cfg_variant, sparse_cell, sparse_pos, np.where(sparse_species == 5, 6, sparse_species))
+        r = subprocess.run([mlpot, "eval", "--model", variant, "--input", cfg_variant, "--output",
+                            tmp / "variant-ref.cfg"], capture_output=True, text=True)
+        check("mlpot eval reference (MACE variant)", r.returncode == 0, r.stderr)
+        if r.returncode == 0:
+            ref_variant = read_cfg_results(tmp / "variant-ref.cfg")[0]
+            for label, kk in (("mace -np 2 (variant model)", False), ("mace/kk -np 2 (variant model)", True)):
+                compare_run0(lmp, label, data_sparse, ref_variant, f"pair_style mace {variant}", pc_mace, ranks=2,
+                             kokkos=kk, per_atom_virial=False)
         # mace-torch's LAMMPS syntax: the model file in pair_coeff, no_domain_decomposition for
         # the periodic graph.
         pc_acesuit = f"pair_coeff * * {mace} H Li C O F P"
