@@ -1,5 +1,6 @@
 #include "mlpot/mlip_settings.hpp"
 
+#include <cmath>
 #include <fstream>
 #include <sstream>
 
@@ -13,10 +14,12 @@ namespace {
 using detail::lower;
 using detail::trim;
 
+// A grade threshold: any number, inf included (never reached), but not NaN, which every
+// comparison would silently treat as never reached.
 double parse_number(const std::string& value, const std::string& what) {
   bool ok = false;
   const double v = detail::parse_double(value, &ok);
-  if (!ok) throw Error(what + ": '" + value + "' is not a number");
+  if (!ok || std::isnan(v)) throw Error(what + ": '" + value + "' is not a number");
   return v;
 }
 

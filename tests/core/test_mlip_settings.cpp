@@ -76,6 +76,8 @@ TEST(MlipSettings, Mlip3Errors) {
   EXPECT_NE(error_of({"load_from=p.almtp", "extrapolation_control=maybe"}).find("not a boolean"), std::string::npos);
   EXPECT_NE(error_of({"load_from=p.almtp", "extrapolation_control:threshold_save=two"}).find("not a number"),
             std::string::npos);
+  EXPECT_NE(error_of({"load_from=p.almtp", "extrapolation_control:threshold_break=nan"}).find("'nan' is not a number"),
+            std::string::npos);
   EXPECT_NE(error_of({"load_from=p.almtp", "calculate_efs=false"}).find("needs energies"), std::string::npos);
   EXPECT_NE(error_of({"load_from=p.almtp", "pot.mtp"}).find("not a key=value"), std::string::npos);
 }
