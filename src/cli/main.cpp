@@ -140,7 +140,9 @@ double to_num(const std::string& s, const char* what) {
 
 std::array<int, 3> parse_cells(const std::string& s) {
   auto parts = split(s, 'x');
-  if (parts.size() != 3) throw mlpot::Error("cells must look like 3x5x4, got '" + s + "'");
+  if (parts.size() != 3 || std::count(s.begin(), s.end(), 'x') != 2) {
+    throw mlpot::Error("cells must look like 3x5x4, got '" + s + "'");
+  }
   return {to_int(parts[0], "cells"), to_int(parts[1], "cells"), to_int(parts[2], "cells")};
 }
 

@@ -1,6 +1,7 @@
 #include "mlpot/builders.hpp"
 
 #include <cmath>
+#include <limits>
 #include <random>
 
 #include "mlpot/error.hpp"
@@ -14,6 +15,12 @@ const std::vector<std::string>& sei_elements() {
 
 Structure build_li2co3(int na, int nb, int nc) {
   if (na < 1 || nb < 1 || nc < 1) throw Error("li2co3: repetitions must be positive");
+  // Atom indices are ints throughout (Structure, neighbour lists, LAMMPS' tags).
+  const double atoms = 24.0 * na * nb * nc;
+  if (atoms > std::numeric_limits<int>::max()) {
+    throw Error("li2co3: " + std::to_string(na) + "x" + std::to_string(nb) + "x" + std::to_string(nc) + " cells are " +
+                std::to_string(static_cast<long long>(atoms)) + " atoms, more than the 2147483647 an int counts");
+  }
   const double a = 8.359, b = 4.977, c = 6.194, beta = 114.79 * M_PI / 180.0;
   const Mat3 cell{{{a, 0, 0}, {0, b, 0}, {c * std::cos(beta), 0, c * std::sin(beta)}}};
   struct Site { int species; double x, y, z; };
@@ -215,7 +222,11 @@ std::vector<std::pair<int, std::array<double, 3>>> li2edc_molecule() {
 
 Structure build_amorphous_li2edc(int molecules, double density, double min_distance, unsigned seed) {
   if (molecules < 1) throw Error("li2edc: need at least one molecule");
-  if (!(density > 0)) throw Error("li2edc: density must be positive (g/cm^3)");
+  if (!(density > 0) || !std::isfinite(density)) throw Error("li2edc: density must be a positive number (g/cm^3)");
+  // (NaN would pass every distance check: no check at all.)
+  if (!(min_distance >= 0) || !std::isfinite(min_distance)) {
+    throw Error("li2edc: the minimum distance must be a number >= 0 (A)");
+  }
   const auto mol = li2edc_molecule();
   const double masses[4] = {1.008, 6.94, 12.011, 15.999};
   double molar = 0;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 
 #include "mlpot/builders.hpp"
 #include "mlpot/error.hpp"
@@ -73,4 +74,10 @@ TEST(Builders, AmorphousLi2edcPacking) {
   EXPECT_NE(s.positions, mlpot::build_amorphous_li2edc(molecules, 1.7, 1.4, 8).positions);
   // Too full: a clear error, not a hang.
   EXPECT_THROW(mlpot::build_amorphous_li2edc(molecules, 3.0, 2.0, 1), mlpot::Error);
+  // Not numbers: a zero box (infinite density) or no distance check (NaN) would be silent garbage.
+  const double inf = std::numeric_limits<double>::infinity(), nan = std::numeric_limits<double>::quiet_NaN();
+  EXPECT_THROW(mlpot::build_amorphous_li2edc(molecules, inf, 1.4, 1), mlpot::Error);
+  EXPECT_THROW(mlpot::build_amorphous_li2edc(molecules, nan, 1.4, 1), mlpot::Error);
+  EXPECT_THROW(mlpot::build_amorphous_li2edc(molecules, 1.7, nan, 1), mlpot::Error);
+  EXPECT_THROW(mlpot::build_amorphous_li2edc(molecules, 1.7, -1.0, 1), mlpot::Error);
 }

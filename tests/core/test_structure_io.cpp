@@ -109,6 +109,8 @@ TEST(StructureIo, XyzUnknownElementIsAnError) {
 TEST(Builders, Li2co3HasTheSeedStudyComposition) {
   mlpot::Structure s = mlpot::build_li2co3(3, 5, 4);
   ASSERT_EQ(s.size(), 1440);
+  // More atoms than an int counts is an error up front, not hours of appending.
+  EXPECT_THROW(mlpot::build_li2co3(2000, 2000, 2000), mlpot::Error);
   int count[6] = {0, 0, 0, 0, 0, 0};
   for (int sp : s.species) ++count[sp];
   EXPECT_EQ(count[1], 480);

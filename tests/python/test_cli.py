@@ -78,6 +78,12 @@ def main():
         expect_error("xyz without element map", ["eval", "--model", model, "--input", xyz], f"{xyz}:3:", "--elements")
         expect_error("unknown element", ["eval", "--model", model, "--input", xyz, "--elements", "H,Li"], f"{xyz}:3:", "'Xe'")
         expect_error("unknown backend", ["eval", "--model", model, "--input", cfg, "--backend", "Hip"], "not available")
+        expect_error("cells with a trailing separator", ["build", "li2co3", "--cells", "1x1x1x", "--out", tmp / "c.cfg"],
+                     "cells must look like 3x5x4")
+        expect_error("li2co3 beyond an int of atoms", ["build", "li2co3", "--cells", "2000x2000x2000", "--out",
+                                                       tmp / "c.cfg"], "more than the 2147483647")
+        expect_error("li2edc with a NaN minimum distance", ["build", "li2edc", "--min-distance", "nan", "--out",
+                                                            tmp / "c.cfg"], "minimum distance must be a number")
         expect_error("unknown graph builder", ["eval", "--model", model, "--input", cfg, "--graph", "gpu"], "--graph must be")
 
         # xyz and cfg inputs agree, and ASE reads our extended XYZ output.
