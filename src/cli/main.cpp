@@ -146,6 +146,13 @@ std::array<int, 3> parse_cells(const std::string& s) {
   return {to_int(parts[0], "cells"), to_int(parts[1], "cells"), to_int(parts[2], "cells")};
 }
 
+// --threads N: 0 (the default) leaves the count to Kokkos (OMP_NUM_THREADS) and LibTorch.
+int thread_count(const Args& a) {
+  const int threads = to_int(a.get("threads", "0"), "--threads");
+  if (threads < 0) throw mlpot::Error("--threads must be >= 0 (0: the default), got " + std::to_string(threads));
+  return threads;
+}
+
 bool is_mace_path(const std::string& path) {
   auto ends = [&](const char* e) {
     std::string s(e);
@@ -189,7 +196,7 @@ Model load_model(const Args& a, const std::string& path) {
   Model m;
   if (is_mace_path(path)) {
 #ifdef MLPOT_HAVE_TORCH
-    const int threads = to_int(a.get("threads", "0"), "--threads");
+    const int threads = thread_count(a);
     if (threads > 0) torch::set_num_threads(threads);
     const std::string rewrite = a.get("mace-rewrite", "yes");
     if (rewrite != "yes" && rewrite != "no") throw mlpot::Error("--mace-rewrite must be yes or no");
@@ -279,7 +286,7 @@ std::ostream* output_stream(const Args& a, std::ofstream& file) {
 }
 
 int cmd_eval(const Args& a) {
-  mlpot::KokkosRuntime rt(to_int(a.get("threads", "0"), "--threads"));
+  mlpot::KokkosRuntime rt(thread_count(a));
   Model model = load_model(a, a.need("model"));
   std::vector<std::string> elements = a.opt.count("elements") ? split(a.get("elements"), ',') : model.elements;
   const std::string input = a.need("input");
@@ -306,13 +313,15 @@ int cmd_eval(const Args& a) {
 }
 
 int cmd_bench(const Args& a) {
-  mlpot::KokkosRuntime rt(to_int(a.get("threads", "0"), "--threads"));
+  mlpot::KokkosRuntime rt(thread_count(a));
   Model model = load_model(a, a.need("model"));
   std::vector<std::string> elements =
       a.opt.count("elements") ? split(a.get("elements"), ',') : (model.elements.empty() ? mlpot::sei_elements() : model.elements);
   auto structures = input_structures(a, elements);
   const int steps = to_int(a.get("steps", "20"), "--steps");
   const int warmup = to_int(a.get("warmup", "2"), "--warmup");
+  if (steps < 1) throw mlpot::Error("--steps must be >= 1, got " + std::to_string(steps));
+  if (warmup < 0) throw mlpot::Error("--warmup must be >= 0, got " + std::to_string(warmup));
   // Like an MD step with thermo output: energy, forces and the virial. --no-virial times the
   // steps in between, where LAMMPS asks for no virial.
   const bool with_virial = a.get("virial", "yes") != "no";
@@ -472,7 +481,7 @@ int cmd_make_model(const Args& a) {
 }
 
 int cmd_grade(const Args& a) {
-  mlpot::KokkosRuntime rt(to_int(a.get("threads", "0"), "--threads"));
+  mlpot::KokkosRuntime rt(thread_count(a));
   const std::string path = a.need("model");
   if (is_mace_path(path)) throw mlpot::Error("grade: extrapolation grades are defined for MTP selection states (.almtp, .als)");
   Model model = load_model(a, path);

@@ -117,7 +117,11 @@ double soft_repulsion(double r, double r0) { return 0.5 * std::exp(-(r - r0) / 0
 
 MtpModel make_synthetic_mtp(const MtpModel& tmpl, int C, double min_dist, double max_dist, unsigned seed) {
   if (C < 1) throw Error("synthetic MTP: species_count must be >= 1");
-  if (!(max_dist > min_dist)) throw Error("synthetic MTP: need min_dist < max_dist");
+  // What parse_mtp() accepts back: a finite cutoff above a non-negative inner radius.
+  if (!(min_dist >= 0 && max_dist > min_dist && std::isfinite(max_dist))) {
+    throw Error("synthetic MTP: need 0 <= min_dist < max_dist < inf (got " + std::to_string(min_dist) + ", " +
+                std::to_string(max_dist) + ")");
+  }
   MtpModel m = tmpl;
   m.selection_state.clear();
   m.potential_name = "mlpot_synthetic";

@@ -84,6 +84,16 @@ def main():
                                                        tmp / "c.cfg"], "more than the 2147483647")
         expect_error("li2edc with a NaN minimum distance", ["build", "li2edc", "--min-distance", "nan", "--out",
                                                             tmp / "c.cfg"], "minimum distance must be a number")
+        expect_error("bench with no timed steps", ["bench", "--model", model, "--input", cfg, "--steps", "0"],
+                     "--steps must be >= 1")
+        expect_error("negative thread count", ["eval", "--model", model, "--input", cfg, "--threads", "-2"],
+                     "--threads must be >= 0")
+        expect_error("make-model with an infinite cutoff", ["make-model", "--template", Path(args.templates) / "06.almtp",
+                                                            "--max-dist", "inf", "--out", tmp / "synthetic.mtp"],
+                     "need 0 <= min_dist < max_dist < inf")
+        expect_error("make-model with a negative inner radius", ["make-model", "--template",
+                                                                 Path(args.templates) / "06.almtp", "--min-dist", "-1",
+                                                                 "--out", tmp / "synthetic.mtp"], "need 0 <= min_dist")
         expect_error("unknown graph builder", ["eval", "--model", model, "--input", cfg, "--graph", "gpu"], "--graph must be")
 
         # xyz and cfg inputs agree, and ASE reads our extended XYZ output.
