@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 #include "mlpot/error.hpp"
@@ -39,6 +40,11 @@ std::vector<std::array<int, 4>> read_quads(Lexer& lx, const char* what) {
                        std::string("each entry of ") + what + " needs 4 integers, found " +
                            std::to_string(q.size()));
     }
+    for (long v : q) {
+      if (v < std::numeric_limits<int>::min() || v > std::numeric_limits<int>::max()) {
+        throw InputError(lx.source(), line, std::string("entry of ") + what + " out of range: " + std::to_string(v));
+      }
+    }
     out.push_back({int(q[0]), int(q[1]), int(q[2]), int(q[3])});
     std::string sep = lx.word(what);
     if (sep == "}") break;
@@ -57,22 +63,27 @@ void check_count(const Lexer& lx, int line, const char* what, size_t got, long w
 
 }  // namespace
 
+// Both sum file integers, in 64 bits: a file may hold any int there (require_evaluable()
+// bounds the rank the kernels take), and the sums are clamped to int.
 int MtpModel::max_tensor_rank() const {
-  int r = 0;
-  for (const auto& b : alpha_index_basic) r = std::max(r, b[1] + b[2] + b[3]);
-  return r;
+  long long r = 0;
+  for (const auto& b : alpha_index_basic) r = std::max(r, 0LL + b[1] + b[2] + b[3]);
+  return int(std::min<long long>(r, std::numeric_limits<int>::max()));
 }
 
 int MtpModel::level() const {
-  std::vector<int> lev(alpha_moments_count, 0);
+  std::vector<long long> lev(alpha_moments_count, 0);
   for (size_t b = 0; b < alpha_index_basic.size(); ++b) {
     const auto& q = alpha_index_basic[b];
-    lev[b] = 2 + 4 * q[0] + q[1] + q[2] + q[3];
+    lev[b] = 2 + 4LL * q[0] + q[1] + q[2] + q[3];
   }
-  for (const auto& t : alpha_index_times) lev[t[3]] = lev[t[0]] + lev[t[1]];
-  int level = 0;
+  // Saturating: a chain of products that square their input doubles the level each time.
+  const long long top = std::numeric_limits<int>::max();
+  for (auto& l : lev) l = std::min(l, top);
+  for (const auto& t : alpha_index_times) lev[t[3]] = std::min(lev[t[0]] + lev[t[1]], top);
+  long long level = 0;
   for (int m : alpha_moment_mapping) level = std::max(level, lev[m]);
-  return level;
+  return int(std::min<long long>(level, std::numeric_limits<int>::max()));
 }
 
 MtpModel parse_mtp(const std::string& full_text, const std::string& source) {
@@ -416,6 +427,11 @@ void require_evaluable(const MtpModel& m) {
   if (m.alpha_moments_count > 65536) {
     throw Error(m.source + ": alpha_moments_count = " + std::to_string(m.alpha_moments_count) +
                 " is more than the 65536 moments mlpot evaluates (MLIP's largest template, level 28, has 17366)");
+  }
+  // The kernels tabulate every monomial up to the largest rank: (r+1)(r+2)(r+3)/6 of them.
+  if (m.max_tensor_rank() > 32) {
+    throw Error(m.source + ": alpha_index_basic has a tensor of rank " + std::to_string(m.max_tensor_rank()) +
+                ", more than the 32 mlpot evaluates (MLIP's largest template, level 28, needs 10)");
   }
   for (const auto& t : m.alpha_index_times) {
     if (t[2] < -32768 || t[2] > 32767) {

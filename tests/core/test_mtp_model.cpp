@@ -163,6 +163,11 @@ TEST(MtpModel, InconsistentBasisIndicesAreRejected) {
   EXPECT_NE(error_of(replace(kTwoSpecies, "{0, 1}\nspecies", "{0, 7}\nspecies")).find("alpha_moment_mapping index 7"), std::string::npos);
   EXPECT_NE(error_of(replace(kTwoSpecies, "moment_coeffs = {0.25, 0.125}", "moment_coeffs = {0.25}")).find("moment_coeffs has 1 entries"), std::string::npos);
   EXPECT_NE(error_of(replace(kTwoSpecies, "alpha_index_basic_count = 1", "alpha_index_basic_count = 2")).find("alpha_index_basic has 1 entries"), std::string::npos);
+  // Beyond an int: it was truncated (4294967296 read as 0).
+  EXPECT_NE(error_of(replace(kTwoSpecies, "{{0, 0, 0, 0}}", "{{0, 4294967296, 0, 0}}"))
+                .find("bad.mtp:23: entry of alpha_index_basic out of range: 4294967296"),
+            std::string::npos)
+      << error_of(replace(kTwoSpecies, "{{0, 0, 0, 0}}", "{{0, 4294967296, 0, 0}}"));
 }
 
 // MLIP evaluates alpha_index_times in file order; an entry that adds to a moment an earlier
@@ -199,6 +204,16 @@ TEST(MtpModel, ProductTableLimits) {
     const std::string msg = e.what();
     EXPECT_NE(msg.find("two.mtp: alpha_index_times entry {0, 0, 40000, 1} has a multiplicity outside"), std::string::npos)
         << msg;
+  }
+  // Found by tests/fuzz: a rank of 10000 had build_tables enumerate ~1.7e11 monomials.
+  big = m;
+  big.alpha_index_basic[0] = {0, 10000, 0, 0};
+  try {
+    mlpot::require_evaluable(big);
+    ADD_FAILURE() << "a tensor of rank 10000 was accepted";
+  } catch (const mlpot::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("two.mtp: alpha_index_basic has a tensor of rank 10000, more than the 32"),
+              std::string::npos) << e.what();
   }
   big = m;
   big.alpha_moments_count = 70000;
