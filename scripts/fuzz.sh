@@ -7,7 +7,8 @@
 # The seeds are generated here (synthetic models and cells from build-fuzz/bin/mlpot); the
 # corpus grows in $MLPOT_CACHE/fuzz-corpus.
 # A target stops at its first finding and leaves the input as build-fuzz/findings/*: each one
-# fixed so far is a case in tests/core (test_mtp_model, test_structure_io).
+# fixed so far is a case in tests/core (test_mtp_model, test_structure_io) and an input in
+# tests/fuzz/inputs/, which the test suite replays (fuzz_replay_*) and which seed the runs here.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cache="${MLPOT_CACHE:-$HOME/.cache/mlpot}"
@@ -58,13 +59,14 @@ done
 
 status=0
 for target in model_file structure_file model_eval; do
-  seed_dir="$seeds/model"
-  [[ $target == structure_file ]] && seed_dir="$seeds/structure"
+  # Also the inputs the test suite replays (the findings so far and a valid file of each kind).
+  seed_dirs=("$seeds/model" "$root/tests/fuzz/inputs/model")
+  [[ $target == structure_file ]] && seed_dirs=("$seeds/structure" "$root/tests/fuzz/inputs/structure")
   corpus="$cache/fuzz-corpus/$target"
   mkdir -p "$corpus"
   echo "[fuzz] $target for ${seconds} s" >&2
   if ! "$build/bin/fuzz_$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=4096 -max_len=200000 \
-      -print_final_stats=1 -artifact_prefix="$build/findings/${target}_" "$corpus" "$seed_dir" \
+      -print_final_stats=1 -artifact_prefix="$build/findings/${target}_" "$corpus" "${seed_dirs[@]}" \
       >"$build/fuzz_$target.log" 2>&1; then
     echo "[fuzz] $target: a finding, see $build/fuzz_$target.log and $build/findings/" >&2
     status=1
