@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <string>
 
 #include "mlpot/error.hpp"
@@ -34,6 +35,12 @@ std::array<double, 3> cross(const std::array<double, 3>& a, const std::array<dou
   return {a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]};
 }
 
+std::string short_number(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3g", v);
+  return buf;
+}
+
 std::string where(const Structure& s) { return s.source.empty() ? std::string("structure") : s.source; }
 
 }  // namespace
@@ -50,7 +57,22 @@ ImageFrame image_frame(const Structure& s, double cutoff, double ghost_cutoff) {
       }
     }
   }
-  return image_frame(s.cell, s.pbc, cutoff, ghost_cutoff, where(s));
+  ImageFrame f = image_frame(s.cell, s.pbc, cutoff, ghost_cutoff, where(s));
+  // Wrapping into the cell keeps a position's precision only so far from it: beyond a million
+  // cells the wrapped value is round-off (1e300 wrapped to 0, and "atoms at the same position").
+  for (int i = 0; f.periodic && i < n; ++i) {
+    for (int a = 0; a < 3; ++a) {
+      if (!f.pbc[a]) continue;
+      const double frac = s.positions[3 * i] * f.inverse[0][a] + s.positions[3 * i + 1] * f.inverse[1][a] +
+                          s.positions[3 * i + 2] * f.inverse[2][a];
+      if (!(std::fabs(frac) <= 1e6)) {
+        throw Error(where(s) + ": atom " + std::to_string(i + 1) + " lies " + short_number(frac) +
+                    " cells from the origin along lattice vector " + std::to_string(a + 1) +
+                    " (more than a million: its position cannot be wrapped into the cell accurately)");
+      }
+    }
+  }
+  return f;
 }
 
 ImageFrame image_frame(const Mat3& c, const std::array<bool, 3>& pbc, double cutoff, double ghost_cutoff,
@@ -80,6 +102,14 @@ ImageFrame image_frame(const Mat3& c, const std::array<bool, 3>& pbc, double cut
     if (f.n_img[a] > 1000) throw Error(where + ": periodic cell is too thin for the cutoff");
     f.inner[a] = f.margin[a] * (ghost_cutoff - cutoff) / ghost_cutoff;
   }
+  // Each image cell is a pass over the atoms: a cell far smaller than the cutoff would mean
+  // ~1e9 of them (a 0.01 A cube at 5 A), a hang rather than a result.
+  double images = 1;
+  for (int a = 0; a < 3; ++a) images *= 2.0 * f.n_img[a] + 1;
+  if (images > 1e6) {
+    throw Error(where + ": the cutoff (" + short_number(ghost_cutoff) + " A) reaches " + short_number(images) +
+                " periodic images of the cell, more than a million: the cell is far smaller than the cutoff");
+  }
   return f;
 }
 
@@ -91,10 +121,13 @@ BinGrid bin_grid(const double lo[3], const double hi[3], double cutoff, long n_t
   }
   double bin = cutoff;
   for (;;) {
-    for (int d = 0; d < 3; ++d) g.nb[d] = std::max(1L, long((hi[d] - lo[d]) / bin));
-    if (g.count() <= 8L * n_total + 64) break;
+    // Counted in doubles: a 1e9 A vacuum box at a 5 A cutoff is 1e26 bins, beyond a long.
+    double bins = 1;
+    for (int d = 0; d < 3; ++d) bins *= std::max(1.0, std::floor((hi[d] - lo[d]) / bin));
+    if (bins <= 8.0 * n_total + 64) break;
     bin *= 2;  // sparse open systems: fewer, larger bins
   }
+  for (int d = 0; d < 3; ++d) g.nb[d] = std::max(1L, long((hi[d] - lo[d]) / bin));
   return g;
 }
 

@@ -74,3 +74,43 @@ TEST(NeighborList, RejectsBadGeometry) {
   s.cell[2] = s.cell[0];
   EXPECT_THROW(mlpot::build_neighbor_list(s, 3.0), mlpot::Error);
 }
+
+namespace {
+std::string list_error(const mlpot::Structure& s, double rc) {
+  try {
+    mlpot::build_neighbor_list(s, rc);
+  } catch (const mlpot::Error& e) {
+    return e.what();
+  }
+  return "no error";
+}
+}  // namespace
+
+// Geometry that hung, overflowed or gave a wrong message before (2026-11-26): a cell far
+// smaller than the cutoff (1e9 image cells), an atom 1e300 A out in a periodic cell (wrapped to
+// round-off, then "atoms at the same position"), and a 1e9 A vacuum box (the bin count
+// overflowed a long: "cannot create std::vector larger than max_size()").
+TEST(NeighborList, ExtremeGeometryIsAnErrorOrWorks) {
+  mlpot::Structure tiny;
+  tiny.positions = {0, 0, 0};
+  tiny.species = {0};
+  tiny.cell = {{{0.01, 0, 0}, {0, 0.01, 0}, {0, 0, 0.01}}};
+  tiny.pbc = {true, true, true};
+  tiny.source = "tiny.cfg:1";
+  EXPECT_NE(list_error(tiny, 5.0).find("tiny.cfg:1: the cutoff (5 A) reaches 1e+09 periodic images"), std::string::npos)
+      << list_error(tiny, 5.0);
+
+  mlpot::Structure far = tiny;
+  far.cell = {{{5, 0, 0}, {0, 5, 0}, {0, 0, 5}}};
+  far.positions = {0, 0, 0, 1e300, 0, 0};
+  far.species = {0, 0};
+  EXPECT_NE(list_error(far, 5.0).find("atom 2 lies 2e+299 cells from the origin along lattice vector 1"),
+            std::string::npos)
+      << list_error(far, 5.0);
+
+  mlpot::Structure vacuum = far;
+  vacuum.cell = {{{1e9, 0, 0}, {0, 1e9, 0}, {0, 0, 1e9}}};
+  vacuum.positions = {0, 0, 0, 1.5, 0, 0};
+  const mlpot::GhostedSystem g = mlpot::build_neighbor_list(vacuum, 5.0);
+  EXPECT_EQ(g.offsets[g.n_local], 2);  // the pair, once from each side
+}
