@@ -25,7 +25,7 @@ CCACHE_DIR="${CCACHE_DIR:-$cache/ccache}" cmake --build "$build" -j "${MLPOT_JOB
 
 # Seeds: models with and without selection states (MLIP-3 cfg and nbh, MLIP-2 .als), an
 # untrained template, and Li2CO3 as .cfg and extended XYZ with and without computed energies
-# and forces. The structure target reads its format from the first byte (odd: .cfg).
+# and forces. The structure targets read the format from the first byte (odd: .cfg).
 seeds="$build/seeds"
 rm -rf "$seeds"
 mkdir -p "$seeds/model" "$seeds/structure" "$build/findings"
@@ -58,10 +58,10 @@ for f in li2co3 li2co3_eval; do
 done
 
 status=0
-for target in model_file structure_file model_eval; do
+for target in model_file structure_file model_eval structure_eval; do
   # Also the inputs the test suite replays (the findings so far and a valid file of each kind).
   seed_dirs=("$seeds/model" "$root/tests/fuzz/inputs/model")
-  [[ $target == structure_file ]] && seed_dirs=("$seeds/structure" "$root/tests/fuzz/inputs/structure")
+  [[ $target == structure_* ]] && seed_dirs=("$seeds/structure" "$root/tests/fuzz/inputs/structure")
   corpus="$cache/fuzz-corpus/$target"
   mkdir -p "$corpus"
   echo "[fuzz] $target for ${seconds} s" >&2

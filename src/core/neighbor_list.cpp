@@ -98,8 +98,9 @@ ImageFrame image_frame(const Mat3& c, const std::array<bool, 3>& pbc, double cut
     auto bc = cross(c[(a + 1) % 3], c[(a + 2) % 3]);
     double h = std::fabs(det) / std::sqrt(bc[0] * bc[0] + bc[1] * bc[1] + bc[2] * bc[2]);
     f.margin[a] = ghost_cutoff / h;
+    // (Checked before the conversion: a very skewed cell's margin is beyond an int.)
+    if (!(f.margin[a] <= 1000)) throw Error(where + ": periodic cell is too thin for the cutoff");
     f.n_img[a] = int(std::ceil(f.margin[a]));
-    if (f.n_img[a] > 1000) throw Error(where + ": periodic cell is too thin for the cutoff");
     f.inner[a] = f.margin[a] * (ghost_cutoff - cutoff) / ghost_cutoff;
   }
   // Each image cell is a pass over the atoms: a cell far smaller than the cutoff would mean

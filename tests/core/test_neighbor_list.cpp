@@ -108,6 +108,15 @@ TEST(NeighborList, ExtremeGeometryIsAnErrorOrWorks) {
             std::string::npos)
       << list_error(far, 5.0);
 
+  // Found by fuzz_structure_eval: a lattice vector of 3.7e20 A made the image margin overflow
+  // the int it was converted to (undefined behaviour) before the "too thin" check.
+  mlpot::Structure skewed = far;
+  skewed.cell = {{{8.359, 0, 0}, {49.0, 0.77, 0}, {3.72e20, 239, 0.065}}};
+  skewed.positions = {0, 0, 0};
+  skewed.species = {0};
+  EXPECT_NE(list_error(skewed, 5.0).find("periodic cell is too thin for the cutoff"), std::string::npos)
+      << list_error(skewed, 5.0);
+
   mlpot::Structure vacuum = far;
   vacuum.cell = {{{1e9, 0, 0}, {0, 1e9, 0}, {0, 0, 1e9}}};
   vacuum.positions = {0, 0, 0, 1.5, 0, 0};
