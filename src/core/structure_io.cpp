@@ -1,5 +1,6 @@
 #include "mlpot/structure_io.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <cstdio>
@@ -374,6 +375,21 @@ void write_cfg(std::ostream& o, const Structure& s) {
   o << "END_CFG\n\n";
 }
 
+namespace {
+
+// An info value as parse_kv() reads it back: bare when it has no white space and does not start
+// with a quote, else quoted with a quote character it does not contain (a value read from a
+// file always has one: a quoted value holds no closing quote, a bare one no white space).
+std::string xyz_value(const std::string& key, const std::string& v) {
+  const bool space = std::any_of(v.begin(), v.end(), [](char c) { return std::isspace(static_cast<unsigned char>(c)); });
+  if (!v.empty() && !space && v[0] != '"' && v[0] != '\'') return v;
+  if (v.find('"') == std::string::npos) return '"' + v + '"';
+  if (v.find('\'') == std::string::npos) return '\'' + v + '\'';
+  throw Error("extended XYZ: the value of '" + key + "' holds white space and both quote characters");
+}
+
+}  // namespace
+
 void write_extxyz(std::ostream& o, const Structure& s, const std::vector<std::string>& elements) {
   const int n = s.size();
   bool forces = int(s.forces.size()) == 3 * n;
@@ -395,7 +411,7 @@ void write_extxyz(std::ostream& o, const Structure& s, const std::vector<std::st
     for (int a = 0; a < 9; ++a) o << (a ? " " : "") << fmt(-m[a] / vol);
     o << "\"";
   }
-  for (const auto& [k, v] : s.info) o << ' ' << k << "=\"" << v << '"';
+  for (const auto& [k, v] : s.info) o << ' ' << k << '=' << xyz_value(k, v);
   o << " pbc=\"" << (s.pbc[0] ? 'T' : 'F') << ' ' << (s.pbc[1] ? 'T' : 'F') << ' ' << (s.pbc[2] ? 'T' : 'F') << "\"\n";
   for (int a = 0; a < n; ++a) {
     std::string sym = !s.symbols.empty() ? s.symbols[a]

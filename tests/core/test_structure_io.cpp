@@ -178,3 +178,20 @@ TEST(StructureIo, LinesOfOtherWhiteSpaceAreBlank) {
   ASSERT_EQ(v.size(), 2u);
   EXPECT_EQ(*v[0].energy, -3.5);
 }
+
+// Found by tests/fuzz: an info value holding a double quote (read from '...' quoting) was
+// written back inside "...", which the reader then split wrongly ("malformed Properties").
+TEST(StructureIo, XyzInfoValuesWriteBackAsRead) {
+  const char* xyz =
+      "1\nnote='say \"hi\" there' tag=a\"b plain=x quoted=\"two words\" "
+      "Properties=species:S:1:pos:R:3\nLi 0 0 0\n";
+  const auto first = mlpot::parse_extxyz(xyz, "in.xyz", mlpot::sei_elements());
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_EQ(first[0].info.at("note"), "say \"hi\" there");
+  EXPECT_EQ(first[0].info.at("tag"), "a\"b");
+  std::ostringstream o;
+  mlpot::write_extxyz(o, first[0], mlpot::sei_elements());
+  const auto again = mlpot::parse_extxyz(o.str(), "out.xyz", mlpot::sei_elements());
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].info, first[0].info) << o.str();
+}
