@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "python"))
-from mlpot_testlib import read_cfg_results  # noqa: E402
+from mlpot_testlib import random_structure, read_cfg_results  # noqa: E402
 
 NKTV2P = 1.6021765e6  # metal units: eV/A^3 -> bar
 SYMBOLS = ["H", "Li", "C", "O", "F", "P"]
@@ -287,18 +287,11 @@ print "ENERGY $(pe:%.17g)"
         compare_run0(lmp, "mace/kk -np 2", data, ref_mace, ps_mace, pc_mace, ranks=2, kokkos=True, per_atom_virial=False)
         # The variant model (models/make_mace_models.py): 3 interactions of r_max 6 A, so an 18 A
         # ghost shell across the ranks, and 7 elements (Na 6th, P 7th), mapped by element name.
-        # On a sparse 14-atom cell: the ghost-node graph of the 192-atom one (~18 000 nodes) runs
-        # out of this machine's 24 GB.
+        # On a sparse 14-atom cell: with the 192-atom one, the 2-rank run was killed for memory on
+        # these 24 GB machines.
         variant = Path(args.models) / "variant-float64-lammps.pt"
         sparse_cell = np.diag([7.1, 6.8, 7.4])
-        sparse_pos, sparse_species = [], []
-        shifts = (np.array(list(np.ndindex(3, 3, 3))) - 1) @ sparse_cell
-        while len(sparse_pos) < 14:
-            p = rng.uniform(0, 1, 3) @ sparse_cell
-            if all(np.linalg.norm(p - q - shifts, axis=1).min() >= 1.2 for q in sparse_pos):
-                sparse_pos.append(p)
-                sparse_species.append(len(sparse_species) % 6)
-        sparse_pos, sparse_species = np.array(sparse_pos), np.array(sparse_species)
+        sparse_pos, sparse_species = random_structure(rng, sparse_cell, 14, min_dist=1.2)
         data_sparse, cfg_variant = tmp / "sparse.data", tmp / "sparse-variant.cfg"
         write_data(data_sparse, sparse_cell, sparse_pos, sparse_species)
         write_cfg(cfg_variant, sparse_cell, sparse_pos, np.where(sparse_species == 5, 6, sparse_species))

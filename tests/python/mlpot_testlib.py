@@ -1,10 +1,28 @@
-"""Helpers shared by the Python-driven tests: random MTP models in MLIP format, .cfg
-writing/reading, and running the mlpot CLI."""
+"""Helpers shared by the Python-driven tests: random MTP models in MLIP format, random periodic
+structures, .cfg writing/reading, and running the mlpot CLI."""
 import re
 import subprocess
 from pathlib import Path
 
 import numpy as np
+
+
+def random_structure(rng, cell, n, min_dist=1.0):
+    """n atoms uniformly in a periodic cell, none closer than min_dist to another or its images;
+    types 0..5 (all six SEI elements) in a random order. Returns (positions, types)."""
+    pos = []
+    while len(pos) < n:
+        p = rng.uniform(0, 1, 3) @ cell
+        ok = True
+        for q in pos:
+            for s in np.array(np.meshgrid([-1, 0, 1], [-1, 0, 1], [-1, 0, 1])).T.reshape(-1, 3):
+                if np.linalg.norm(p - q - s @ cell) < min_dist:
+                    ok = False
+        if ok:
+            pos.append(p)
+    types = np.arange(n) % 6
+    rng.shuffle(types)
+    return np.array(pos), types
 
 
 def read_template(path):

@@ -20,24 +20,7 @@ torch.serialization.add_safe_globals([slice])  # e3nn 0.4.4 constants under torc
 
 from mace.data.neighborhood import get_neighborhood  # noqa: E402
 
-from mlpot_testlib import read_cfg_results, run, write_cfg  # noqa: E402
-
-
-
-def random_structure(rng, cell, n, min_dist=1.0):
-    pos = []
-    while len(pos) < n:
-        p = rng.uniform(0, 1, 3) @ cell
-        ok = True
-        for q in pos:
-            for s in np.array(np.meshgrid([-1, 0, 1], [-1, 0, 1], [-1, 0, 1])).T.reshape(-1, 3):
-                if np.linalg.norm(p - q - s @ cell) < min_dist:
-                    ok = False
-        if ok:
-            pos.append(p)
-    types = np.arange(n) % 6  # all six elements
-    rng.shuffle(types)
-    return np.array(pos), types
+from mlpot_testlib import random_structure, read_cfg_results, run, write_cfg  # noqa: E402
 
 
 def structures(rng):
