@@ -120,15 +120,13 @@ BinGrid bin_grid(const double lo[3], const double hi[3], double cutoff, long n_t
     g.lo[d] = lo[d];
     g.hi[d] = hi[d];
   }
-  double bin = cutoff;
-  for (;;) {
-    // Counted in doubles: a 1e9 A vacuum box at a 5 A cutoff is 1e26 bins, beyond a long.
-    double bins = 1;
-    for (int d = 0; d < 3; ++d) bins *= std::max(1.0, std::floor((hi[d] - lo[d]) / bin));
-    if (bins <= 8.0 * n_total + 64) break;
-    bin *= 2;  // sparse open systems: fewer, larger bins
+  // Counted in doubles: a 1e9 A vacuum box at a 5 A cutoff is 1e26 bins, beyond a long.
+  double nb[3];
+  for (double bin = cutoff;; bin *= 2) {  // sparse open systems: fewer, larger bins
+    for (int d = 0; d < 3; ++d) nb[d] = std::max(1.0, std::floor((hi[d] - lo[d]) / bin));
+    if (nb[0] * nb[1] * nb[2] <= 8.0 * n_total + 64) break;
   }
-  for (int d = 0; d < 3; ++d) g.nb[d] = std::max(1L, long((hi[d] - lo[d]) / bin));
+  for (int d = 0; d < 3; ++d) g.nb[d] = long(nb[d]);
   return g;
 }
 
