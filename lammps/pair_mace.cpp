@@ -125,7 +125,6 @@ double PairMACE::init_one(int, int)
 void PairMACE::compute(int eflag, int vflag)
 {
   ev_init(eflag, vflag);
-  if (vflag_atom) error->all(FLERR, "pair_style {}: per-atom virials are not available from MACE models", force->pair_style);
   if (periodic_) return compute_periodic();
   const int nall = atom->nlocal + atom->nghost;
   const mlpot::AtomsRef atoms = host_atoms();
@@ -133,6 +132,7 @@ void PairMACE::compute(int eflag, int vflag)
   mlpot::OutputsRef out;
   out.forces = nall ? &atom->f[0][0] : nullptr;
   out.atom_energy = eflag_atom ? eatom : nullptr;
+  out.atom_virial = vflag_atom && nall ? &vatom[0][0] : nullptr;
   out.virial = vflag_global;
   compute_with(*potential_, atoms, nbr, out);
 }
@@ -165,7 +165,7 @@ void PairMACE::compute_periodic()
   const std::array<bool, 3> pbc{domain->xperiodic != 0, domain->yperiodic != 0, domain->zperiodic != 0};
   mlpot::Evaluation ev;
   try {
-    ev = potential_->evaluate_images(g, cell, pbc, vflag_global);
+    ev = potential_->evaluate_images(g, cell, pbc, vflag_global, vflag_atom);
   } catch (const std::exception &e) {
     error->one(FLERR, "pair_style {}: {}", force->pair_style, mlpot::error_message(e));
   }
@@ -174,6 +174,9 @@ void PairMACE::compute_periodic()
     for (int d = 0; d < 3; ++d) f[i][d] += ev.forces[3 * size_t(i) + d];
   if (eflag_atom)
     for (int i = 0; i < nlocal; ++i) eatom[i] += ev.atom_energy[i];
+  if (vflag_atom)
+    for (int i = 0; i < nlocal; ++i)
+      for (int c = 0; c < 6; ++c) vatom[i][c] += ev.atom_virial[6 * size_t(i) + c];
   if (eflag_global) eng_vdwl += ev.energy;
   if (vflag_global)
     for (int c = 0; c < 6; ++c) virial[c] += ev.virial[c];

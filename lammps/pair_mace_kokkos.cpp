@@ -30,6 +30,7 @@ PairMACEKokkos<DeviceType>::~PairMACEKokkos()
 {
   if (copymode) return;
   memoryKK->destroy_kokkos(k_eatom, eatom);
+  memoryKK->destroy_kokkos(k_vatom, vatom);
 }
 
 template <class DeviceType>
@@ -68,18 +69,23 @@ template <class DeviceType>
 void PairMACEKokkos<DeviceType>::compute(int eflag_in, int vflag_in)
 {
   ev_init(eflag_in, vflag_in, 0);
-  if (vflag_atom) error->all(FLERR, "pair_style {}: per-atom virials are not available from MACE models", force->pair_style);
   if (eflag_atom) {
     memoryKK->destroy_kokkos(k_eatom, eatom);
     memoryKK->create_kokkos(k_eatom, eatom, maxeatom, "pair:eatom");
+  }
+  if (vflag_atom) {
+    memoryKK->destroy_kokkos(k_vatom, vatom);
+    memoryKK->create_kokkos(k_vatom, vatom, maxvatom, "pair:vatom");
   }
   if (thrust_periodic()) {
     compute_periodic_in_place();
     return;
   }
   if (periodic_) {
+    if (vflag_atom) Kokkos::deep_copy(k_vatom.template view<LMPHostType>(), 0.0);
     compute_periodic();
     if (eflag_atom) k_eatom.template modify<LMPHostType>();
+    if (vflag_atom) k_vatom.template modify<LMPHostType>();
     return;
   }
   atomKK->sync(execution_space, X_MASK | F_MASK | TYPE_MASK);
@@ -104,12 +110,20 @@ void PairMACEKokkos<DeviceType>::compute(int eflag_in, int vflag_in)
   mlpot::OutputsRef out;
   out.forces = f.data();
   out.atom_energy = eflag_atom ? k_eatom.template view<DeviceType>().data() : nullptr;
+  if (vflag_atom) {
+    Kokkos::deep_copy(k_vatom.template view<DeviceType>(), 0.0);
+    out.atom_virial = k_vatom.template view<DeviceType>().data();
+  }
   out.virial = vflag_global;
   compute_with(*potential_, atoms, nbr, out);
   atomKK->modified(execution_space, F_MASK);
   if (eflag_atom) {
     k_eatom.template modify<DeviceType>();
     k_eatom.template sync<LMPHostType>();
+  }
+  if (vflag_atom) {
+    k_vatom.template modify<DeviceType>();
+    k_vatom.template sync<LMPHostType>();
   }
 }
 
@@ -136,12 +150,20 @@ void PairMACEKokkos<DeviceType>::compute_periodic_in_place()
   mlpot::OutputsRef out;
   out.forces = f.data();
   out.atom_energy = eflag_atom ? k_eatom.template view<DeviceType>().data() : nullptr;
+  if (vflag_atom) {
+    Kokkos::deep_copy(k_vatom.template view<DeviceType>(), 0.0);
+    out.atom_virial = k_vatom.template view<DeviceType>().data();
+  }
   out.virial = vflag_global;
   tally([&] { return potential_->compute_periodic(atoms, *graph_, out); });
   atomKK->modified(execution_space, F_MASK);
   if (eflag_atom) {
     k_eatom.template modify<DeviceType>();
     k_eatom.template sync<LMPHostType>();
+  }
+  if (vflag_atom) {
+    k_vatom.template modify<DeviceType>();
+    k_vatom.template sync<LMPHostType>();
   }
 }
 

@@ -53,6 +53,7 @@ class PairMACEKokkos : public PairMACE {
   std::unique_ptr<mlpot::DeviceGraphBuilder> graph_;
   SpeciesKokkos<DeviceType> species_kk_;
   DAT::tdual_efloat_1d k_eatom;
+  DAT::tdual_virial_array k_vatom;
 };
 
 }  // namespace LAMMPS_NS

@@ -30,6 +30,10 @@ struct MaceMetadata {
 //    communication.
 //  - periodic (evaluate_periodic, one process): nodes are the local atoms only, periodic images
 //    become edges with shifts, so ghosts never cost a node.
+// Per-atom virials (OutputsRef::atom_virial, with_atom_virial) are mace-torch's atomic_virials:
+// each edge's -dE/dv (x) v, symmetrised, half to each end. They cost a different call of the
+// model (dE/d(edge vectors) instead of the strain derivative), about as much as a step with the
+// global virial; in ghost-node mode the ghosts' shares are returned for reverse communication.
 class MacePotential : public Potential {
  public:
   // `device`: "cpu", "cuda", "cuda:N". Throws mlpot::Error naming the file on anything that is
@@ -53,12 +57,14 @@ class MacePotential : public Potential {
   // `with_virial` the strain derivative is skipped (Evaluation::virial stays zero).
   // With `builder`, the graph is built by the Thrust builder (on the GPU in the CUDA build) and
   // read in place; it must keep its data where the model runs (DeviceGraphBuilder::memory()).
-  Evaluation evaluate_periodic(const Structure& s, bool with_virial = true, DeviceGraphBuilder* builder = nullptr);
+  // With `with_atom_virial`, Evaluation::atom_virial [n][6] too (see Potential::compute).
+  Evaluation evaluate_periodic(const Structure& s, bool with_virial = true, DeviceGraphBuilder* builder = nullptr,
+                               bool with_atom_virial = false);
   // The same for atoms whose periodic images are already listed: `g` holds local atoms, their
   // images (owner = local atom) and the locals' neighbour lists; `cell` rows are the lattice
   // vectors (LAMMPS' single-rank box). Energies, forces [n_local] and virial of the locals.
   Evaluation evaluate_images(const GhostedSystem& g, const Mat3& cell, const std::array<bool, 3>& pbc,
-                             bool with_virial = true);
+                             bool with_virial = true, bool with_atom_virial = false);
   // Periodic graph for atoms the caller keeps (LAMMPS-Kokkos' local atoms on one rank), built by
   // `builder` where they live: forces [n][3] are added to out.forces and per-atom energies
   // written to out.atom_energy, both in atoms.memory; with a CUDA model and the CUDA build no
@@ -70,7 +76,7 @@ class MacePotential : public Potential {
 
  private:
   struct Impl;
-  Evaluation finish_periodic(const mace::GraphInput& in, int n_local, bool with_virial);
+  Evaluation finish_periodic(const mace::GraphInput& in, int n_local, bool with_virial, bool with_atom_virial);
   void check_outputs(MemorySpace memory, const OutputsRef& out) const;
   std::unique_ptr<Impl> impl_;
 };

@@ -1,11 +1,15 @@
 """LAMMPS `run 0` with mtp/kk (or mace/kk, periodic graph) against mlpot's own result for the
 same structure: energy, forces (per atom, by id) and the virial, relative to their size (floor 1).
 Usage: lammps_check.py --lmp LMP --plugin-dir DIR --model M.mtp|M-lammps.pt --cfg IN.cfg --ref REF.cfg
-       --kokkos "g 1" | "t 2" --tol 1e-10 [--device cuda|cpu]
+       --kokkos "g 1" | "t 2" --tol 1e-10 [--device cuda|cpu] [--atom-virials-out F] [--atom-virials-ref F]
 REF.cfg is `mlpot eval` output for IN.cfg (Energy, fx fy fz, PlusStress). A model ending in .pt
-is MACE (`pair_style mace FILE device D periodic`), otherwise MTP."""
+is MACE (`pair_style mace FILE device D periodic`), otherwise MTP. The per-atom virials
+(compute stress/atom, eV, xx yy zz xy xz yz by id) must sum to the global virial; --atom-virials-out
+writes them (prepare.sh: the CPU's), --atom-virials-ref compares with such a file (the GPU's)."""
 import argparse
 import os
+
+import numpy as np
 import re
 import subprocess
 import sys
@@ -27,6 +31,8 @@ def main():
     ap.add_argument("--kokkos", default="g 1")
     ap.add_argument("--tol", type=float, default=1e-10)
     ap.add_argument("--device", default="cuda", help="MACE: where LibTorch runs")
+    ap.add_argument("--atom-virials-out", help="write the per-atom virials here")
+    ap.add_argument("--atom-virials-ref", help="compare the per-atom virials with this file")
     a = ap.parse_args()
     mace = a.model.endswith(".pt")
     style = (f"pair_style mace {Path(a.model).resolve()} device {a.device} periodic" if mace
@@ -43,6 +49,9 @@ read_data {data}
 {style}
 pair_coeff * * H Li C O F P
 compute p all pressure NULL virial
+compute sa all stress/atom NULL virial
+dump sa all custom 1 stress.dump id c_sa[1] c_sa[2] c_sa[3] c_sa[4] c_sa[5] c_sa[6]
+dump_modify sa sort id format float %.17g
 thermo_style custom step pe c_p[1] c_p[2] c_p[3] c_p[4] c_p[5] c_p[6] vol
 thermo_modify format float %.17g
 dump d all custom 1 forces.dump id fx fy fz
@@ -64,6 +73,9 @@ run 0
         dump = (tmp / "forces.dump").read_text().splitlines()
         start = dump.index(next(l for l in dump if l.startswith("ITEM: ATOMS"))) + 1
         f = [float(v) for l in dump[start:] for v in l.split()[1:4]]
+        sdump = (tmp / "stress.dump").read_text().splitlines()
+        start = sdump.index(next(l for l in sdump if l.startswith("ITEM: ATOMS"))) + 1
+        atom_w = -np.array([[float(v) for v in l.split()[1:7]] for l in sdump[start:]]) / NKTV2P  # eV
     # LAMMPS' results in the layout of REF.cfg (mlpot eval's): forces by id, energy, PlusStress.
     got = [("f", v) for v in f] + [("e", pe)] + [("s", v) for v in (xx, yy, zz, yz, xz, xy)]
     d = differences(ref, got)
@@ -74,6 +86,20 @@ run 0
     ok = max(de, df) <= a.tol and dw <= max(a.tol, 1e-9)
     print(f"lammps {'mace' if mace else 'mtp'}/kk run 0 ({a.kokkos}) vs mlpot eval: energy {de:.1e}, forces {df:.1e}, virial {dw:.1e} "
           f"(limit {a.tol:g}) -> {'PASS' if ok else 'FAIL'}")
+    w = np.array([xx, yy, zz, xy, xz, yz])
+    dsum = np.abs(atom_w.sum(axis=0) - w).max() / max(1.0, np.abs(w).max())
+    ok_sum = dsum <= max(a.tol, 1e-9)
+    print(f"  per-atom virials sum to the global virial: {dsum:.1e} -> {'PASS' if ok_sum else 'FAIL'}")
+    ok = ok and ok_sum
+    if a.atom_virials_out:
+        np.savetxt(a.atom_virials_out, atom_w, fmt="%.17g")
+    if a.atom_virials_ref:
+        w_ref = np.loadtxt(a.atom_virials_ref)
+        dav = np.abs(atom_w - w_ref).max() / max(1.0, np.abs(w_ref).max()) if w_ref.shape == atom_w.shape else np.inf
+        ok_av = dav <= a.tol
+        print(f"  per-atom virials vs {Path(a.atom_virials_ref).name}: {dav:.1e} (limit {a.tol:g}) -> "
+              f"{'PASS' if ok_av else 'FAIL'}")
+        ok = ok and ok_av
     return 0 if ok else 1
 
 

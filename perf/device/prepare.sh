@@ -28,6 +28,14 @@ for model in seed-float32 seed-float64 variant-float64; do
   cp "$root/build/models/$model-lammps.pt" "$dir/"
   "$mlpot" eval --model "$dir/$model-lammps.pt" --input "$dir/check.cfg" --output "$dir/check_mace_${model}_host.cfg"
 done
+# Per-atom virials of LAMMPS mace/kk on the CPU (host LAMMPS, periodic graph), for
+# run_all.sh's GPU run of the same check (section 4b).
+for dt in float32 float64; do
+  "$cache/venv/bin/python" "$root/perf/device/lammps_check.py" --lmp "$root/build/bin/lmp" --plugin-dir "$root/build/lib" \
+    --device cpu --kokkos "t 1" --model "$dir/seed-$dt-lammps.pt" --cfg "$dir/check.cfg" \
+    --ref "$dir/check_mace_seed-${dt}_host.cfg" --tol "$([[ $dt == float64 ]] && echo 1e-9 || echo 1e-5)" \
+    --atom-virials-out "$dir/check_mace_seed-${dt}_atom_virials_host.txt"
+done
 # The MACE runner must link the device's own torch, so mlpot is rebuilt there against this
 # host Kokkos install (sources travel with the working tree).
 cp -r "$cache/kokkos-openmp" "$dir/kokkos-openmp"

@@ -176,12 +176,13 @@ if [[ -n "$dev" ]]; then
   done
   mace_args=(--mlpot-mace "$dev")
   if [[ ($carried_mace == 1 || $rehearsal == 1) && -x "$lmp" && -f $plugin_dir/mlpotplugin.so ]]; then
-    section "4b. LAMMPS mace/kk on the GPU (periodic graph), run 0 against mlpot eval on the CPU"
+    section "4b. LAMMPS mace/kk on the GPU (periodic graph), run 0 against mlpot eval on the CPU, per-atom virials against LAMMPS on the CPU"
     for dt in float32 float64; do
       tol=$([[ $dt == float64 ]] && echo 1e-9 || echo 1e-5)
       timeout 120 python3 perf/device/lammps_check.py --lmp "$lmp" --plugin-dir $plugin_dir --device $torch_device \
         --model "$in/seed-$dt-lammps.pt" --cfg "$in/check.cfg" --ref "$in/check_mace_seed-${dt}_host.cfg" \
-        --kokkos "$kokkos_args" --tol $tol 2>&1 | sed "s/^/$dt: /" | tee -a "$log"
+        --kokkos "$kokkos_args" --tol $tol --atom-virials-ref "$in/check_mace_seed-${dt}_atom_virials_host.txt" 2>&1 \
+        | sed "s/^/$dt: /" | tee -a "$log"
     done
     # The main job then runs MACE through LAMMPS too.
     mace_args+=(--lmp "$lmp" --plugin-dir $plugin_dir --lammps-models mace)

@@ -77,9 +77,11 @@ struct MacePotential::Impl {
 
   struct Output {
     torch::Tensor energy_local, node_energy, forces, virials;
+    torch::Tensor atom_virials;  // [nodes, 6] float64, xx yy zz xy xz yz; undefined unless asked
   };
 
-  Output run(const mace::GraphInput& in, bool virials) {
+  Output run(const mace::GraphInput& in, bool virials, bool atom_virials = false) {
+    if (atom_virials) return run_with_edge_gradients(in);
     c10::Dict<std::string, torch::Tensor> data;  // a fresh dict each call: the wrapper writes into it
     data.insert("positions", in.positions);
     data.insert("edge_index", in.edge_index);
@@ -107,6 +109,67 @@ struct MacePotential::Impl {
             virials ? get("virials") : torch::zeros({3, 3}, torch::kFloat64)};
   }
 
+  // Per-atom virials need dE/d(edge vector), which LAMMPS_MACE's forward() does not give: it
+  // differentiates by the positions (and the strain) only, and frees its graph. MACE forms each
+  // edge vector as positions[receiver] - positions[sender] + shifts and, without a strain
+  // displacement, takes `shifts` as given (mace.modules.utils.prepare_graph), so
+  // dE/d(shifts) = dE/d(edge vector). So the wrapper's inner model is called as the wrapper calls
+  // it, without the displacement, and the local energy is differentiated by the positions and
+  // the shifts in one backward pass. Each edge's virial -dE/dv (x) v, symmetrised, goes half to
+  // its sender and half to its receiver (mace-torch's atomic_virials, compute_atomic_stresses);
+  // the global virial is their sum, -dE/d(strain) by the chain rule.
+  Output run_with_edge_gradients(const mace::GraphInput& in) {
+    if (!module.hasattr("model")) {
+      throw Error(path + ": per-atom virials need the MACE model inside the LAMMPS wrapper ('model'), which "
+                  "this TorchScript file does not have");
+    }
+    torch::jit::Module model = module.attr("model").toModule();
+    torch::Tensor positions = in.positions.detach().requires_grad_(true);
+    torch::Tensor shifts = in.shifts.detach().requires_grad_(true);
+    c10::Dict<std::string, torch::Tensor> data;
+    data.insert("positions", positions);
+    data.insert("edge_index", in.edge_index);
+    data.insert("shifts", shifts);
+    data.insert("unit_shifts", in.unit_shifts);
+    data.insert("cell", in.cell);
+    data.insert("node_attrs", in.node_attrs);
+    data.insert("batch", in.batch);
+    data.insert("ptr", in.ptr);
+    if (module.hasattr("head")) data.insert("head", module.attr("head").toTensor());
+    torch::AutoGradMode grad(true);
+    torch::Tensor node_energy, energy_local;
+    std::vector<torch::Tensor> grads;
+    try {
+      // forward(data, training, compute_force, compute_virials, compute_stress, compute_displacement)
+      auto result = model.forward({data, false, false, false, false, false}).toGenericDict();
+      auto e = result.at("node_energy");
+      if (e.isNone()) throw Error(path + ": model returned no 'node_energy'");
+      node_energy = e.toTensor();
+      energy_local = (node_energy * in.local_mask).sum();
+      grads = torch::autograd::grad({energy_local}, {positions, shifts}, {}, false, false, true);
+    } catch (const c10::Error& e) {
+      throw Error(path + ": model evaluation failed: " + std::string(e.what_without_backtrace()));
+    }
+    Output o;
+    o.node_energy = node_energy.detach();
+    o.energy_local = energy_local.detach().reshape({1});
+    o.forces = grads[0].defined() ? -grads[0] : torch::zeros_like(positions);
+    torch::Tensor dv = grads[1].defined() ? grads[1].to(torch::kFloat64) : torch::zeros_like(shifts, torch::kFloat64);
+    torch::Tensor sender = in.edge_index[0], receiver = in.edge_index[1];
+    torch::Tensor pos = positions.detach();
+    torch::Tensor v = (pos.index_select(0, receiver) - pos.index_select(0, sender) + shifts.detach()).to(torch::kFloat64);
+    torch::Tensor w = -dv.unsqueeze(2) * v.unsqueeze(1);  // [E,3,3]
+    w = 0.5 * (w + w.transpose(1, 2));
+    torch::Tensor w6 = torch::stack({w.select(1, 0).select(1, 0), w.select(1, 1).select(1, 1),
+                                     w.select(1, 2).select(1, 2), w.select(1, 0).select(1, 1),
+                                     w.select(1, 0).select(1, 2), w.select(1, 1).select(1, 2)},
+                                    1);  // [E,6]
+    torch::Tensor half = 0.5 * w6;
+    o.atom_virials = torch::zeros({pos.size(0), 6}, half.options()).index_add_(0, sender, half).index_add_(0, receiver, half);
+    o.virials = w.sum(0);
+    return o;
+  }
+
   // Totals of `o`; forces added to out.forces [n_forces][3] and the first n_local node energies
   // copied to out.atom_energy, both in `memory` (the caller's arrays, host or model device).
   Totals deliver(const Output& o, MemorySpace memory, int n_forces, int n_local, const OutputsRef& out) const {
@@ -120,6 +183,9 @@ struct MacePotential::Impl {
     }
     if (out.atom_energy && n_local > 0) {
       torch::from_blob(out.atom_energy, {n_local}, f64).copy_(o.node_energy.slice(0, 0, n_local).to(mem));
+    }
+    if (out.atom_virial && n_forces > 0) {
+      torch::from_blob(out.atom_virial, {n_forces, 6}, f64).add_(o.atom_virials.to(mem));
     }
     return t;
   }
@@ -182,7 +248,21 @@ MacePotential::MacePotential(const std::string& path, const std::string& device,
   if (dev.is_cpu()) keep_freed_host_memory();
   if (rewrite) {
     try {
-      mace::ScriptPassStats st = mace::optimise_for_autograd(m);
+      // The model inside the wrapper first: the per-atom virial path calls its forward directly.
+      // Inlining the wrapper caches the inner forward's optimised graph, and that cached graph
+      // is what the inner forward then runs, so rewriting the inner graph after the wrapper
+      // would have no effect. Rewritten first, the wrapper inlines the rewritten graph and its
+      // own pass finds only what the wrapper adds.
+      mace::ScriptPassStats st;
+      if (m.hasattr("model")) {
+        torch::jit::Module inner = m.attr("model").toModule();
+        st = mace::optimise_for_autograd(inner);
+      }
+      const mace::ScriptPassStats outer = mace::optimise_for_autograd(m);
+      st.index_selects += outer.index_selects;
+      st.identity_slices += outer.identity_slices;
+      st.split_slices += outer.split_slices;
+      st.split_tensors += outer.split_tensors;
       impl_->rewrites = std::to_string(st.index_selects) + " indexings via index_select, " +
                         std::to_string(st.identity_slices) + " full slices dropped, " +
                         std::to_string(st.split_slices) + " slices of " + std::to_string(st.split_tensors) +
@@ -217,44 +297,45 @@ std::string MacePotential::graph_rewrites() const { return impl_->rewrites; }
 Totals MacePotential::compute(const AtomsRef& atoms, const NeighborsRef& nbr, const OutputsRef& out) {
   check_outputs(atoms.memory, out);
   mace::GraphInput in = mace::ghost_node_graph(atoms, nbr, impl_->graph);
-  return impl_->deliver(impl_->run(in, out.virial), atoms.memory, atoms.n_total, atoms.n_local, out);
+  return impl_->deliver(impl_->run(in, out.virial, out.atom_virial != nullptr), atoms.memory, atoms.n_total, atoms.n_local, out);
 }
 
-void MacePotential::check_outputs(MemorySpace memory, const OutputsRef& out) const {
+void MacePotential::check_outputs(MemorySpace memory, const OutputsRef&) const {
   if (memory == MemorySpace::Device && !accepts_device_memory()) {
     throw Error("mace: device pointers given to a model on " + impl_->graph.device.str());
   }
-  if (out.atom_virial) throw Error("mace: per-atom virials are not available from LAMMPS_MACE models");
 }
 
 
-Evaluation MacePotential::evaluate_periodic(const Structure& s, bool with_virial, DeviceGraphBuilder* builder) {
+Evaluation MacePotential::evaluate_periodic(const Structure& s, bool with_virial, DeviceGraphBuilder* builder,
+                                            bool with_atom_virial) {
   const int n = s.size();
   require_species_in_model(s, *this);
   if (!builder) {
     GhostedSystem g = build_neighbor_list(s, cutoff());
-    return evaluate_images(g, s.cell, s.pbc, with_virial);
+    return evaluate_images(g, s.cell, s.pbc, with_virial, with_atom_virial);
   }
   builder->build(s, cutoff());
   const DeviceEdgeView& edges = builder->mace_edges(cutoff(), num_species());
-  return finish_periodic(mace::edge_graph(edges, s.cell, s.pbc, impl_->graph), n, with_virial);
+  return finish_periodic(mace::edge_graph(edges, s.cell, s.pbc, impl_->graph), n, with_virial, with_atom_virial);
 }
 
 Totals MacePotential::compute_periodic(const CellAtoms& atoms, DeviceGraphBuilder& builder, const OutputsRef& out) {
   check_outputs(atoms.memory, out);
   builder.build(atoms, cutoff());
   const DeviceEdgeView& edges = builder.mace_edges(cutoff(), num_species());
-  Impl::Output o = impl_->run(mace::edge_graph(edges, atoms.cell, atoms.pbc, impl_->graph), out.virial);
+  Impl::Output o =
+      impl_->run(mace::edge_graph(edges, atoms.cell, atoms.pbc, impl_->graph), out.virial, out.atom_virial != nullptr);
   return impl_->deliver(o, atoms.memory, atoms.n, atoms.n, out);
 }
 
 Evaluation MacePotential::evaluate_images(const GhostedSystem& g, const Mat3& cell, const std::array<bool, 3>& pbc,
-                                          bool with_virial) {
-  return finish_periodic(mace::periodic_graph(g, cell, pbc, impl_->graph), g.n_local, with_virial);
+                                          bool with_virial, bool with_atom_virial) {
+  return finish_periodic(mace::periodic_graph(g, cell, pbc, impl_->graph), g.n_local, with_virial, with_atom_virial);
 }
 
-Evaluation MacePotential::finish_periodic(const mace::GraphInput& in, int n, bool with_virial) {
-  Impl::Output o = impl_->run(in, with_virial);
+Evaluation MacePotential::finish_periodic(const mace::GraphInput& in, int n, bool with_virial, bool with_atom_virial) {
+  Impl::Output o = impl_->run(in, with_virial, with_atom_virial);
   Evaluation ev;
   ev.energy = o.energy_local.to(torch::kCPU).sum().item<double>();
   torch::Tensor e = o.node_energy.to(torch::kCPU).to(torch::kFloat64).contiguous();
@@ -262,6 +343,10 @@ Evaluation MacePotential::finish_periodic(const mace::GraphInput& in, int n, boo
   ev.atom_energy.assign(e.data_ptr<double>(), e.data_ptr<double>() + n);
   ev.forces.assign(f.data_ptr<double>(), f.data_ptr<double>() + 3 * size_t(n));
   ev.virial = virial6(o.virials);
+  if (with_atom_virial) {
+    torch::Tensor w = o.atom_virials.to(torch::kCPU).contiguous();
+    ev.atom_virial.assign(w.data_ptr<double>(), w.data_ptr<double>() + 6 * size_t(n));
+  }
   return ev;
 }
 

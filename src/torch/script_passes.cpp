@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <iterator>
 #include <limits>
 #include <map>
 #include <unordered_set>
@@ -260,10 +261,24 @@ bool rewrite_index(Graph& graph, Node* n) {
   return true;
 }
 
+// The prim::If that rewrite_index leaves: index_select in the first block, the original
+// aten::index alone in the second. A graph rewritten before (the model inside the LAMMPS
+// wrapper, then the wrapper that inlines it) must not have that fallback rewritten again.
+bool is_index_fallback(Node* n) {
+  if (n->kind() != c10::prim::If || n->blocks().size() != 2) return false;
+  Block* fast = n->blocks()[0];
+  Block* general = n->blocks()[1];
+  if (fast->outputs().size() != 1 || fast->outputs()[0]->node()->kind() != c10::aten::index_select) return false;
+  auto nodes = general->nodes();
+  return nodes.begin() != nodes.end() && std::next(nodes.begin()) == nodes.end() &&
+         (*nodes.begin())->kind() == c10::aten::index;
+}
+
 int rewrite_indexing(Graph& graph, Block* block) {
   int rewritten = 0;
   for (auto it = block->nodes().begin(); it != block->nodes().end();) {
     Node* n = *it++;
+    if (is_index_fallback(n)) continue;
     for (Block* sub : n->blocks()) rewritten += rewrite_indexing(graph, sub);
     if (rewrite_index(graph, n)) ++rewritten;
   }

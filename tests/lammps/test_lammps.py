@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "python"))
-from mlpot_testlib import random_structure, read_cfg_results  # noqa: E402
+from mlpot_testlib import mace_reference, random_structure, read_cfg_results  # noqa: E402
 
 NKTV2P = 1.6021765e6  # metal units: eV/A^3 -> bar
 SYMBOLS = ["H", "Li", "C", "O", "F", "P"]
@@ -102,9 +102,16 @@ def read_dump_forces(path):
 
 
 def compare_run0(lmp, label, data, cfg_results, pair_style, pair_coeff, ranks=1, kokkos=False, tol=1e-10,
-                 per_atom_virial=True, pre=""):
+                 per_atom_virial=True, pre="", atom_virial_ref=None):
+    """run 0 against mlpot eval's results; with `atom_virial_ref` ([n,3,3], mace-torch's
+    atomic_virials) the per-atom virials of compute stress/atom against it too."""
     dump = lmp.dir / f"forces-{label.replace(' ', '_').replace('/', '_')}.dump"
     script = run0_script(data, pair_style, pair_coeff, dump, pre)
+    dump_av = lmp.dir / f"virials-{label.replace(' ', '_').replace('/', '_')}.dump"
+    if atom_virial_ref is not None:
+        cols = " ".join(f"c_s_atom[{k}]" for k in range(1, 7))
+        script = script.replace("run 0\n", f"dump av all custom 1 {dump_av} id {cols}\n"
+                                "dump_modify av format float %.17g sort id\nrun 0\n")
     if not per_atom_virial:
         script = script.replace("compute s_atom all stress/atom NULL virial\n", "").replace(
             "compute s_sum all reduce sum c_s_atom[1] c_s_atom[2] c_s_atom[3] c_s_atom[4] c_s_atom[5] c_s_atom[6]\n", "")
@@ -132,6 +139,16 @@ def compare_run0(lmp, label, data, cfg_results, pair_style, pair_coeff, ranks=1,
         pv = np.array([values(out, f"VIR{k}")[0] for k in range(1, 7)]) * vol
         check(f"{label}: per-atom virials sum to the global virial",
               np.abs(ssum + pv).max() <= 1e-8 * max(1.0, np.abs(pv).max()), f"max diff {np.abs(ssum + pv).max():.2e}")
+    if atom_virial_ref is not None:
+        lines = Path(dump_av).read_text().splitlines()
+        k = next(i for i, line in enumerate(lines) if line.startswith("ITEM: ATOMS"))
+        rows = np.array([[float(v) for v in line.split()] for line in lines[k + 1:]])
+        w = -rows[np.argsort(rows[:, 0])][:, 1:] / NKTV2P  # stress/atom is -virial in bar A^3
+        a = atom_virial_ref
+        w_ref = np.stack([a[:, 0, 0], a[:, 1, 1], a[:, 2, 2], a[:, 0, 1], a[:, 0, 2], a[:, 1, 2]], axis=1)
+        dav = np.abs(w - w_ref).max() / max(1.0, np.abs(w_ref).max())
+        check(f"{label}: per-atom virials equal mace-torch's atomic_virials", dav < tol and np.abs(w_ref).max() > 1e-3,
+              f"rel. {dav:.1e} (max |W_i| {np.abs(w_ref).max():.3g} eV)")
     return e, f
 
 
@@ -281,10 +298,15 @@ print "ENERGY $(pe:%.17g)"
         ref_mace = read_cfg_results(tmp / "mace-ref.cfg")[0]
         ps_mace = f"pair_style mace {mace}"
         pc_mace = "pair_coeff * * H Li C O F P"
-        compare_run0(lmp, "mace", data, ref_mace, ps_mace, pc_mace, per_atom_virial=False)
-        compare_run0(lmp, "mace/kk", data, ref_mace, ps_mace, pc_mace, kokkos=True, per_atom_virial=False)
-        compare_run0(lmp, "mace -np 2", data, ref_mace, ps_mace, pc_mace, ranks=2, per_atom_virial=False)
-        compare_run0(lmp, "mace/kk -np 2", data, ref_mace, ps_mace, pc_mace, ranks=2, kokkos=True, per_atom_virial=False)
+        # Per-atom virials (compute stress/atom) against mace-torch's own atomic_virials on the
+        # same model file: an edge's virial split between its two atoms, ghosts' shares reverse-
+        # communicated across ranks.
+        import torch
+        av_tiny = mace_reference(torch.jit.load(str(mace)), cell, pos, species, torch.float64, atomic_virials=True)[3]
+        compare_run0(lmp, "mace", data, ref_mace, ps_mace, pc_mace, atom_virial_ref=av_tiny)
+        compare_run0(lmp, "mace/kk", data, ref_mace, ps_mace, pc_mace, kokkos=True, atom_virial_ref=av_tiny)
+        compare_run0(lmp, "mace -np 2", data, ref_mace, ps_mace, pc_mace, ranks=2, atom_virial_ref=av_tiny)
+        compare_run0(lmp, "mace/kk -np 2", data, ref_mace, ps_mace, pc_mace, ranks=2, kokkos=True, atom_virial_ref=av_tiny)
         # The variant model (models/make_mace_models.py): 3 interactions of r_max 6 A, so an 18 A
         # ghost shell across the ranks, and 7 elements (Na 6th, P 7th), mapped by element name.
         # On a sparse 14-atom cell: with the 192-atom one, the 2-rank run was killed for memory on
@@ -301,32 +323,35 @@ print "ENERGY $(pe:%.17g)"
         check("mlpot eval reference (MACE variant)", r.returncode == 0, r.stderr)
         if r.returncode == 0:
             ref_variant = read_cfg_results(tmp / "variant-ref.cfg")[0]
+            av_variant = mace_reference(torch.jit.load(str(variant)), sparse_cell, sparse_pos,
+                                        np.where(sparse_species == 5, 6, sparse_species), torch.float64,
+                                        atomic_virials=True)[3]
             for label, kk in (("mace -np 2 (variant model)", False), ("mace/kk -np 2 (variant model)", True)):
                 compare_run0(lmp, label, data_sparse, ref_variant, f"pair_style mace {variant}", pc_mace, ranks=2,
-                             kokkos=kk, per_atom_virial=False)
+                             kokkos=kk, atom_virial_ref=av_variant)
         # mace-torch's LAMMPS syntax: the model file in pair_coeff, no_domain_decomposition for
         # the periodic graph.
         pc_acesuit = f"pair_coeff * * {mace} H Li C O F P"
         compare_run0(lmp, "mace (mace-torch syntax)", data, ref_mace, "pair_style mace", pc_acesuit,
-                     per_atom_virial=False)
+                     atom_virial_ref=av_tiny)
         compare_run0(lmp, "mace (mace-torch syntax, pair_coeff given twice)", data, ref_mace, "pair_style mace",
-                     pc_acesuit + "\n" + pc_acesuit, per_atom_virial=False)
+                     pc_acesuit + "\n" + pc_acesuit, atom_virial_ref=av_tiny)
         compare_run0(lmp, "mace/kk (mace-torch syntax) -np 2", data, ref_mace, "pair_style mace", pc_acesuit,
-                     ranks=2, kokkos=True, per_atom_virial=False)
+                     ranks=2, kokkos=True, atom_virial_ref=av_tiny)
         compare_run0(lmp, "mace no_domain_decomposition (mace-torch syntax)", data, ref_mace,
-                     "pair_style mace no_domain_decomposition", pc_acesuit, per_atom_virial=False,
+                     "pair_style mace no_domain_decomposition", pc_acesuit, atom_virial_ref=av_tiny,
                      pre="atom_modify map yes")
         compare_run0(lmp, "mace/kk no_domain_decomposition (mace-torch syntax)", data, ref_mace,
-                     "pair_style mace no_domain_decomposition", pc_acesuit, kokkos=True, per_atom_virial=False,
+                     "pair_style mace no_domain_decomposition", pc_acesuit, kokkos=True, atom_virial_ref=av_tiny,
                      pre="atom_modify map yes")
-        compare_run0(lmp, "mace periodic", data, ref_mace, ps_mace + " periodic", pc_mace, per_atom_virial=False,
+        compare_run0(lmp, "mace periodic", data, ref_mace, ps_mace + " periodic", pc_mace, atom_virial_ref=av_tiny,
                      pre="atom_modify map yes")
         compare_run0(lmp, "mace/kk periodic", data, ref_mace, ps_mace + " periodic", pc_mace, kokkos=True,
-                     per_atom_virial=False, pre="atom_modify map yes")
+                     atom_virial_ref=av_tiny, pre="atom_modify map yes")
         # mace/kk periodic builds its graph with the Thrust builder from the local atoms and the box:
         # no atom map needed, one rank only.
         compare_run0(lmp, "mace/kk periodic without an atom map", data, ref_mace, ps_mace + " periodic", pc_mace,
-                     kokkos=True, per_atom_virial=False)
+                     kokkos=True, atom_virial_ref=av_tiny)
         r, out = lmp.run(f"units metal\natom_style atomic\nread_data {data}\n{ps_mace} periodic\n{pc_mace}\nrun 0\n",
                          ranks=2, kokkos=True, name="mace-kk-periodic-2ranks.in")
         check("bad input: mace/kk periodic on 2 ranks", r.returncode != 0 and "runs on one MPI rank" in out,
@@ -389,9 +414,6 @@ print "ENERGY $(pe:%.17g)"
                         mtp3], check=True, capture_output=True)
         expect_error("pair_coeff * * with more atom types than species", f"pair_style mlip load_from={mtp3}",
                      "pair_coeff * *", "maps type t to species t-1, but there are 6 atom types")
-        expect_error("per-atom virial with MACE", ps_mace,
-                     pc_mace + "\ncompute s all stress/atom NULL\ndump d all custom 1 x.dump c_s[1]",
-                     "per-atom virials are not available")
 
     failed = RESULTS.count(False)
     print(f"{len(RESULTS) - failed} passed, {failed} failed")

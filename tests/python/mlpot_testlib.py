@@ -111,3 +111,35 @@ def read_cfg_results(path):
 
 def run(cmd, **kw):
     return subprocess.run([str(c) for c in cmd], capture_output=True, text=True, **kw)
+
+
+def mace_reference(model, cell, pos, types, dtype, atomic_virials=False):
+    """mace-torch's results for one periodic structure: the LAMMPS-exported TorchScript `model`
+    evaluated in Python on the graph of mace-torch's own neighbourhood code. Returns energy,
+    forces [n,3], virial [3,3] (-dE/d(strain)) and, with `atomic_virials`, mace-torch's per-atom
+    virials [n,3,3] (compute_atomic_stresses of the model inside the wrapper), else None."""
+    import torch
+    torch.serialization.add_safe_globals([slice])  # e3nn 0.4.4 constants under torch >= 2.6
+    from mace.data.neighborhood import get_neighborhood
+    edge_index, shifts, unit_shifts, cell_out = get_neighborhood(positions=pos, cutoff=float(model.r_max),
+                                                                 pbc=(True, True, True), cell=cell)
+    n = len(pos)
+    t = lambda a, d=dtype: torch.tensor(np.asarray(a), dtype=d)
+    # cfg types index the model's own elements (7 in the variant model, 6 in the others).
+    n_elements = len(model.atomic_numbers)
+    node_attrs = torch.nn.functional.one_hot(torch.tensor(types, dtype=torch.long), n_elements).to(dtype)
+
+    def graph():
+        return {"positions": t(pos), "edge_index": torch.tensor(edge_index, dtype=torch.long),
+                "shifts": t(shifts), "unit_shifts": t(unit_shifts), "cell": t(cell_out), "node_attrs": node_attrs,
+                "batch": torch.zeros(n, dtype=torch.long), "ptr": torch.tensor([0, n], dtype=torch.long)}
+    out = model(graph(), torch.ones(n, dtype=torch.float64), True)
+    atomic = None
+    if atomic_virials:
+        data = graph()
+        data["head"] = model.head
+        inner = model.model(data, training=False, compute_force=True, compute_virials=False, compute_stress=False,
+                            compute_displacement=False, compute_edge_forces=True, compute_atomic_stresses=True)
+        atomic = inner["atomic_virials"].detach().double().numpy()
+    return (float(out["total_energy_local"].sum()), out["forces"].detach().double().numpy(),
+            out["virials"].detach().double().numpy().reshape(3, 3), atomic)

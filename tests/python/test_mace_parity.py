@@ -16,11 +16,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-torch.serialization.add_safe_globals([slice])  # e3nn 0.4.4 constants under torch >= 2.6
-
-from mace.data.neighborhood import get_neighborhood  # noqa: E402
-
-from mlpot_testlib import random_structure, read_cfg_results, run, write_cfg  # noqa: E402
+from mlpot_testlib import mace_reference, random_structure, read_cfg_results, run, write_cfg  # noqa: E402
 
 
 def structures(rng):
@@ -32,22 +28,6 @@ def structures(rng):
     cell = np.array([[4.1, 0.0, 0.0], [0.7, 3.9, 0.0], [0.4, -0.5, 4.3]])  # < 2 r_max = 10 A
     out.append(("small-cell", cell, *random_structure(rng, cell, 6)))
     return out
-
-
-def reference(model, cell, pos, types, dtype):
-    edge_index, shifts, unit_shifts, cell_out = get_neighborhood(positions=pos, cutoff=float(model.r_max),
-                                                                 pbc=(True, True, True), cell=cell)
-    n = len(pos)
-    t = lambda a, d=dtype: torch.tensor(np.asarray(a), dtype=d)
-    # cfg types index the model's own elements (7 in the variant model, 6 in the others).
-    n_elements = len(model.atomic_numbers)
-    node_attrs = torch.nn.functional.one_hot(torch.tensor(types, dtype=torch.long), n_elements).to(dtype)
-    data = {"positions": t(pos), "edge_index": torch.tensor(edge_index, dtype=torch.long),
-            "shifts": t(shifts), "unit_shifts": t(unit_shifts), "cell": t(cell_out), "node_attrs": node_attrs,
-            "batch": torch.zeros(n, dtype=torch.long), "ptr": torch.tensor([0, n], dtype=torch.long)}
-    out = model(data, torch.ones(n, dtype=torch.float64), True)
-    return (float(out["total_energy_local"].sum()), out["forces"].detach().double().numpy(),
-            out["virials"].detach().double().numpy().reshape(3, 3))
 
 
 def plus_stress(w):  # 3x3 virial -> MLIP order xx yy zz yz xz xy
@@ -105,7 +85,7 @@ def main():
             if "periodic" not in per_mode:
                 continue
             for k, (name, cell, pos, types) in enumerate(structs):
-                e, f, w = reference(model, cell, pos, types, dtype)
+                e, f, w, _ = mace_reference(model, cell, pos, types, dtype)
                 fmax = np.abs(f).max()
                 for mode in ("periodic", "device"):
                     if mode not in per_mode:

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <iomanip>
+#include <torch/csrc/jit/api/function_impl.h>
 #include <torch/script.h>
 #include <torch/torch.h>
 
@@ -162,6 +163,44 @@ def forward(self, x: Tensor, idx: Tensor) -> Tensor:
   torch::Tensor x = torch::randn({4, 2}, torch::kFloat32);
   torch::Tensor idx = torch::tensor({3, 3, 0, 1, 3}, torch::kLong);
   expect_same(run(fast, x, idx), run(plain, x, idx));
+}
+
+TEST(ScriptPasses, ASubmoduleRewrittenBeforeItsCallerRunsRewrittenAndIsNotRewrittenTwice) {
+  // MacePotential rewrites the model inside the LAMMPS wrapper (called directly for per-atom
+  // virials), then the wrapper. Inlining a caller caches its callee's optimised graph, which is
+  // what the callee then runs: the callee must be rewritten first, and the caller's pass must
+  // leave the already rewritten indexing (and its aten::index fallback) alone.
+  torch::jit::Module inner("inner");
+  inner.define(R"(
+def forward(self, x: Tensor, idx: Tensor) -> Tensor:
+    r = x[idx]
+    return (r * r).sum()
+)");
+  auto make = [&] {
+    torch::jit::Module m("outer");
+    m.register_module("inner", inner.clone());
+    m.define(R"(
+def forward(self, x: Tensor, idx: Tensor) -> Tensor:
+    return self.inner.forward(x, idx) * 2.0
+)");
+    return m;
+  };
+  torch::jit::Module plain = make(), fast = make();
+  torch::jit::Module fast_inner = fast.attr("inner").toModule();
+  EXPECT_EQ(optimise_for_autograd(fast_inner).index_selects, 1);
+  EXPECT_EQ(optimise_for_autograd(fast).index_selects, 0);
+  const std::string ir = fast.get_method("forward").graph()->toString();
+  size_t n_index = 0;
+  for (size_t at = ir.find("aten::index("); at != std::string::npos; at = ir.find("aten::index(", at + 1)) ++n_index;
+  EXPECT_EQ(n_index, 1u) << ir;  // the one fallback, not a fallback nested in a fallback
+  auto& fn = torch::jit::toGraphFunction(fast_inner.get_method("forward").function());
+  const std::string run_ir = fn.optimized_graph()->toString();
+  EXPECT_NE(run_ir.find("aten::index_select"), std::string::npos) << run_ir;
+  torch::Tensor x = torch::randn({4, 2}, torch::kFloat64);
+  torch::Tensor idx = torch::tensor({3, 3, 0, 1, 3}, torch::kLong);
+  expect_same(run(fast, x, idx), run(plain, x, idx));
+  torch::jit::Module plain_inner = plain.attr("inner").toModule();
+  expect_same(run(fast_inner, x, idx), run(plain_inner, x, idx));
 }
 
 }  // namespace
