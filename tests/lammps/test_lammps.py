@@ -307,6 +307,14 @@ print "ENERGY $(pe:%.17g)"
         compare_run0(lmp, "mace/kk", data, ref_mace, ps_mace, pc_mace, kokkos=True, atom_virial_ref=av_tiny)
         compare_run0(lmp, "mace -np 2", data, ref_mace, ps_mace, pc_mace, ranks=2, atom_virial_ref=av_tiny)
         compare_run0(lmp, "mace/kk -np 2", data, ref_mace, ps_mace, pc_mace, ranks=2, kokkos=True, atom_virial_ref=av_tiny)
+        # Beside another pair style (how MACE users add D3 dispersion or ZBL): hybrid/overlay with a
+        # zero lj/cut, whose own neighbour list is half and 3 A, gives the same results.
+        ps_mace_hybrid = f"pair_style hybrid/overlay mace {mace} lj/cut 3.0"
+        pc_mace_hybrid = "pair_coeff * * mace H Li C O F P\npair_coeff * * lj/cut 0.0 1.0"
+        compare_run0(lmp, "hybrid/overlay mace + zero lj/cut", data, ref_mace, ps_mace_hybrid, pc_mace_hybrid,
+                     atom_virial_ref=av_tiny)
+        compare_run0(lmp, "hybrid/overlay/kk mace/kk + zero lj/cut/kk -np 2", data, ref_mace, ps_mace_hybrid,
+                     pc_mace_hybrid, ranks=2, kokkos=True, atom_virial_ref=av_tiny)
         # The variant model (models/make_mace_models.py): 3 interactions of r_max 6 A, so an 18 A
         # ghost shell across the ranks, and 7 elements (Na 6th, P 7th), mapped by element name.
         # On a sparse 14-atom cell: with the 192-atom one, the 2-rank run was killed for memory on
