@@ -22,6 +22,16 @@ torch::jit::Module scripted(const std::string& source) {
   return m;
 }
 
+// A module whose forward (`outer_source`) calls a submodule `inner` defined by `inner_source`.
+torch::jit::Module nested(const char* inner_source, const char* outer_source) {
+  torch::jit::Module inner("inner");
+  inner.define(inner_source);
+  torch::jit::Module m("outer");
+  m.register_module("inner", inner);
+  m.define(outer_source);
+  return m;
+}
+
 struct Result {
   torch::Tensor value, grad;
 };
@@ -143,22 +153,16 @@ TEST(ScriptPasses, OutOfRangeIndicesStillFail) {
 TEST(ScriptPasses, FunctionsCalledFromForwardAreRewrittenToo) {
   // MACE's edge vectors and displacement live in free functions, the tensor products in
   // submodules: forward is inlined first.
-  torch::jit::Module inner("inner");
-  inner.define(R"(
+  const char* inner = R"(
 def forward(self, x: Tensor, idx: Tensor) -> Tensor:
     return x[idx]
-)");
-  auto make = [&] {
-    torch::jit::Module m("outer");
-    m.register_module("inner", inner.clone());
-    m.define(R"(
+)";
+  const char* outer = R"(
 def forward(self, x: Tensor, idx: Tensor) -> Tensor:
     r = self.inner.forward(x, idx)
     return (r * r).sum()
-)");
-    return m;
-  };
-  torch::jit::Module plain = make(), fast = make();
+)";
+  torch::jit::Module plain = nested(inner, outer), fast = nested(inner, outer);
   EXPECT_EQ(optimise_for_autograd(fast).index_selects, 1);
   torch::Tensor x = torch::randn({4, 2}, torch::kFloat32);
   torch::Tensor idx = torch::tensor({3, 3, 0, 1, 3}, torch::kLong);
@@ -170,22 +174,16 @@ TEST(ScriptPasses, ASubmoduleRewrittenBeforeItsCallerRunsRewrittenAndIsNotRewrit
   // virials), then the wrapper. Inlining a caller caches its callee's optimised graph, which is
   // what the callee then runs: the callee must be rewritten first, and the caller's pass must
   // leave the already rewritten indexing (and its aten::index fallback) alone.
-  torch::jit::Module inner("inner");
-  inner.define(R"(
+  const char* inner = R"(
 def forward(self, x: Tensor, idx: Tensor) -> Tensor:
     r = x[idx]
     return (r * r).sum()
-)");
-  auto make = [&] {
-    torch::jit::Module m("outer");
-    m.register_module("inner", inner.clone());
-    m.define(R"(
+)";
+  const char* outer = R"(
 def forward(self, x: Tensor, idx: Tensor) -> Tensor:
     return self.inner.forward(x, idx) * 2.0
-)");
-    return m;
-  };
-  torch::jit::Module plain = make(), fast = make();
+)";
+  torch::jit::Module plain = nested(inner, outer), fast = nested(inner, outer);
   torch::jit::Module fast_inner = fast.attr("inner").toModule();
   EXPECT_EQ(optimise_for_autograd(fast_inner).index_selects, 1);
   EXPECT_EQ(optimise_for_autograd(fast).index_selects, 0);
