@@ -31,7 +31,12 @@ mlpot::KokkosRuntime &kokkos_runtime()
 }
 }    // namespace
 
-PairMTP::PairMTP(LAMMPS *lmp) : PairMlpot(lmp) {}
+// compute centroid/stress/atom: each site energy's terms go whole to the neighbours (the
+// library's OutputsRef::atom_centroid_virial).
+PairMTP::PairMTP(LAMMPS *lmp) : PairMlpot(lmp)
+{
+  centroidstressflag = CENTROID_AVAIL;
+}
 
 // pair_style mtp FILE [elements El1 El2 ...] [backend serial|openmp|default]
 //                     [extrapolation OUT.cfg [select G] [break G] [every N]]
@@ -231,6 +236,7 @@ void PairMTP::compute(int eflag, int vflag)
   out.forces = nall ? &atom->f[0][0] : nullptr;
   out.atom_energy = eflag_atom ? eatom : nullptr;
   out.atom_virial = vflag_atom ? &vatom[0][0] : nullptr;
+  out.atom_centroid_virial = cvflag_atom && nall ? &cvatom[0][0] : nullptr;
   out.virial = vflag_global;
   out.energy = eflag_global;
   begin_grade_step();

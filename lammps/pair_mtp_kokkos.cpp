@@ -29,6 +29,7 @@ PairMTPKokkos<DeviceType>::~PairMTPKokkos()
   if (copymode) return;
   memoryKK->destroy_kokkos(k_eatom, eatom);
   memoryKK->destroy_kokkos(k_vatom, vatom);
+  memoryKK->destroy_kokkos(k_cvatom, cvatom);
 }
 
 template <class DeviceType>
@@ -67,6 +68,10 @@ void PairMTPKokkos<DeviceType>::compute(int eflag_in, int vflag_in)
     memoryKK->destroy_kokkos(k_vatom, vatom);
     memoryKK->create_kokkos(k_vatom, vatom, maxvatom, "pair:vatom");
   }
+  if (cvflag_atom) {
+    memoryKK->destroy_kokkos(k_cvatom, cvatom);
+    memoryKK->create_kokkos(k_cvatom, cvatom, maxcvatom, "pair:cvatom");
+  }
 
   atomKK->sync(execution_space, X_MASK | F_MASK | TYPE_MASK);
   auto x = atomKK->k_x.template view<DeviceType>();
@@ -99,6 +104,10 @@ void PairMTPKokkos<DeviceType>::compute(int eflag_in, int vflag_in)
     Kokkos::deep_copy(k_vatom.template view<DeviceType>(), 0.0);
     out.atom_virial = k_vatom.template view<DeviceType>().data();
   }
+  if (cvflag_atom) {
+    Kokkos::deep_copy(k_cvatom.template view<DeviceType>(), 0.0);
+    out.atom_centroid_virial = k_cvatom.template view<DeviceType>().data();
+  }
   out.virial = vflag_global;
   out.energy = eflag_global;
   begin_grade_step();
@@ -112,6 +121,10 @@ void PairMTPKokkos<DeviceType>::compute(int eflag_in, int vflag_in)
   if (vflag_atom) {
     k_vatom.template modify<DeviceType>();
     k_vatom.template sync<LMPHostType>();
+  }
+  if (cvflag_atom) {
+    k_cvatom.template modify<DeviceType>();
+    k_cvatom.template sync<LMPHostType>();
   }
 }
 

@@ -39,6 +39,7 @@ class PairMTPKokkos : public PairMTP {
   SpeciesKokkos<DeviceType> species_kk_;
   DAT::tdual_efloat_1d k_eatom;
   DAT::tdual_virial_array k_vatom;
+  Kokkos::DualView<double *[9], Kokkos::LayoutRight, DeviceType> k_cvatom;    // LAMMPS' cvatom layout
 };
 
 }  // namespace LAMMPS_NS

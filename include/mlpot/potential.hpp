@@ -54,6 +54,11 @@ struct OutputsRef {
   double* forces = nullptr;       // [n_total][3], accumulated (+=), ghosts included
   double* atom_energy = nullptr;  // [n_local], overwritten
   double* atom_virial = nullptr;  // [n_total][6], accumulated (+=), ghosts included
+  // Per-atom virials in the centroid form (LAMMPS cvatom, compute centroid/stress/atom):
+  // [n_total][9] as xx yy zz xy xz yz yx zx zy, accumulated, ghosts included. Each site energy
+  // E_i's term r_ij (x) F_j goes to its neighbour j, with the site's own atom as the reference
+  // point (the form heat fluxes of site-energy potentials need). MTP only.
+  double* atom_centroid_virial = nullptr;
   // Whether Totals::virial is needed (LAMMPS: only when vflag asks). Models for which the
   // virial costs extra (MACE's strain derivative) skip it when false.
   bool virial = true;

@@ -37,12 +37,14 @@ struct Evaluation {
   std::vector<double> forces;       // [n][3]
   std::array<double, 6> virial{};   // xx yy zz xy xz yz, eV
   std::vector<double> atom_virial;  // [n][6] if requested
+  std::vector<double> atom_centroid_virial;  // [n][9] if requested (OutputsRef::atom_centroid_virial)
 };
 
 // Checks the structure (finite coordinates, species in range, a usable cell), then builds
 // periodic ghosts and a full neighbour list for the potential's cutoff, calls compute() and
 // folds ghost forces and virials back. Throws mlpot::Error naming the atom on bad input.
-Evaluation evaluate(Potential& potential, const Structure& s, bool atom_virial = false);
+Evaluation evaluate(Potential& potential, const Structure& s, bool atom_virial = false,
+                    bool atom_centroid_virial = false);
 
 // Throws mlpot::Error naming the structure and the first atom whose species index is outside
 // the potential's 0..num_species-1.

@@ -4,7 +4,8 @@ Usage: lammps_check.py --lmp LMP --plugin-dir DIR --model M.mtp|M-lammps.pt --cf
        --kokkos "g 1" | "t 2" --tol 1e-10 [--device cuda|cpu] [--atom-virials-out F] [--atom-virials-ref F]
 REF.cfg is `mlpot eval` output for IN.cfg (Energy, fx fy fz, PlusStress). A model ending in .pt
 is MACE (`pair_style mace FILE device D periodic`), otherwise MTP. The per-atom virials
-(compute stress/atom, eV, xx yy zz xy xz yz by id) must sum to the global virial; --atom-virials-out
+(compute stress/atom, eV, xx yy zz xy xz yz by id) must sum to the global virial, and so must
+MTP's centroid form (compute centroid/stress/atom); --atom-virials-out
 writes them (prepare.sh: the CPU's), --atom-virials-ref compares with such a file (the GPU's)."""
 import argparse
 import os
@@ -42,6 +43,10 @@ def main():
         tmp = Path(tmp)
         data = tmp / "in.data"
         write_data(a.cfg, data)
+        centroid_lines = "" if mace else (
+            "compute cs all centroid/stress/atom NULL virial\n"
+            "dump cs all custom 1 centroid.dump id " + " ".join(f"c_cs[{k}]" for k in range(1, 10)) + "\n"
+            "dump_modify cs sort id format float %.17g\n")
         (tmp / "in.lammps").write_text(f"""units metal
 atom_style atomic
 atom_modify map yes
@@ -52,7 +57,7 @@ compute p all pressure NULL virial
 compute sa all stress/atom NULL virial
 dump sa all custom 1 stress.dump id c_sa[1] c_sa[2] c_sa[3] c_sa[4] c_sa[5] c_sa[6]
 dump_modify sa sort id format float %.17g
-thermo_style custom step pe c_p[1] c_p[2] c_p[3] c_p[4] c_p[5] c_p[6] vol
+{centroid_lines}thermo_style custom step pe c_p[1] c_p[2] c_p[3] c_p[4] c_p[5] c_p[6] vol
 thermo_modify format float %.17g
 dump d all custom 1 forces.dump id fx fy fz
 dump_modify d sort id format float %.17g
@@ -76,6 +81,11 @@ run 0
         sdump = (tmp / "stress.dump").read_text().splitlines()
         start = sdump.index(next(l for l in sdump if l.startswith("ITEM: ATOMS"))) + 1
         atom_w = -np.array([[float(v) for v in l.split()[1:7]] for l in sdump[start:]]) / NKTV2P  # eV
+        atom_cw = None
+        if not mace:
+            cdump = (tmp / "centroid.dump").read_text().splitlines()
+            start = cdump.index(next(l for l in cdump if l.startswith("ITEM: ATOMS"))) + 1
+            atom_cw = -np.array([[float(v) for v in l.split()[1:10]] for l in cdump[start:]]) / NKTV2P
     # LAMMPS' results in the layout of REF.cfg (mlpot eval's): forces by id, energy, PlusStress.
     got = [("f", v) for v in f] + [("e", pe)] + [("s", v) for v in (xx, yy, zz, yz, xz, xy)]
     d = differences(ref, got)
@@ -91,6 +101,12 @@ run 0
     ok_sum = dsum <= max(a.tol, 1e-9)
     print(f"  per-atom virials sum to the global virial: {dsum:.1e} -> {'PASS' if ok_sum else 'FAIL'}")
     ok = ok and ok_sum
+    if atom_cw is not None:
+        w9 = w[[0, 1, 2, 3, 4, 5, 3, 4, 5]]  # yx zx zy of the symmetric global virial
+        dcsum = np.abs(atom_cw.sum(axis=0) - w9).max() / max(1.0, np.abs(w9).max())
+        ok_csum = dcsum <= max(a.tol, 1e-9)
+        print(f"  centroid per-atom virials sum to the global virial: {dcsum:.1e} -> {'PASS' if ok_csum else 'FAIL'}")
+        ok = ok and ok_csum
     if a.atom_virials_out:
         np.savetxt(a.atom_virials_out, atom_w, fmt="%.17g")
     if a.atom_virials_ref:

@@ -262,13 +262,14 @@ void require_species_in_model(const Structure& s, const Potential& potential) {
   }
 }
 
-Evaluation evaluate(Potential& potential, const Structure& s, bool atom_virial) {
+Evaluation evaluate(Potential& potential, const Structure& s, bool atom_virial, bool atom_centroid_virial) {
   const int n = s.size();
   require_species_in_model(s, potential);
   GhostedSystem g = build_neighbor_list(s, potential.cutoff(), potential.ghost_cutoff(),
                                         potential.needs_ghost_neighbors());
   const int nt = g.n_total();
   std::vector<double> f(3 * size_t(nt), 0.0), v(atom_virial ? 6 * size_t(nt) : 0, 0.0);
+  std::vector<double> cv(atom_centroid_virial ? 9 * size_t(nt) : 0, 0.0);
   Evaluation ev;
   ev.atom_energy.assign(n, 0.0);
   AtomsRef atoms{n, nt, g.positions.data(), g.species.data(), MemorySpace::Host};
@@ -277,6 +278,7 @@ Evaluation evaluate(Potential& potential, const Structure& s, bool atom_virial) 
   nbr.neighbors = g.neighbors.data();
   nbr.offsets = g.offsets.data();
   OutputsRef out{f.data(), ev.atom_energy.data(), atom_virial ? v.data() : nullptr};
+  out.atom_centroid_virial = atom_centroid_virial ? cv.data() : nullptr;
   Totals t = potential.compute(atoms, nbr, out);
   ev.energy = t.energy;
   ev.virial = t.virial;
@@ -288,6 +290,12 @@ Evaluation evaluate(Potential& potential, const Structure& s, bool atom_virial) 
     ev.atom_virial.assign(6 * size_t(n), 0.0);
     for (int a = 0; a < nt; ++a) {
       for (int d = 0; d < 6; ++d) ev.atom_virial[6 * g.owner[a] + d] += v[6 * size_t(a) + d];
+    }
+  }
+  if (atom_centroid_virial) {
+    ev.atom_centroid_virial.assign(9 * size_t(n), 0.0);
+    for (int a = 0; a < nt; ++a) {
+      for (int d = 0; d < 9; ++d) ev.atom_centroid_virial[9 * g.owner[a] + d] += cv[9 * size_t(a) + d];
     }
   }
   return ev;

@@ -9,7 +9,9 @@
 //           dE_i/dM (backward): in MLIP's order by the one thread of a host team, level by
 //           level of the product graph with threads over moments on a GPU;
 //   pass 2  for each cached neighbour: g_j = dE_i/dr_ij from the adjoints, scattered as
-//           F_i += g_j, F_j -= g_j, virial -= g_j (x) r_ij;
+//           F_i += g_j, F_j -= g_j, virial -= g_j (x) r_ij (per atom: half to i, half to j;
+//           the centroid form, 9 components: r_ij (x) (-g_j) all to j, the site's own atom
+//           being the reference point of the site term);
 //           when grading, also the site energy's gradient with respect to the parameters:
 //           dE_i/dc[s_i,s_j,mu,xi] = sum_j scaling Q_xi(r_ij) sum_{b: mu_b = mu} dE_i/dM_b u_b(rhat),
 //           dE_i/d(moment_coeffs[q]) = M[mapping[q]] (and dE_i/d(species_coeffs[s]) = [s == s_i]).
@@ -66,6 +68,7 @@ struct MtpKernel {
   using ScratchInts = Kokkos::View<int*, scratch_space, Kokkos::MemoryUnmanaged>;
   using ForceScatter = Kokkos::Experimental::ScatterView<double* [3], Kokkos::LayoutRight, ExecSpace>;
   using VirialScatter = Kokkos::Experimental::ScatterView<double* [6], Kokkos::LayoutRight, ExecSpace>;
+  using CentroidScatter = Kokkos::Experimental::ScatterView<double* [9], Kokkos::LayoutRight, ExecSpace>;
   static constexpr bool kAtomicScratch = TeamSize > 1;
   static constexpr int W = Lanes;
   static_assert(W == 1 || TeamSize == 1, "several lanes are for teams of one thread (hosts)");
@@ -100,6 +103,8 @@ struct MtpKernel {
   ForceScatter forces;
   VirialScatter atom_virial;
   bool want_atom_virial = false;
+  CentroidScatter atom_centroid_virial;  // xx yy zz xy xz yz yx zx zy
+  bool want_atom_centroid_virial = false;
   // Parameter gradients of the site energies (extrapolation grades), one compact row per local
   // atom: the radial block of its own species [C(neighbour)][K][R], then the moment part
   // [n_scalar]; the species part is implicit (1 at s_i). Full-row column of compact index k < C*K*R
@@ -514,6 +519,7 @@ struct MtpKernel {
     // A_m = sum_{b: mono_b = m} adj_b f_mu_b(r), B_m the same with f'.
     auto f_access = forces.access();
     auto v_access = atom_virial.access();
+    auto cv_access = atom_centroid_virial.access();
     // The centre's force and virial are summed per thread and added once at the end: per
     // neighbour, all threads of a GPU warp would add to the same nine addresses at once.
     double fi0 = 0.0, fi1 = 0.0, fi2 = 0.0;
@@ -578,6 +584,18 @@ struct MtpKernel {
         for (int q = 0; q < 6; ++q) wi[q] += w[q];
         if (want_atom_virial) {
           for (int q = 0; q < 6; ++q) v_access(j, q) += 0.5 * w[q];
+        }
+        if (want_atom_centroid_virial) {
+          // r_ij (x) F_j with F_j = -g_j: component ab is d_a F_b.
+          cv_access(j, 0) -= dx * gx;
+          cv_access(j, 1) -= dy * gy;
+          cv_access(j, 2) -= dz * gz;
+          cv_access(j, 3) -= dx * gy;
+          cv_access(j, 4) -= dx * gz;
+          cv_access(j, 5) -= dy * gz;
+          cv_access(j, 6) -= dy * gx;
+          cv_access(j, 7) -= dz * gx;
+          cv_access(j, 8) -= dz * gy;
         }
       }
     };

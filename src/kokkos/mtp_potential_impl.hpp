@@ -142,6 +142,20 @@ class MtpKokkosPotential final : public MtpPotential {
     }
     v_scatter_made_ = true;
     k.atom_virial = v_scatter_;
+    k.want_atom_centroid_virial = out.atom_centroid_virial != nullptr;
+    if (k.want_atom_centroid_virial) {
+      if (int(cv_.extent(0)) < n_total) {
+        cv_ = decltype(cv_)("mtp::atom_centroid_virial", n_total);
+        cv_scatter_ = typename MtpKernel<ExecSpace, Lanes, TeamSize>::CentroidScatter(cv_);
+      }
+      Kokkos::deep_copy(cv_, 0.0);
+      cv_scatter_.reset_except(cv_);
+    } else if (!cv_scatter_made_) {
+      cv_ = decltype(cv_)("mtp::atom_centroid_virial", 0);
+      cv_scatter_ = typename MtpKernel<ExecSpace, Lanes, TeamSize>::CentroidScatter(cv_);
+    }
+    cv_scatter_made_ = true;
+    k.atom_centroid_virial = cv_scatter_;
     k.want_param_rows = selection_ != nullptr && grades_enabled_;
     if (k.want_param_rows) {
       const int L = grade_.block + grade_.n_scalar;
@@ -162,6 +176,7 @@ class MtpKokkosPotential final : public MtpPotential {
       Kokkos::parallel_for("mlpot::mtp_compute", policy, k);
       Kokkos::Experimental::contribute(f_, f_scatter_);
       if (k.want_atom_virial) Kokkos::Experimental::contribute(v_, v_scatter_);
+      if (k.want_atom_centroid_virial) Kokkos::Experimental::contribute(cv_, cv_scatter_);
     }
     if (k.want_param_rows) reduce_grades(atoms.species, n_local);
 
@@ -193,6 +208,14 @@ class MtpKokkosPotential final : public MtpPotential {
       Kokkos::parallel_for("mlpot::mtp_add_virial", Kokkos::RangePolicy<ExecSpace>(0, n_total), KOKKOS_LAMBDA(int a) {
         for (int c = 0; c < 6; ++c) dst(a, c) += src(a, c);
       });
+    }
+    if (out.atom_centroid_virial) {
+      Kokkos::View<double* [9], Kokkos::LayoutRight, memory_space, Unmanaged> dst(out.atom_centroid_virial, n_total);
+      auto src = cv_;
+      Kokkos::parallel_for("mlpot::mtp_add_centroid_virial", Kokkos::RangePolicy<ExecSpace>(0, n_total),
+                           KOKKOS_LAMBDA(int a) {
+                             for (int c = 0; c < 9; ++c) dst(a, c) += src(a, c);
+                           });
     }
     if (out.atom_energy && n_local > 0) {
       Kokkos::View<double*, memory_space, Unmanaged> dst(out.atom_energy, n_local);
@@ -255,18 +278,22 @@ class MtpKokkosPotential final : public MtpPotential {
     Kokkos::View<double*, memory_space> f("mtp::f_out", out.forces ? 3 * size_t(n_total) : 0);
     Kokkos::View<double*, memory_space> e("mtp::e_out", out.atom_energy ? n_local : 0);
     Kokkos::View<double*, memory_space> v("mtp::v_out", out.atom_virial ? 6 * size_t(n_total) : 0);
+    Kokkos::View<double*, memory_space> cv("mtp::cv_out", out.atom_centroid_virial ? 9 * size_t(n_total) : 0);
     if (out.forces) Kokkos::deep_copy(f, HostU(out.forces, f.extent(0)));
     if (out.atom_virial) Kokkos::deep_copy(v, HostU(out.atom_virial, v.extent(0)));
+    if (out.atom_centroid_virial) Kokkos::deep_copy(cv, HostU(out.atom_centroid_virial, cv.extent(0)));
     AtomsRef da{n_local, n_total, x.data(), s.data(), MemorySpace::Device};
     OutputsRef dout = out;  // the flags (energy, virial) travel with the arrays
     dout.forces = out.forces ? f.data() : nullptr;
     dout.atom_energy = out.atom_energy ? e.data() : nullptr;
     dout.atom_virial = out.atom_virial ? v.data() : nullptr;
+    dout.atom_centroid_virial = out.atom_centroid_virial ? cv.data() : nullptr;
     Totals t = compute_in_place(da, dn, dout);
     using HostOut = Kokkos::View<double*, Kokkos::HostSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>>;
     if (out.forces) Kokkos::deep_copy(HostOut(out.forces, f.extent(0)), f);
     if (out.atom_energy) Kokkos::deep_copy(HostOut(out.atom_energy, e.extent(0)), e);
     if (out.atom_virial) Kokkos::deep_copy(HostOut(out.atom_virial, v.extent(0)), v);
+    if (out.atom_centroid_virial) Kokkos::deep_copy(HostOut(out.atom_centroid_virial, cv.extent(0)), cv);
     return t;
   }
 
@@ -344,9 +371,12 @@ class MtpKokkosPotential final : public MtpPotential {
   Kokkos::View<double* [6], memory_space> w_;
   Kokkos::View<double* [3], Kokkos::LayoutRight, memory_space> f_;
   Kokkos::View<double* [6], Kokkos::LayoutRight, memory_space> v_;
+  Kokkos::View<double* [9], Kokkos::LayoutRight, memory_space> cv_;
   typename MtpKernel<ExecSpace, Lanes, TeamSize>::ForceScatter f_scatter_;
   typename MtpKernel<ExecSpace, Lanes, TeamSize>::VirialScatter v_scatter_;
   bool v_scatter_made_ = false;
+  typename MtpKernel<ExecSpace, Lanes, TeamSize>::CentroidScatter cv_scatter_;
+  bool cv_scatter_made_ = false;
   // Grades.
   std::shared_ptr<const SelectionState> selection_;
   MtpGrades<ExecSpace> grade_;

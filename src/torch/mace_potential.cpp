@@ -300,10 +300,12 @@ Totals MacePotential::compute(const AtomsRef& atoms, const NeighborsRef& nbr, co
   return impl_->deliver(impl_->run(in, out.virial, out.atom_virial != nullptr), atoms.memory, atoms.n_total, atoms.n_local, out);
 }
 
-void MacePotential::check_outputs(MemorySpace memory, const OutputsRef&) const {
+void MacePotential::check_outputs(MemorySpace memory, const OutputsRef& out) const {
   if (memory == MemorySpace::Device && !accepts_device_memory()) {
     throw Error("mace: device pointers given to a model on " + impl_->graph.device.str());
   }
+  // A message-passing model has no site terms to assign whole to a neighbour.
+  if (out.atom_centroid_virial) throw Error("mace: per-atom virials in the centroid form are not available");
 }
 
 

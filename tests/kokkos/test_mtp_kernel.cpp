@@ -104,6 +104,78 @@ TEST(MtpKernel, ForcesAndVirialAreMinusEnergyDerivatives) {
   }
 }
 
+// The centroid-form per-atom virial of atom j is sum_i r_ij (x) F_j^(i), F_j^(i) = -dE_i/dr_j,
+// over the other atoms' site energies E_i. Checked against central differences of the per-atom
+// energies in a cell wider than twice the cutoff, where each pair within the cutoff is one
+// minimum image. Its sum is the virial, and symmetric, since the energy is rotation invariant.
+TEST(MtpKernel, CentroidVirialsAreDerivativesOfSiteEnergies) {
+  mlpot::MtpModel m = random_model("16", 3, 13);
+  auto pot = mlpot::make_mtp_potential(m, "Serial");
+  mlpot::Structure s;
+  const double box[3] = {10.6, 10.9, 11.2};  // > 2 x 5 A
+  s.cell = {{{box[0], 0, 0}, {0, box[1], 0}, {0, 0, box[2]}}};
+  s.pbc = {true, true, true};
+  s.source = "test";
+  std::mt19937 rng(14);
+  std::uniform_real_distribution<double> u(0, 1);
+  while (s.size() < 40) {  // dense enough for ~10 neighbours each, no pair closer than 1.6 A
+    double x[3] = {u(rng) * box[0], u(rng) * box[1], u(rng) * box[2]};
+    bool ok = true;
+    for (int a = 0; a < s.size() && ok; ++a) {
+      double r2 = 0;
+      for (int d = 0; d < 3; ++d) {
+        double dd = x[d] - s.positions[3 * a + d];
+        dd -= box[d] * std::round(dd / box[d]);
+        r2 += dd * dd;
+      }
+      ok = r2 > 1.6 * 1.6;
+    }
+    if (!ok) continue;
+    s.positions.insert(s.positions.end(), x, x + 3);
+    s.species.push_back(int(rng() % 3));
+  }
+  const int n = s.size();
+  mlpot::Evaluation ev = mlpot::evaluate(*pot, s, false, true);
+  ASSERT_EQ(ev.atom_centroid_virial.size(), 9 * size_t(n));
+  const double h = 1e-5;
+  // cv components: xx yy zz xy xz yz yx zx zy as (a, b) of r_a F_b.
+  const int comp[9][2] = {{0, 0}, {1, 1}, {2, 2}, {0, 1}, {0, 2}, {1, 2}, {1, 0}, {2, 0}, {2, 1}};
+  double max_err = 0, max_w = 0;
+  for (int j = 0; j < n; ++j) {
+    double dEdrj[3][64];  // dE_i/dr_j for every i (n <= 64)
+    for (int b = 0; b < 3; ++b) {
+      mlpot::Structure sp = s, sm = s;
+      sp.positions[3 * j + b] += h;
+      sm.positions[3 * j + b] -= h;
+      mlpot::Evaluation ep = mlpot::evaluate(*pot, sp), em = mlpot::evaluate(*pot, sm);
+      for (int i = 0; i < n; ++i) dEdrj[b][i] = (ep.atom_energy[i] - em.atom_energy[i]) / (2 * h);
+    }
+    double w[3][3] = {{0, 0, 0}, {0, 0, 0}, {0, 0, 0}};
+    for (int i = 0; i < n; ++i) {
+      if (i == j) continue;
+      double rij[3];
+      for (int d = 0; d < 3; ++d) {
+        rij[d] = s.positions[3 * j + d] - s.positions[3 * i + d];
+        rij[d] -= box[d] * std::round(rij[d] / box[d]);
+      }
+      for (int a = 0; a < 3; ++a)
+        for (int b = 0; b < 3; ++b) w[a][b] += rij[a] * -dEdrj[b][i];
+    }
+    for (int q = 0; q < 9; ++q) {
+      const double ref = w[comp[q][0]][comp[q][1]];
+      max_err = std::max(max_err, std::fabs(ev.atom_centroid_virial[9 * j + q] - ref));
+      max_w = std::max(max_w, std::fabs(ref));
+    }
+  }
+  EXPECT_GT(max_w, 1e-2) << "per-atom virials too small to test anything";
+  EXPECT_LT(max_err, 1e-6 * std::max(1.0, max_w)) << "max error " << max_err << " of max " << max_w;
+  double sum[9] = {0, 0, 0, 0, 0, 0, 0, 0, 0};
+  for (int j = 0; j < n; ++j)
+    for (int q = 0; q < 9; ++q) sum[q] += ev.atom_centroid_virial[9 * j + q];
+  const int as_virial[9] = {0, 1, 2, 3, 4, 5, 3, 4, 5};  // yx, zx, zy of a symmetric virial
+  for (int q = 0; q < 9; ++q) EXPECT_NEAR(sum[q], ev.virial[as_virial[q]], 1e-10 * std::max(1.0, max_w)) << q;
+}
+
 TEST(MtpKernel, SerialAndOpenMPAgree) {
   auto backends = mlpot::available_backends();
   if (std::find(backends.begin(), backends.end(), "OpenMP") == backends.end()) GTEST_SKIP() << "no OpenMP backend";
@@ -143,7 +215,7 @@ void check_shape_matches_serial(double tol, const char* level = "16", int specie
   for (const mlpot::Structure& st : {s, small_triclinic(species, 23, 0.55)}) {
     Shaped one(m);
     auto eight = mlpot::make_mtp_potential(m, "Serial");
-    mlpot::Evaluation a = mlpot::evaluate(*eight, st, true), b = mlpot::evaluate(one, st, true);
+    mlpot::Evaluation a = mlpot::evaluate(*eight, st, true, true), b = mlpot::evaluate(one, st, true, true);
     EXPECT_NEAR(a.energy, b.energy, tol * std::fabs(a.energy));
     for (size_t i = 0; i < a.forces.size(); ++i)
       EXPECT_NEAR(a.forces[i], b.forces[i], tol * std::max(1.0, std::fabs(a.forces[i])));
@@ -153,6 +225,10 @@ void check_shape_matches_serial(double tol, const char* level = "16", int specie
       EXPECT_NEAR(a.atom_energy[i], b.atom_energy[i], tol * std::max(1.0, std::fabs(a.atom_energy[i])));
     for (size_t i = 0; i < a.atom_virial.size(); ++i)
       EXPECT_NEAR(a.atom_virial[i], b.atom_virial[i], tol * std::max(1.0, std::fabs(a.atom_virial[i])));
+    ASSERT_EQ(a.atom_centroid_virial.size(), 9 * a.atom_energy.size());
+    for (size_t i = 0; i < a.atom_centroid_virial.size(); ++i)
+      EXPECT_NEAR(a.atom_centroid_virial[i], b.atom_centroid_virial[i],
+                  tol * std::max(1.0, std::fabs(a.atom_centroid_virial[i])));
   }
   for (auto mode : {mlpot::GradeMode::Configuration, mlpot::GradeMode::Neighborhood}) {
     auto state = std::make_shared<mlpot::SelectionState>(mlpot::initial_selection_state(m, mode));
@@ -204,11 +280,14 @@ TEST(MtpKernel, DefaultBackendMatchesSerialHost) {
   auto host = mlpot::make_mtp_potential(m, "Serial");
   auto dev = mlpot::make_mtp_potential(m, "default");
   std::printf("comparing %s with Serial\n", dev->backend().c_str());
-  mlpot::Evaluation a = mlpot::evaluate(*host, s, true), b = mlpot::evaluate(*dev, s, true);
+  mlpot::Evaluation a = mlpot::evaluate(*host, s, true, true), b = mlpot::evaluate(*dev, s, true, true);
   EXPECT_NEAR(a.energy, b.energy, 1e-10 * std::fabs(a.energy));
   for (size_t i = 0; i < a.forces.size(); ++i) EXPECT_NEAR(a.forces[i], b.forces[i], 1e-10 * std::max(1.0, std::fabs(a.forces[i])));
   for (int q = 0; q < 6; ++q) EXPECT_NEAR(a.virial[q], b.virial[q], 1e-10 * std::max(1.0, std::fabs(a.virial[q])));
   for (size_t i = 0; i < a.atom_virial.size(); ++i) EXPECT_NEAR(a.atom_virial[i], b.atom_virial[i], 1e-10 * std::max(1.0, std::fabs(a.atom_virial[i])));
+  for (size_t i = 0; i < a.atom_centroid_virial.size(); ++i)
+    EXPECT_NEAR(a.atom_centroid_virial[i], b.atom_centroid_virial[i],
+                1e-10 * std::max(1.0, std::fabs(a.atom_centroid_virial[i])));
 }
 
 TEST(MtpKernel, PerAtomQuantitiesSumToTotals) {

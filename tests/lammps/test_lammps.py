@@ -102,12 +102,21 @@ def read_dump_forces(path):
 
 
 def compare_run0(lmp, label, data, cfg_results, pair_style, pair_coeff, ranks=1, kokkos=False, tol=1e-10,
-                 per_atom_virial=True, pre="", atom_virial_ref=None):
+                 per_atom_virial=True, pre="", atom_virial_ref=None, centroid=False, centroid_ref=None):
     """run 0 against mlpot eval's results; with `atom_virial_ref` ([n,3,3], mace-torch's
-    atomic_virials) the per-atom virials of compute stress/atom against it too."""
+    atomic_virials) the per-atom virials of compute stress/atom against it too. With `centroid`
+    (or a `centroid_ref` [n,9] from another run), compute centroid/stress/atom must sum to the
+    global virial (and equal centroid_ref); returns (energy, forces, centroid virials or None)."""
     dump = lmp.dir / f"forces-{label.replace(' ', '_').replace('/', '_')}.dump"
     script = run0_script(data, pair_style, pair_coeff, dump, pre)
     dump_av = lmp.dir / f"virials-{label.replace(' ', '_').replace('/', '_')}.dump"
+    centroid = centroid or centroid_ref is not None
+    dump_cv = lmp.dir / f"centroid-{label.replace(' ', '_').replace('/', '_')}.dump"
+    if centroid:
+        cols = " ".join(f"c_cs[{k}]" for k in range(1, 10))
+        script = script.replace("run 0\n", f"compute cs all centroid/stress/atom NULL virial\n"
+                                f"dump cv all custom 1 {dump_cv} id {cols}\n"
+                                "dump_modify cv format float %.17g sort id\nrun 0\n")
     if atom_virial_ref is not None:
         cols = " ".join(f"c_s_atom[{k}]" for k in range(1, 7))
         script = script.replace("run 0\n", f"dump av all custom 1 {dump_av} id {cols}\n"
@@ -149,7 +158,21 @@ def compare_run0(lmp, label, data, cfg_results, pair_style, pair_coeff, ranks=1,
         dav = np.abs(w - w_ref).max() / max(1.0, np.abs(w_ref).max())
         check(f"{label}: per-atom virials equal mace-torch's atomic_virials", dav < tol and np.abs(w_ref).max() > 1e-3,
               f"rel. {dav:.1e} (max |W_i| {np.abs(w_ref).max():.3g} eV)")
-    return e, f
+    cv = None
+    if centroid:
+        lines = Path(dump_cv).read_text().splitlines()
+        k = next(i for i, line in enumerate(lines) if line.startswith("ITEM: ATOMS"))
+        rows = np.array([[float(v) for v in line.split()] for line in lines[k + 1:]])
+        cv = -rows[np.argsort(rows[:, 0])][:, 1:] / NKTV2P  # eV: xx yy zz xy xz yz yx zx zy
+        w9 = w_lmp[[0, 1, 2, 3, 4, 5, 3, 4, 5]]
+        dsum = np.abs(cv.sum(axis=0) - w9).max() / max(1.0, np.abs(w9).max())
+        check(f"{label}: centroid per-atom virials sum to the global virial", dsum < max(tol, 1e-9),
+              f"rel. {dsum:.1e}")
+        if centroid_ref is not None:
+            dcv = np.abs(cv - centroid_ref).max() / max(1.0, np.abs(centroid_ref).max())
+            check(f"{label}: centroid per-atom virials equal the 1-rank mtp run's", dcv < tol,
+                  f"rel. {dcv:.1e} (max {np.abs(centroid_ref).max():.3g} eV)")
+    return e, f, cv
 
 
 def md_script(data, pair_style, pair_coeff, steps, dt=0.0005, temp=300.0, thermo=1, extra=""):
@@ -213,12 +236,15 @@ def main():
         pc_mtp = "pair_coeff * * H Li C O F P"
 
         # MTP: run 0 against mlpot eval, CPU and Kokkos, 1 and 4 ranks; species by index too.
-        compare_run0(lmp, "mtp", data, ref_mtp, ps_mtp, pc_mtp)
+        # compute centroid/stress/atom (the library's form is checked against finite differences of
+        # the site energies in test_mtp_kernel): the same on every rank count and style.
+        cv_mtp = (compare_run0(lmp, "mtp", data, ref_mtp, ps_mtp, pc_mtp, centroid=True) or (None,) * 3)[2]
         compare_run0(lmp, "mtp (species indices)", data, ref_mtp, f"pair_style mtp {mtp}", "pair_coeff * * 0 1 2 3 4 5")
-        compare_run0(lmp, "mtp/kk", data, ref_mtp, ps_mtp, pc_mtp, kokkos=True)
+        compare_run0(lmp, "mtp/kk", data, ref_mtp, ps_mtp, pc_mtp, kokkos=True, centroid_ref=cv_mtp)
         for ranks in (2, 4):
-            compare_run0(lmp, f"mtp -np {ranks}", data, ref_mtp, ps_mtp, pc_mtp, ranks=ranks)
-            compare_run0(lmp, f"mtp/kk -np {ranks}", data, ref_mtp, ps_mtp, pc_mtp, ranks=ranks, kokkos=True)
+            compare_run0(lmp, f"mtp -np {ranks}", data, ref_mtp, ps_mtp, pc_mtp, ranks=ranks, centroid_ref=cv_mtp)
+            compare_run0(lmp, f"mtp/kk -np {ranks}", data, ref_mtp, ps_mtp, pc_mtp, ranks=ranks, kokkos=True,
+                         centroid_ref=cv_mtp)
 
         # Under pair_style hybrid/overlay (how MTP users add ZBL or other short-range terms), with
         # a zero lj/cut beside it: the same results.
@@ -422,6 +448,9 @@ print "ENERGY $(pe:%.17g)"
                         mtp3], check=True, capture_output=True)
         expect_error("pair_coeff * * with more atom types than species", f"pair_style mlip load_from={mtp3}",
                      "pair_coeff * *", "maps type t to species t-1, but there are 6 atom types")
+        expect_error("centroid per-atom virials with MACE (no site terms)", ps_mace,
+                     pc_mace + "\ncompute s all centroid/stress/atom NULL\ndump d all custom 1 x.dump c_s[1]",
+                     "does not support compute centroid/stress/atom")
 
     failed = RESULTS.count(False)
     print(f"{len(RESULTS) - failed} passed, {failed} failed")
