@@ -103,7 +103,7 @@ struct MtpKernel {
   ForceScatter forces;
   VirialScatter atom_virial;
   bool want_atom_virial = false;
-  CentroidScatter atom_centroid_virial;  // xx yy zz xy xz yz yx zx zy
+  CentroidScatter atom_centroid_virial;  // xx yy zz xy xz yz yx zx zy (the WithCentroidVirials launch)
   bool want_atom_centroid_virial = false;
   // Parameter gradients of the site energies (extrapolation grades), one compact row per local
   // atom: the radial block of its own species [C(neighbour)][K][R], then the moment part
@@ -346,7 +346,18 @@ struct MtpKernel {
     }
   }
 
-  KOKKOS_INLINE_FUNCTION void operator()(const team_member& team) const {
+  // The centroid-form per-atom virials are a kernel of their own (a work tag, so a policy with
+  // the tag launches it): behind a runtime flag in the one kernel they took the GPU kernel from
+  // 80 to 94 registers (ptxas -v, CUDA 13, sm_90) in every step, asked for or not; each tagged
+  // kernel has 80.
+  struct WithCentroidVirials {};
+  KOKKOS_INLINE_FUNCTION void operator()(const team_member& team) const { compute_atom<false>(team); }
+  KOKKOS_INLINE_FUNCTION void operator()(WithCentroidVirials, const team_member& team) const {
+    compute_atom<true>(team);
+  }
+
+  template <bool Centroid>
+  KOKKOS_INLINE_FUNCTION void compute_atom(const team_member& team) const {
     const int i = team.league_rank();
     const int K = p.n_radial;
     constexpr int S = kCacheStride;
@@ -585,7 +596,7 @@ struct MtpKernel {
         if (want_atom_virial) {
           for (int q = 0; q < 6; ++q) v_access(j, q) += 0.5 * w[q];
         }
-        if (want_atom_centroid_virial) {
+        if constexpr (Centroid) {
           // r_ij (x) F_j with F_j = -g_j: component ab is d_a F_b.
           cv_access(j, 0) -= dx * gx;
           cv_access(j, 1) -= dy * gy;

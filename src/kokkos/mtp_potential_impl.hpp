@@ -166,14 +166,20 @@ class MtpKokkosPotential final : public MtpPotential {
     }
 
     if (n_local > 0) {
-      using Policy = Kokkos::TeamPolicy<ExecSpace>;
-      Policy policy(n_local, TeamSize);
       const size_t team_bytes = ScratchBytes(k.team_doubles(), k.team_ints());
       const size_t thread_bytes = k.thread_doubles() * sizeof(double);
       const size_t level0 = team_bytes + thread_bytes * TeamSize;
-      k.team_level_ = level0 <= size_t(policy.scratch_size_max(0)) ? 0 : 1;
-      policy.set_scratch_size(k.team_level_, Kokkos::PerTeam(team_bytes), Kokkos::PerThread(thread_bytes));
-      Kokkos::parallel_for("mlpot::mtp_compute", policy, k);
+      auto launch = [&](auto policy) {
+        k.team_level_ = level0 <= size_t(policy.scratch_size_max(0)) ? 0 : 1;
+        policy.set_scratch_size(k.team_level_, Kokkos::PerTeam(team_bytes), Kokkos::PerThread(thread_bytes));
+        Kokkos::parallel_for("mlpot::mtp_compute", policy, k);
+      };
+      using Kernel = MtpKernel<ExecSpace, Lanes, TeamSize>;
+      if (k.want_atom_centroid_virial) {
+        launch(Kokkos::TeamPolicy<ExecSpace, typename Kernel::WithCentroidVirials>(n_local, TeamSize));
+      } else {
+        launch(Kokkos::TeamPolicy<ExecSpace>(n_local, TeamSize));
+      }
       Kokkos::Experimental::contribute(f_, f_scatter_);
       if (k.want_atom_virial) Kokkos::Experimental::contribute(v_, v_scatter_);
       if (k.want_atom_centroid_virial) Kokkos::Experimental::contribute(cv_, cv_scatter_);
