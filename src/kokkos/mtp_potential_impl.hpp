@@ -127,34 +127,11 @@ class MtpKokkosPotential final : public MtpPotential {
     f_scatter_.reset_except(f_);
     k.forces = f_scatter_;
     k.want_atom_virial = out.atom_virial != nullptr;
-    if (k.want_atom_virial) {
-      if (int(v_.extent(0)) < n_total) {
-        v_ = decltype(v_)("mtp::atom_virial", n_total);
-        v_scatter_ = typename MtpKernel<ExecSpace, Lanes, TeamSize>::VirialScatter(v_);
-      }
-      Kokkos::deep_copy(v_, 0.0);
-      v_scatter_.reset_except(v_);
-    } else if (!v_scatter_made_) {
-      // Once: a View of extent 0 still allocates (a cudaMalloc on a GPU), so "extent 0" cannot
-      // mean "not made yet".
-      v_ = decltype(v_)("mtp::atom_virial", 0);
-      v_scatter_ = typename MtpKernel<ExecSpace, Lanes, TeamSize>::VirialScatter(v_);
-    }
-    v_scatter_made_ = true;
+    prepare_scatter(k.want_atom_virial, n_total, "mtp::atom_virial", v_, v_scatter_, v_scatter_made_);
     k.atom_virial = v_scatter_;
     k.want_atom_centroid_virial = out.atom_centroid_virial != nullptr;
-    if (k.want_atom_centroid_virial) {
-      if (int(cv_.extent(0)) < n_total) {
-        cv_ = decltype(cv_)("mtp::atom_centroid_virial", n_total);
-        cv_scatter_ = typename MtpKernel<ExecSpace, Lanes, TeamSize>::CentroidScatter(cv_);
-      }
-      Kokkos::deep_copy(cv_, 0.0);
-      cv_scatter_.reset_except(cv_);
-    } else if (!cv_scatter_made_) {
-      cv_ = decltype(cv_)("mtp::atom_centroid_virial", 0);
-      cv_scatter_ = typename MtpKernel<ExecSpace, Lanes, TeamSize>::CentroidScatter(cv_);
-    }
-    cv_scatter_made_ = true;
+    prepare_scatter(k.want_atom_centroid_virial, n_total, "mtp::atom_centroid_virial", cv_, cv_scatter_,
+                    cv_scatter_made_);
     k.atom_centroid_virial = cv_scatter_;
     k.want_param_rows = selection_ != nullptr && grades_enabled_;
     if (k.want_param_rows) {
@@ -301,6 +278,25 @@ class MtpKokkosPotential final : public MtpPotential {
     if (out.atom_virial) Kokkos::deep_copy(HostOut(out.atom_virial, v.extent(0)), v);
     if (out.atom_centroid_virial) Kokkos::deep_copy(HostOut(out.atom_centroid_virial, cv.extent(0)), cv);
     return t;
+  }
+
+  // A per-atom output `view` of n rows and its ScatterView, zeroed, when `wanted`; when not, made
+  // once with no rows (a View of extent 0 still allocates, a cudaMalloc on a GPU, so "extent 0"
+  // cannot mean "not made yet").
+  template <class View, class Scatter>
+  static void prepare_scatter(bool wanted, int n, const char* label, View& view, Scatter& scatter, bool& made) {
+    if (wanted) {
+      if (int(view.extent(0)) < n) {
+        view = View(std::string(label), n);
+        scatter = Scatter(view);
+      }
+      Kokkos::deep_copy(view, 0.0);
+      scatter.reset_except(view);
+    } else if (!made) {
+      view = View(std::string(label), 0);
+      scatter = Scatter(view);
+    }
+    made = true;
   }
 
   template <class T>

@@ -318,8 +318,11 @@ print "ENERGY $(pe:%.17g)"
 
         # MACE (float64 tiny model): run 0 against mlpot eval, CPU and Kokkos, 1 and 2 ranks.
         mace = Path(args.models) / "tiny-float64-lammps.pt"
-        r = subprocess.run([mlpot, "eval", "--model", mace, "--input", cfg, "--output", tmp / "mace-ref.cfg"],
-                           capture_output=True, text=True)
+        # One LibTorch thread, as the LAMMPS runs here (OMP_NUM_THREADS=1): with two, about 1 run in
+        # 20 of this float64 model on this cell gives forces 2.7e-10 (relative) from the others
+        # (a CI failure on 2026-11-26, reproduced: README "Known limits").
+        r = subprocess.run([mlpot, "eval", "--model", mace, "--input", cfg, "--output", tmp / "mace-ref.cfg",
+                            "--threads", "1"], capture_output=True, text=True)
         check("mlpot eval reference (MACE)", r.returncode == 0, r.stderr)
         ref_mace = read_cfg_results(tmp / "mace-ref.cfg")[0]
         ps_mace = f"pair_style mace {mace}"
