@@ -107,24 +107,9 @@ void PairMACEKokkos<DeviceType>::compute(int eflag_in, int vflag_in)
   nbr.row_stride = k_list->d_neighbors.stride(0);
   nbr.slot_stride = k_list->d_neighbors.stride(1);
   nbr.index_mask = NEIGHMASK;
-  mlpot::OutputsRef out;
-  out.forces = f.data();
-  out.atom_energy = eflag_atom ? k_eatom.template view<DeviceType>().data() : nullptr;
-  if (vflag_atom) {
-    Kokkos::deep_copy(k_vatom.template view<DeviceType>(), 0.0);
-    out.atom_virial = k_vatom.template view<DeviceType>().data();
-  }
-  out.virial = vflag_global;
+  mlpot::OutputsRef out = device_outputs(f.data());
   compute_with(*potential_, atoms, nbr, out);
-  atomKK->modified(execution_space, F_MASK);
-  if (eflag_atom) {
-    k_eatom.template modify<DeviceType>();
-    k_eatom.template sync<LMPHostType>();
-  }
-  if (vflag_atom) {
-    k_vatom.template modify<DeviceType>();
-    k_vatom.template sync<LMPHostType>();
-  }
+  publish_device_outputs();
 }
 
 template <class DeviceType>
@@ -147,15 +132,32 @@ void PairMACEKokkos<DeviceType>::compute_periodic_in_place()
   atoms.cell = {{{h[0], 0.0, 0.0}, {h[5], h[1], 0.0}, {h[4], h[3], h[2]}}};
   atoms.pbc = {domain->xperiodic != 0, domain->yperiodic != 0, domain->zperiodic != 0};
   atoms.source = fmt::format("pair_style {} (step {})", force->pair_style, update->ntimestep);
+  mlpot::OutputsRef out = device_outputs(f.data());
+  tally([&] { return potential_->compute_periodic(atoms, *graph_, out); });
+  publish_device_outputs();
+}
+
+// The outputs of a step in this style's memory: forces into `f`, per-atom energies and virials
+// (zeroed: the library adds) into the style's own arrays when LAMMPS asks for them.
+template <class DeviceType>
+mlpot::OutputsRef PairMACEKokkos<DeviceType>::device_outputs(double *f)
+{
   mlpot::OutputsRef out;
-  out.forces = f.data();
+  out.forces = f;
   out.atom_energy = eflag_atom ? k_eatom.template view<DeviceType>().data() : nullptr;
   if (vflag_atom) {
     Kokkos::deep_copy(k_vatom.template view<DeviceType>(), 0.0);
     out.atom_virial = k_vatom.template view<DeviceType>().data();
   }
   out.virial = vflag_global;
-  tally([&] { return potential_->compute_periodic(atoms, *graph_, out); });
+  return out;
+}
+
+// After a step with device_outputs(): the forces and per-atom arrays marked modified here, the
+// per-atom ones brought to the host, where LAMMPS' computes read them.
+template <class DeviceType>
+void PairMACEKokkos<DeviceType>::publish_device_outputs()
+{
   atomKK->modified(execution_space, F_MASK);
   if (eflag_atom) {
     k_eatom.template modify<DeviceType>();

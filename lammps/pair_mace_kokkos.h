@@ -42,6 +42,8 @@ class PairMACEKokkos : public PairMACE {
     return kHostMemory ? "cpu" : "cuda:" + std::to_string(Kokkos::device_id());
   }
   void compute_periodic_in_place();
+  mlpot::OutputsRef device_outputs(double *f);
+  void publish_device_outputs();
   // Whether the Thrust builder's memory is this style's memory space.
   static constexpr bool kHostMemory =
       Kokkos::SpaceAccessibility<Kokkos::HostSpace, typename DeviceType::memory_space>::accessible;

@@ -25,6 +25,13 @@ from compare_cfg import differences, numbers  # noqa: E402
 NKTV2P = 1.6021765e6  # metal units: eV/A^3 -> bar
 
 
+def dump_columns(path):
+    """The columns after id of a one-frame dump written with `dump_modify sort id`."""
+    lines = Path(path).read_text().splitlines()
+    start = next(i for i, l in enumerate(lines) if l.startswith("ITEM: ATOMS")) + 1
+    return np.array([[float(v) for v in l.split()[1:]] for l in lines[start:]])
+
+
 def main():
     ap = argparse.ArgumentParser()
     for k in ("lmp", "plugin-dir", "model", "cfg", "ref"):
@@ -75,17 +82,9 @@ run 0
         pe = float(row[1])
         vol = float(row[8])
         xx, yy, zz, xy, xz, yz = (float(v) * vol / NKTV2P for v in row[2:8])  # eV
-        dump = (tmp / "forces.dump").read_text().splitlines()
-        start = dump.index(next(l for l in dump if l.startswith("ITEM: ATOMS"))) + 1
-        f = [float(v) for l in dump[start:] for v in l.split()[1:4]]
-        sdump = (tmp / "stress.dump").read_text().splitlines()
-        start = sdump.index(next(l for l in sdump if l.startswith("ITEM: ATOMS"))) + 1
-        atom_w = -np.array([[float(v) for v in l.split()[1:7]] for l in sdump[start:]]) / NKTV2P  # eV
-        atom_cw = None
-        if not mace:
-            cdump = (tmp / "centroid.dump").read_text().splitlines()
-            start = cdump.index(next(l for l in cdump if l.startswith("ITEM: ATOMS"))) + 1
-            atom_cw = -np.array([[float(v) for v in l.split()[1:10]] for l in cdump[start:]]) / NKTV2P
+        f = [float(v) for v in dump_columns(tmp / "forces.dump").ravel()]
+        atom_w = -dump_columns(tmp / "stress.dump") / NKTV2P  # eV
+        atom_cw = None if mace else -dump_columns(tmp / "centroid.dump") / NKTV2P
     # LAMMPS' results in the layout of REF.cfg (mlpot eval's): forces by id, energy, PlusStress.
     got = [("f", v) for v in f] + [("e", pe)] + [("s", v) for v in (xx, yy, zz, yz, xz, xy)]
     d = differences(ref, got)

@@ -282,22 +282,17 @@ Evaluation evaluate(Potential& potential, const Structure& s, bool atom_virial, 
   Totals t = potential.compute(atoms, nbr, out);
   ev.energy = t.energy;
   ev.virial = t.virial;
-  ev.forces.assign(3 * size_t(n), 0.0);
-  for (int a = 0; a < nt; ++a) {
-    for (int d = 0; d < 3; ++d) ev.forces[3 * g.owner[a] + d] += f[3 * size_t(a) + d];
-  }
-  if (atom_virial) {
-    ev.atom_virial.assign(6 * size_t(n), 0.0);
+  // Rows of `width` values per atom and image, each image's added to its owner's.
+  auto fold = [&](const std::vector<double>& per_image, int width) {
+    std::vector<double> per_atom(width * size_t(n), 0.0);
     for (int a = 0; a < nt; ++a) {
-      for (int d = 0; d < 6; ++d) ev.atom_virial[6 * g.owner[a] + d] += v[6 * size_t(a) + d];
+      for (int d = 0; d < width; ++d) per_atom[width * size_t(g.owner[a]) + d] += per_image[width * size_t(a) + d];
     }
-  }
-  if (atom_centroid_virial) {
-    ev.atom_centroid_virial.assign(9 * size_t(n), 0.0);
-    for (int a = 0; a < nt; ++a) {
-      for (int d = 0; d < 9; ++d) ev.atom_centroid_virial[9 * g.owner[a] + d] += cv[9 * size_t(a) + d];
-    }
-  }
+    return per_atom;
+  };
+  ev.forces = fold(f, 3);
+  if (atom_virial) ev.atom_virial = fold(v, 6);
+  if (atom_centroid_virial) ev.atom_centroid_virial = fold(cv, 9);
   return ev;
 }
 

@@ -103,8 +103,7 @@ struct MtpKernel {
   ForceScatter forces;
   VirialScatter atom_virial;
   bool want_atom_virial = false;
-  CentroidScatter atom_centroid_virial;  // xx yy zz xy xz yz yx zx zy (the WithCentroidVirials launch)
-  bool want_atom_centroid_virial = false;
+  CentroidScatter atom_centroid_virial;  // xx yy zz xy xz yz yx zx zy (written by the WithCentroidVirials launch)
   // Parameter gradients of the site energies (extrapolation grades), one compact row per local
   // atom: the radial block of its own species [C(neighbour)][K][R], then the moment part
   // [n_scalar]; the species part is implicit (1 at s_i). Full-row column of compact index k < C*K*R

@@ -129,8 +129,8 @@ class MtpKokkosPotential final : public MtpPotential {
     k.want_atom_virial = out.atom_virial != nullptr;
     prepare_scatter(k.want_atom_virial, n_total, "mtp::atom_virial", v_, v_scatter_, v_scatter_made_);
     k.atom_virial = v_scatter_;
-    k.want_atom_centroid_virial = out.atom_centroid_virial != nullptr;
-    prepare_scatter(k.want_atom_centroid_virial, n_total, "mtp::atom_centroid_virial", cv_, cv_scatter_,
+    const bool want_centroid = out.atom_centroid_virial != nullptr;
+    prepare_scatter(want_centroid, n_total, "mtp::atom_centroid_virial", cv_, cv_scatter_,
                     cv_scatter_made_);
     k.atom_centroid_virial = cv_scatter_;
     k.want_param_rows = selection_ != nullptr && grades_enabled_;
@@ -152,14 +152,14 @@ class MtpKokkosPotential final : public MtpPotential {
         Kokkos::parallel_for("mlpot::mtp_compute", policy, k);
       };
       using Kernel = MtpKernel<ExecSpace, Lanes, TeamSize>;
-      if (k.want_atom_centroid_virial) {
+      if (want_centroid) {
         launch(Kokkos::TeamPolicy<ExecSpace, typename Kernel::WithCentroidVirials>(n_local, TeamSize));
       } else {
         launch(Kokkos::TeamPolicy<ExecSpace>(n_local, TeamSize));
       }
       Kokkos::Experimental::contribute(f_, f_scatter_);
       if (k.want_atom_virial) Kokkos::Experimental::contribute(v_, v_scatter_);
-      if (k.want_atom_centroid_virial) Kokkos::Experimental::contribute(cv_, cv_scatter_);
+      if (want_centroid) Kokkos::Experimental::contribute(cv_, cv_scatter_);
     }
     if (k.want_param_rows) reduce_grades(atoms.species, n_local);
 
@@ -175,33 +175,11 @@ class MtpKokkosPotential final : public MtpPotential {
     for (int c = 0; c < 6; ++c) tot.virial[c] = sums[c + 1];
 
     // Outputs into the caller's arrays.
-    using Unmanaged = Kokkos::MemoryTraits<Kokkos::Unmanaged>;
-    if (out.forces) {
-      Kokkos::View<double* [3], Kokkos::LayoutRight, memory_space, Unmanaged> dst(out.forces, n_total);
-      auto src = f_;
-      Kokkos::parallel_for("mlpot::mtp_add_forces", Kokkos::RangePolicy<ExecSpace>(0, n_total), KOKKOS_LAMBDA(int a) {
-        dst(a, 0) += src(a, 0);
-        dst(a, 1) += src(a, 1);
-        dst(a, 2) += src(a, 2);
-      });
-    }
-    if (out.atom_virial) {
-      Kokkos::View<double* [6], Kokkos::LayoutRight, memory_space, Unmanaged> dst(out.atom_virial, n_total);
-      auto src = v_;
-      Kokkos::parallel_for("mlpot::mtp_add_virial", Kokkos::RangePolicy<ExecSpace>(0, n_total), KOKKOS_LAMBDA(int a) {
-        for (int c = 0; c < 6; ++c) dst(a, c) += src(a, c);
-      });
-    }
-    if (out.atom_centroid_virial) {
-      Kokkos::View<double* [9], Kokkos::LayoutRight, memory_space, Unmanaged> dst(out.atom_centroid_virial, n_total);
-      auto src = cv_;
-      Kokkos::parallel_for("mlpot::mtp_add_centroid_virial", Kokkos::RangePolicy<ExecSpace>(0, n_total),
-                           KOKKOS_LAMBDA(int a) {
-                             for (int c = 0; c < 9; ++c) dst(a, c) += src(a, c);
-                           });
-    }
+    if (out.forces) add_rows("mlpot::mtp_add_forces", out.forces, f_, n_total);
+    if (out.atom_virial) add_rows("mlpot::mtp_add_virial", out.atom_virial, v_, n_total);
+    if (out.atom_centroid_virial) add_rows("mlpot::mtp_add_centroid_virial", out.atom_centroid_virial, cv_, n_total);
     if (out.atom_energy && n_local > 0) {
-      Kokkos::View<double*, memory_space, Unmanaged> dst(out.atom_energy, n_local);
+      Kokkos::View<double*, memory_space, Kokkos::MemoryTraits<Kokkos::Unmanaged>> dst(out.atom_energy, n_local);
       Kokkos::deep_copy(dst, Kokkos::subview(energy_, std::make_pair(0, n_local)));
     }
     Kokkos::fence();
@@ -258,26 +236,42 @@ class MtpKokkosPotential final : public MtpPotential {
     }
     nb = copy_to_device<int>(nbr.neighbors, n_entries, "mtp::neighbors");
     dn.neighbors = nb.data();
-    Kokkos::View<double*, memory_space> f("mtp::f_out", out.forces ? 3 * size_t(n_total) : 0);
-    Kokkos::View<double*, memory_space> e("mtp::e_out", out.atom_energy ? n_local : 0);
-    Kokkos::View<double*, memory_space> v("mtp::v_out", out.atom_virial ? 6 * size_t(n_total) : 0);
-    Kokkos::View<double*, memory_space> cv("mtp::cv_out", out.atom_centroid_virial ? 9 * size_t(n_total) : 0);
-    if (out.forces) Kokkos::deep_copy(f, HostU(out.forces, f.extent(0)));
-    if (out.atom_virial) Kokkos::deep_copy(v, HostU(out.atom_virial, v.extent(0)));
-    if (out.atom_centroid_virial) Kokkos::deep_copy(cv, HostU(out.atom_centroid_virial, cv.extent(0)));
+    // Each output the caller asked for, in device memory: filled from the caller's array where
+    // outputs accumulate, handed to compute_in_place, copied back.
+    struct Staged {
+      double* host;
+      Kokkos::View<double*, memory_space> dev;
+      Staged(double* h, size_t n, const char* label, bool accumulates) : host(h), dev(std::string(label), h ? n : 0) {
+        if (h && accumulates) Kokkos::deep_copy(dev, HostU(h, n));
+      }
+      double* ptr() const { return host ? dev.data() : nullptr; }
+      void copy_back() const {
+        if (host) Kokkos::deep_copy(Kokkos::View<double*, Kokkos::HostSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>>(host, dev.extent(0)), dev);
+      }
+    };
+    const Staged f(out.forces, 3 * size_t(n_total), "mtp::f_out", true);
+    const Staged e(out.atom_energy, n_local, "mtp::e_out", false);
+    const Staged v(out.atom_virial, 6 * size_t(n_total), "mtp::v_out", true);
+    const Staged cv(out.atom_centroid_virial, 9 * size_t(n_total), "mtp::cv_out", true);
     AtomsRef da{n_local, n_total, x.data(), s.data(), MemorySpace::Device};
     OutputsRef dout = out;  // the flags (energy, virial) travel with the arrays
-    dout.forces = out.forces ? f.data() : nullptr;
-    dout.atom_energy = out.atom_energy ? e.data() : nullptr;
-    dout.atom_virial = out.atom_virial ? v.data() : nullptr;
-    dout.atom_centroid_virial = out.atom_centroid_virial ? cv.data() : nullptr;
+    dout.forces = f.ptr();
+    dout.atom_energy = e.ptr();
+    dout.atom_virial = v.ptr();
+    dout.atom_centroid_virial = cv.ptr();
     Totals t = compute_in_place(da, dn, dout);
-    using HostOut = Kokkos::View<double*, Kokkos::HostSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>>;
-    if (out.forces) Kokkos::deep_copy(HostOut(out.forces, f.extent(0)), f);
-    if (out.atom_energy) Kokkos::deep_copy(HostOut(out.atom_energy, e.extent(0)), e);
-    if (out.atom_virial) Kokkos::deep_copy(HostOut(out.atom_virial, v.extent(0)), v);
-    if (out.atom_centroid_virial) Kokkos::deep_copy(HostOut(out.atom_centroid_virial, cv.extent(0)), cv);
+    for (const Staged* o : {&f, &e, &v, &cv}) o->copy_back();
     return t;
+  }
+
+  // dst[n][W], the caller's array in this memory space, += the first n rows of src [][W].
+  template <class Src>
+  static void add_rows(const char* label, double* dst_ptr, const Src& src, int n) {
+    constexpr int W = int(Src::static_extent(1));
+    Kokkos::View<double* [W], Kokkos::LayoutRight, memory_space, Kokkos::MemoryTraits<Kokkos::Unmanaged>> dst(dst_ptr, n);
+    Kokkos::parallel_for(label, Kokkos::RangePolicy<ExecSpace>(0, n), KOKKOS_LAMBDA(int a) {
+      for (int c = 0; c < W; ++c) dst(a, c) += src(a, c);
+    });
   }
 
   // A per-atom output `view` of n rows and its ScatterView, zeroed, when `wanted`; when not, made

@@ -80,17 +80,25 @@ struct MacePotential::Impl {
     torch::Tensor atom_virials;  // [nodes, 6] float64, xx yy zz xy xz yz; undefined unless asked
   };
 
-  Output run(const mace::GraphInput& in, bool virials, bool atom_virials = false) {
-    if (atom_virials) return run_with_edge_gradients(in);
-    c10::Dict<std::string, torch::Tensor> data;  // a fresh dict each call: the wrapper writes into it
-    data.insert("positions", in.positions);
+  // The model's input dict for graph `in`, with the given positions and shifts (the graph's own,
+  // or leaves to differentiate by). A fresh dict each call: the wrapper writes into it.
+  static c10::Dict<std::string, torch::Tensor> graph_dict(const mace::GraphInput& in, const torch::Tensor& positions,
+                                                          const torch::Tensor& shifts) {
+    c10::Dict<std::string, torch::Tensor> data;
+    data.insert("positions", positions);
     data.insert("edge_index", in.edge_index);
-    data.insert("shifts", in.shifts);
+    data.insert("shifts", shifts);
     data.insert("unit_shifts", in.unit_shifts);
     data.insert("cell", in.cell);
     data.insert("node_attrs", in.node_attrs);
     data.insert("batch", in.batch);
     data.insert("ptr", in.ptr);
+    return data;
+  }
+
+  Output run(const mace::GraphInput& in, bool virials, bool atom_virials = false) {
+    if (atom_virials) return run_with_edge_gradients(in);
+    c10::Dict<std::string, torch::Tensor> data = graph_dict(in, in.positions, in.shifts);
     // Grad mode must stay on: LAMMPS_MACE differentiates the energy inside forward().
     torch::AutoGradMode grad(true);
     c10::IValue result;
@@ -126,15 +134,7 @@ struct MacePotential::Impl {
     torch::jit::Module model = module.attr("model").toModule();
     torch::Tensor positions = in.positions.detach().requires_grad_(true);
     torch::Tensor shifts = in.shifts.detach().requires_grad_(true);
-    c10::Dict<std::string, torch::Tensor> data;
-    data.insert("positions", positions);
-    data.insert("edge_index", in.edge_index);
-    data.insert("shifts", shifts);
-    data.insert("unit_shifts", in.unit_shifts);
-    data.insert("cell", in.cell);
-    data.insert("node_attrs", in.node_attrs);
-    data.insert("batch", in.batch);
-    data.insert("ptr", in.ptr);
+    c10::Dict<std::string, torch::Tensor> data = graph_dict(in, positions, shifts);
     if (module.hasattr("head")) data.insert("head", module.attr("head").toTensor());
     torch::AutoGradMode grad(true);
     torch::Tensor node_energy, energy_local;
@@ -258,11 +258,7 @@ MacePotential::MacePotential(const std::string& path, const std::string& device,
         torch::jit::Module inner = m.attr("model").toModule();
         st = mace::optimise_for_autograd(inner);
       }
-      const mace::ScriptPassStats outer = mace::optimise_for_autograd(m);
-      st.index_selects += outer.index_selects;
-      st.identity_slices += outer.identity_slices;
-      st.split_slices += outer.split_slices;
-      st.split_tensors += outer.split_tensors;
+      st += mace::optimise_for_autograd(m);
       impl_->rewrites = std::to_string(st.index_selects) + " indexings via index_select, " +
                         std::to_string(st.identity_slices) + " full slices dropped, " +
                         std::to_string(st.split_slices) + " slices of " + std::to_string(st.split_tensors) +

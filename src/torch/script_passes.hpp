@@ -26,6 +26,13 @@ struct ScriptPassStats {
   int split_tensors = 0;      // tensors whose blocks became one split_with_sizes
   int split_slices = 0;       // aten::slice nodes those splits replaced
   int index_selects = 0;      // x[idx] given an index_select path for 1-D int64 indices
+  ScriptPassStats& operator+=(const ScriptPassStats& o) {
+    identity_slices += o.identity_slices;
+    split_tensors += o.split_tensors;
+    split_slices += o.split_slices;
+    index_selects += o.index_selects;
+    return *this;
+  }
 };
 
 // Inlines `module`'s forward (calls to submodules and functions) and rewrites it in place;

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdio>
 #include <random>
+#include <vector>
 
 #include "mlpot/builders.hpp"
 #include "mlpot/error.hpp"
@@ -142,13 +143,13 @@ TEST(MtpKernel, CentroidVirialsAreDerivativesOfSiteEnergies) {
   const int comp[9][2] = {{0, 0}, {1, 1}, {2, 2}, {0, 1}, {0, 2}, {1, 2}, {1, 0}, {2, 0}, {2, 1}};
   double max_err = 0, max_w = 0;
   for (int j = 0; j < n; ++j) {
-    double dEdrj[3][64];  // dE_i/dr_j for every i (n <= 64)
+    std::vector<double> dEdrj[3];  // dE_i/dr_j for every i
     for (int b = 0; b < 3; ++b) {
       mlpot::Structure sp = s, sm = s;
       sp.positions[3 * j + b] += h;
       sm.positions[3 * j + b] -= h;
       mlpot::Evaluation ep = mlpot::evaluate(*pot, sp), em = mlpot::evaluate(*pot, sm);
-      for (int i = 0; i < n; ++i) dEdrj[b][i] = (ep.atom_energy[i] - em.atom_energy[i]) / (2 * h);
+      for (int i = 0; i < n; ++i) dEdrj[b].push_back((ep.atom_energy[i] - em.atom_energy[i]) / (2 * h));
     }
     double w[3][3] = {{0, 0, 0}, {0, 0, 0}, {0, 0, 0}};
     for (int i = 0; i < n; ++i) {

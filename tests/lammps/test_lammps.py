@@ -94,9 +94,10 @@ print "VOL $(vol:%.17g)"
 """ + "".join(f'print "VIR{k} $(c_vir[{k}]:%.17g)"\nprint "SSUM{k} $(c_s_sum[{k}]:%.17g)"\n' for k in range(1, 7))
 
 
-def read_dump_forces(path):
+def read_dump(path):
+    """The per-atom columns after id of a one-frame dump (id first), in id order."""
     lines = Path(path).read_text().splitlines()
-    k = lines.index("ITEM: ATOMS id fx fy fz")
+    k = next(i for i, line in enumerate(lines) if line.startswith("ITEM: ATOMS"))
     rows = np.array([[float(v) for v in line.split()] for line in lines[k + 1:]])
     return rows[np.argsort(rows[:, 0])][:, 1:]
 
@@ -135,7 +136,7 @@ def compare_run0(lmp, label, data, cfg_results, pair_style, pair_coeff, ranks=1,
     ref = cfg_results
     ps = np.array(ref["plus_stress"])  # xx yy zz yz xz xy
     w_ref = np.array([ps[0], ps[1], ps[2], ps[5], ps[4], ps[3]])
-    f = read_dump_forces(dump)
+    f = read_dump(dump)
     de = abs(e - ref["energy"]) / abs(ref["energy"])
     df = np.abs(f - ref["forces"]).max() / max(1.0, np.abs(ref["forces"]).max())
     dw = np.abs(w_lmp - w_ref).max() / max(1.0, np.abs(w_ref).max())
@@ -149,10 +150,7 @@ def compare_run0(lmp, label, data, cfg_results, pair_style, pair_coeff, ranks=1,
         check(f"{label}: per-atom virials sum to the global virial",
               np.abs(ssum + pv).max() <= 1e-8 * max(1.0, np.abs(pv).max()), f"max diff {np.abs(ssum + pv).max():.2e}")
     if atom_virial_ref is not None:
-        lines = Path(dump_av).read_text().splitlines()
-        k = next(i for i, line in enumerate(lines) if line.startswith("ITEM: ATOMS"))
-        rows = np.array([[float(v) for v in line.split()] for line in lines[k + 1:]])
-        w = -rows[np.argsort(rows[:, 0])][:, 1:] / NKTV2P  # stress/atom is -virial in bar A^3
+        w = -read_dump(dump_av) / NKTV2P  # stress/atom is -virial in bar A^3
         a = atom_virial_ref
         w_ref = np.stack([a[:, 0, 0], a[:, 1, 1], a[:, 2, 2], a[:, 0, 1], a[:, 0, 2], a[:, 1, 2]], axis=1)
         dav = np.abs(w - w_ref).max() / max(1.0, np.abs(w_ref).max())
@@ -160,10 +158,7 @@ def compare_run0(lmp, label, data, cfg_results, pair_style, pair_coeff, ranks=1,
               f"rel. {dav:.1e} (max |W_i| {np.abs(w_ref).max():.3g} eV)")
     cv = None
     if centroid:
-        lines = Path(dump_cv).read_text().splitlines()
-        k = next(i for i, line in enumerate(lines) if line.startswith("ITEM: ATOMS"))
-        rows = np.array([[float(v) for v in line.split()] for line in lines[k + 1:]])
-        cv = -rows[np.argsort(rows[:, 0])][:, 1:] / NKTV2P  # eV: xx yy zz xy xz yz yx zx zy
+        cv = -read_dump(dump_cv) / NKTV2P  # eV: xx yy zz xy xz yz yx zx zy
         w9 = w_lmp[[0, 1, 2, 3, 4, 5, 3, 4, 5]]
         dsum = np.abs(cv.sum(axis=0) - w9).max() / max(1.0, np.abs(w9).max())
         check(f"{label}: centroid per-atom virials sum to the global virial", dsum < max(tol, 1e-9),
