@@ -14,8 +14,14 @@ does), saved as TorchScript.
                                      heads (exported with the first, not the default last), and Na
                                      as a 7th element (H Li C O F Na P), ~72 k parameters
 
-Elements H Li C O F P in tiny and seed. Beside each TorchScript file, `{arch}-{dtype}.model` holds the same
-model as a pickled torch module, which mace-torch's ASE calculator loads (benchmark reference). Usage: python models/make_mace_models.py --out DIR [--only tiny]
+  options/NAME-float64-lammps.pt     the tiny model with one of mace-torch's other architecture
+                                     options each (OPTIONS below): what a user's model may have
+                                     that the three above do not; float64 only
+
+Elements H Li C O F P in tiny, seed and options. Beside each TorchScript file, `{arch}-{dtype}.model` holds the same
+model as a pickled torch module, which mace-torch's ASE calculator loads (benchmark reference). Usage: python models/make_mace_models.py --out DIR [--only tiny|seed|variant|options]
+(scripts/build.sh also runs it with older mace-torch releases first on PYTHONPATH, --only tiny,
+for the export compatibility tests.)
 """
 import argparse
 import hashlib
@@ -45,11 +51,31 @@ ARCHS = {
     "variant": dict(hidden_irreps="16x0e+16x1o+16x2e", max_ell=3, correlation=[3, 2, 2], radial_MLP=[32, 32],
                     num_bessel=6, MLP_irreps="16x0e"),
 }
+# The tiny model with one more of mace-torch 0.3.16's ScaleShiftMACE options each. Left out:
+# RealAgnosticAttResidualInteractionBlock and RealAgnosticResidualNonLinearInteractionBlock
+# (mace-torch 0.3.16 itself fails to compile them to TorchScript, so they cannot be exported for
+# LAMMPS), embedding_specs (extra inputs such as total charge, which LAMMPS_MACE does not pass)
+# and the cuequivariance/openequivariance kernels (GPU libraries, not installed).
+OPTIONS = {
+    "so3": dict(use_so3=True),
+    "agnostic_product": dict(use_agnostic_product=True),
+    "last_readout_only": dict(use_last_readout_only=True),
+    "radial_gaussian": dict(radial_type="gaussian"),
+    "radial_chebyshev": dict(radial_type="chebyshev"),
+    "soft_transform": dict(distance_transform="Soft"),
+    "no_cutoff_weights": dict(apply_cutoff=False),
+    "full_cg": dict(use_reduced_cg=False),
+    "bias_readout": dict(readout_cls="NonLinearBiasReadoutBlock"),
+    "edge_irreps_first": dict(edge_irreps="8x0e+8x1o", use_edge_irreps_first=True),
+    "keep_last_layer_irreps": dict(keep_last_layer_irreps=True),
+    "one_interaction": dict(num_interactions=1),
+    "max_ell1_correlation1": dict(max_ell=1, correlation=1),
+}
 VARIANT_ELEMENTS = [1, 3, 6, 8, 9, 11, 15]  # H Li C O F Na P
 VARIANT_HEADS = ["pbe", "r2scan"]
 
 
-def build(arch: str, seed: int) -> torch.nn.Module:
+def build(arch: str, seed: int, option: str = None) -> torch.nn.Module:
     a = ARCHS[arch]
     torch.manual_seed(seed)
     np.random.seed(seed)
@@ -66,13 +92,22 @@ def build(arch: str, seed: int) -> torch.nn.Module:
                                       [-1.0, -2.0, -3.0, -4.0, -5.0, -0.5, -6.0]]),
             pair_repulsion=True, distance_transform="Agnesi", heads=VARIANT_HEADS, **common)
     else:
+        extra = dict(OPTIONS[option]) if option else {}
+        if "readout_cls" in extra:
+            from mace.modules import blocks
+            extra["readout_cls"] = getattr(blocks, extra["readout_cls"])
+        if "edge_irreps" in extra:
+            extra["edge_irreps"] = o3.Irreps(extra["edge_irreps"])
+        for key in ("max_ell", "correlation"):
+            if key in extra:
+                common[key] = extra.pop(key)
         model = modules.ScaleShiftMACE(
-            r_max=5.0, num_polynomial_cutoff=5, num_interactions=2,
+            r_max=5.0, num_polynomial_cutoff=5, num_interactions=extra.pop("num_interactions", 2),
             interaction_cls=modules.interaction_classes["RealAgnosticResidualInteractionBlock"],
             interaction_cls_first=modules.interaction_classes["RealAgnosticInteractionBlock"],
             num_elements=len(ELEMENTS), atomic_numbers=ELEMENTS, avg_num_neighbors=30.0,
             atomic_energies=np.array([-1.1, -2.3, -3.7, -4.1, -5.3, -6.7]),
-            atomic_inter_scale=1.0, atomic_inter_shift=0.0, **common)
+            atomic_inter_scale=1.0, atomic_inter_shift=0.0, **common, **extra)
     # Random readouts are tiny by default; give the interaction energy a visible size.
     with torch.no_grad():
         for name, p in model.named_parameters():
@@ -92,13 +127,21 @@ def export(model: torch.nn.Module, dtype: torch.dtype, path: Path, head=None) ->
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", required=True)
-    ap.add_argument("--only", choices=sorted(ARCHS), action="append")
+    ap.add_argument("--only", choices=sorted(ARCHS) + ["options"], action="append")
     ap.add_argument("--seed", type=int, default=20251125)
     args = ap.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     torch.set_default_dtype(torch.float64)
-    for arch in args.only or sorted(ARCHS):
+    for arch in args.only or sorted(ARCHS) + ["options"]:
+        if arch == "options":
+            (out / "options").mkdir(exist_ok=True)
+            for option in OPTIONS:
+                model = build("tiny", args.seed, option)
+                path = out / "options" / f"{option}-float64-lammps.pt"
+                export(model, torch.float64, path)
+                print(f"{path}: {sum(p.numel() for p in model.parameters())} parameters")
+            continue
         for dtype, name in [(torch.float64, "float64"), (torch.float32, "float32")]:
             model = build(arch, args.seed)
             path = out / f"{arch}-{name}-lammps.pt"

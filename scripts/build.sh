@@ -20,10 +20,19 @@ cmake --build "$root/build" -j "${MLPOT_JOBS:-$(nproc)}"
 ln -sfn "$cache/lammps/bin/lmp" "$root/build/bin/lmp"
 # MACE models (random weights, fixed seed, regenerated identically), kept out of git.
 models="$root/build/models"
-stamp="$(sha256sum "$root/models/make_mace_models.py" "$root/scripts/python-requirements.txt" | sha256sum | cut -c1-16)"
+stamp="$(sha256sum "$root/models/make_mace_models.py" "$root/scripts/python-requirements.txt" \
+  "$root/scripts/mace-compat-versions.txt" | sha256sum | cut -c1-16)"
 if [[ ! -f "$models/.stamp" || "$(cat "$models/.stamp")" != "$stamp" ]]; then
   echo "[build] generating MACE models in $models" >&2
+  rm -rf "$models/compat" "$models/options"
   "$cache/venv/bin/python" "$root/models/make_mace_models.py" --out "$models" 2>/dev/null
+  # The tiny model again as each older mace-torch release exports it (setup-deps.sh installed
+  # them): build/models/compat/mace-VERSION/.
+  for dir in "$cache"/mace-compat/*/; do
+    version="$(basename "$dir")"
+    PYTHONPATH="$dir" "$cache/venv/bin/python" "$root/models/make_mace_models.py" \
+      --out "$models/compat/mace-$version" --only tiny 2>/dev/null
+  done
   echo "$stamp" > "$models/.stamp"
 fi
 if [[ $cuda == 1 ]]; then

@@ -12,7 +12,8 @@
 #     We download that sdist by pinned version, check its sha256 and build kokkos/ only.
 #   - GoogleTest, ccache, ninja: Debian packages.
 #   - Python oracles (motep, ase, numpy, matplotlib), torch (LibTorch) and mace-torch: PyPI,
-#     pinned, in a venv.
+#     pinned, in a venv; older mace-torch wheels (scripts/mace-compat-versions.txt, checksummed)
+#     beside it, to export models as those releases did.
 #   - LAMMPS 4Feb2025 (--lammps): Debian's source package lammps 20250204+dfsg.1-2 (its upstream
 #     tarball, checksummed), built against our Kokkos with KOKKOS (OpenMP), PLUGIN and MPI
 #     (Debian's OpenMPI).
@@ -65,6 +66,24 @@ if [[ ! -f "$py_stamp" || "$(cat "$py_stamp")" != "$py_want" ]]; then
   "$cache/venv/bin/pip" install -q -r "$py_reqs"
   echo "$py_want" > "$py_stamp"
 fi
+
+# Older mace-torch releases (wheels only, no dependencies: they run on the venv's torch and
+# e3nn), one directory each, to export the tiny model as users of those releases did.
+compat_list="$here/mace-compat-versions.txt"
+compat_root="$cache/mace-compat"
+while read -r version sha; do
+  [[ -z "$version" || "$version" == \#* ]] && continue
+  dir="$compat_root/$version"
+  [[ -f "$dir/.mlpot-stamp" && "$(cat "$dir/.mlpot-stamp")" == "$sha" ]] && continue
+  log "installing mace-torch $version (export compatibility tests) into $dir"
+  rm -rf "$dir" "$compat_root/dl-$version"
+  "$cache/venv/bin/pip" download -q --no-deps --only-binary :all: "mace-torch==$version" -d "$compat_root/dl-$version"
+  wheel="$compat_root/dl-$version/mace_torch-$version-py3-none-any.whl"
+  echo "$sha  $wheel" | sha256sum -c --quiet -
+  "$cache/venv/bin/pip" install -q --no-deps --no-compile --target "$dir" "$wheel"
+  rm -rf "$compat_root/dl-$version"
+  echo "$sha" > "$dir/.mlpot-stamp"
+done < "$compat_list"
 
 # ---------------------------------------------------------------- Kokkos source
 kokkos_version=4.5.1
