@@ -311,7 +311,7 @@ print "ENERGY $(pe:%.17g)"
         check("mtp: energy after read_restart equals the energy written", bool(e_before) and bool(e_after)
               and abs(e_before[0] - e_after[0]) <= 1e-10 * abs(e_before[0]), f"{e_before} vs {e_after}")
 
-        # MACE (float64 tiny model): run 0 against mlpot eval, CPU and Kokkos, 1 and 2 ranks.
+        # MACE (float64 tiny model): run 0 against mlpot eval, CPU and Kokkos, 1, 2 and 4 ranks.
         mace = Path(args.models) / "tiny-float64-lammps.pt"
         # One LibTorch thread, as the LAMMPS runs here (OMP_NUM_THREADS=1): with two, about 1 run in
         # 20 of this float64 model on this cell gives forces 2.7e-10 (relative) from the others
@@ -331,6 +331,8 @@ print "ENERGY $(pe:%.17g)"
         compare_run0(lmp, "mace/kk", data, ref_mace, ps_mace, pc_mace, kokkos=True, atom_virial_ref=av_tiny)
         compare_run0(lmp, "mace -np 2", data, ref_mace, ps_mace, pc_mace, ranks=2, atom_virial_ref=av_tiny)
         compare_run0(lmp, "mace/kk -np 2", data, ref_mace, ps_mace, pc_mace, ranks=2, kokkos=True, atom_virial_ref=av_tiny)
+        compare_run0(lmp, "mace -np 4", data, ref_mace, ps_mace, pc_mace, ranks=4, atom_virial_ref=av_tiny)
+        compare_run0(lmp, "mace/kk -np 4", data, ref_mace, ps_mace, pc_mace, ranks=4, kokkos=True, atom_virial_ref=av_tiny)
         # The same weights exported by older mace-torch releases (build/models/compat; their wrapper
         # and inner model differ, and the per-atom virials call the inner model directly):
         # test_mace_compat checks with mace-torch that these files give the current export's
