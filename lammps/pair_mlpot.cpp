@@ -6,6 +6,7 @@
 #include "mlpot/error.hpp"
 #include "memory.h"
 #include "neigh_list.h"
+#include "neighbor.h"
 #include "update.h"
 
 #include <cstring>
@@ -51,6 +52,24 @@ void PairMlpot::require_run_settings(bool have_coeffs)
                force->pair_style, update->unit_style);
   if (force->newton_pair == 0) error->all(FLERR, "Pair style {} requires newton pair on", force->pair_style);
   if (!have_coeffs) error->all(FLERR, "Pair style {}: pair_coeff has not been given", force->pair_style);
+}
+
+void PairMlpot::init_list(int id, NeighList *ptr)
+{
+  Pair::init_list(id, ptr);
+  // In a molecular system LAMMPS leaves 1-2, 1-3 and 1-4 pairs out of every neighbour list when
+  // special_bonds weighs them 0.0 for both lj and coul (its default, meant for force fields whose
+  // bonded terms replace them). A machine-learned potential needs every neighbour within its
+  // cutoff, bonded or not: without this check it would run on a wrong environment without a word.
+  // neighbor->special_flag already folds in kspace and the hybrid rules (0 = pairs dropped).
+  if (atom->molecular == Atom::ATOMIC || atom->nbonds == 0) return;
+  for (int level = 1; level <= 3; ++level)
+    if (neighbor->special_flag[level] == 0)
+      error->all(FLERR,
+                 "Pair style {} needs every neighbour within its cutoff, but special_bonds (lj/coul 0.0 for 1-{} "
+                 "pairs, LAMMPS' default) leaves bonded pairs out of the neighbour list; use "
+                 "'special_bonds lj/coul 1.0 1.0 1.0' with this style (bond, angle and other bonded styles still apply)",
+                 force->pair_style, level + 1);
 }
 
 mlpot::AtomsRef PairMlpot::host_atoms()

@@ -25,6 +25,8 @@ class PairMlpot : public Pair {
   void tally(const std::function<mlpot::Totals()> &compute);
   // init_style checks: metal units, newton pair on, pair_coeff given (LAMMPS errors otherwise).
   void require_run_settings(bool have_coeffs);
+  // Refuses lists from which LAMMPS drops bonded pairs (special_bonds 0.0 in a molecular system).
+  void init_list(int id, class NeighList *ptr) override;
   void allocate_type_arrays();
   // LAMMPS' host arrays as the library sees them: atoms with model species (from
   // species_of_type_), and the per-row neighbour lists of the first n_listed atoms.

@@ -188,7 +188,7 @@ if ((with_lammps)); then
   build_lammps() {
     local name="$1" kokkos="$2" what="$3"; shift 3
     local prefix="$cache/$name" build="$cache/build-$name"
-    local want="$lammps_version $kokkos $(cat "$cache/$kokkos/.mlpot-stamp" | sha256sum | cut -c1-16)"
+    local want="$lammps_version $kokkos $(cat "$cache/$kokkos/.mlpot-stamp" | sha256sum | cut -c1-16) $*"
     if [[ -f "$prefix/.mlpot-stamp" && "$(cat "$prefix/.mlpot-stamp")" == "$want" ]]; then
       return 0
     fi
@@ -204,8 +204,10 @@ if ((with_lammps)); then
     cmake --install "$build" >>"$build.log" 2>&1
     echo "$want" > "$prefix/.mlpot-stamp"
   }
-  build_lammps lammps kokkos-openmp "KOKKOS/OpenMP, PLUGIN, MPI: about 15 minutes on 2 cores" \
-    -DBUILD_MPI=yes -DBUILD_OMP=yes
+  # MOLECULE: molecular atom styles and bonds, so the tests can check that the styles refuse
+  # special_bonds settings that drop bonded neighbours from their lists.
+  build_lammps lammps kokkos-openmp "KOKKOS/OpenMP, MOLECULE, PLUGIN, MPI: about 20 minutes on 2 cores" \
+    -DBUILD_MPI=yes -DBUILD_OMP=yes -DPKG_MOLECULE=yes
   # For the GPU check only (--lammps-cuda): KOKKOS on CUDA against the shared kokkos-cuda (lmp and
   # the plugin must share one Kokkos runtime, as on the host), serial: one rank, one GPU.
   if ((with_lammps_cuda)); then

@@ -25,18 +25,39 @@ def check(name, ok, detail=""):
     print(("ok   " if ok else "FAIL ") + name + (f"  {detail}" if detail else ""), flush=True)
 
 
-def write_data(path, cell, pos, species):
-    """LAMMPS data file, atom types = model species + 1 for all six SEI elements."""
+def write_data(path, cell, pos, species, bonds=None):
+    """LAMMPS data file, atom types = model species + 1 for all six SEI elements. With `bonds`
+    (pairs of 0-based atom indices): atom_style bond, one molecule, one bond type."""
     a, b, c = (np.asarray(v, dtype=float).tolist() for v in cell)
     assert abs(a[1]) < 1e-12 and abs(a[2]) < 1e-12 and abs(b[2]) < 1e-12, "cell must be LAMMPS-triangular"
-    lines = ["mlpot test structure", "", f"{len(pos)} atoms", "6 atom types", "",
+    counts = [f"{len(pos)} atoms", "6 atom types"]
+    if bonds is not None:
+        counts += [f"{len(bonds)} bonds", "1 bond types"]
+    lines = ["mlpot test structure", ""] + counts + ["",
              f"0 {a[0]!r} xlo xhi", f"0 {b[1]!r} ylo yhi", f"0 {c[2]!r} zlo zhi",
              f"{b[0]!r} {c[0]!r} {c[1]!r} xy xz yz", "", "Masses", ""]
     masses = [1.008, 6.94, 12.011, 15.999, 18.998, 30.974]
-    lines += [f"{t + 1} {m}" for t, m in enumerate(masses)] + ["", "Atoms # atomic", ""]
-    lines += [f"{i + 1} {int(s) + 1} {float(p[0])!r} {float(p[1])!r} {float(p[2])!r}"
+    mol = "" if bonds is None else " 1"
+    lines += [f"{t + 1} {m}" for t, m in enumerate(masses)]
+    lines += ["", "Atoms # atomic" if bonds is None else "Atoms # bond", ""]
+    lines += [f"{i + 1}{mol} {int(s) + 1} {float(p[0])!r} {float(p[1])!r} {float(p[2])!r}"
               for i, (s, p) in enumerate(zip(species, pos))]
+    if bonds is not None:
+        lines += ["", "Bonds", ""] + [f"{k + 1} 1 {i + 1} {j + 1}" for k, (i, j) in enumerate(bonds)]
     Path(path).write_text("\n".join(lines) + "\n")
+
+
+def carbonate_bonds(cell, pos, species, r_max=1.45):
+    """C-O pairs (species 2 and 3) closer than r_max under the minimum image: the carbonate bonds."""
+    inv = np.linalg.inv(cell)
+    out = []
+    for i in np.flatnonzero(species == 2):
+        for j in np.flatnonzero(species == 3):
+            d = (pos[j] - pos[i]) @ inv
+            d = (d - np.round(d)) @ cell
+            if np.linalg.norm(d) < r_max:
+                out.append((int(i), int(j)))
+    return out
 
 
 def write_cfg(path, cell, pos, species):
@@ -333,6 +354,36 @@ print "ENERGY $(pe:%.17g)"
         compare_run0(lmp, "mace/kk -np 2", data, ref_mace, ps_mace, pc_mace, ranks=2, kokkos=True, atom_virial_ref=av_tiny)
         compare_run0(lmp, "mace -np 4", data, ref_mace, ps_mace, pc_mace, ranks=4, atom_virial_ref=av_tiny)
         compare_run0(lmp, "mace/kk -np 4", data, ref_mace, ps_mace, pc_mace, ranks=4, kokkos=True, atom_virial_ref=av_tiny)
+        # A molecular system (atom_style bond, the carbonates' C-O bonds): LAMMPS leaves bonded
+        # pairs out of the neighbour lists under special_bonds 0.0 (its default), which would give
+        # a many-body model a wrong environment without a word; every style refuses it. With 1.0
+        # the lists are whole; with 0.5 LAMMPS keeps bonded pairs but marks their indices with
+        # special bits, which the styles must mask: both equal the atomic run.
+        bonds = carbonate_bonds(cell, pos, species)
+        data_bonded = tmp / "li-bonded.data"
+        write_data(data_bonded, cell, pos, species, bonds=bonds)
+        n_c = int((species == 2).sum())
+        check("carbonate bonds found", 3 * n_c - 3 <= len(bonds) <= 3 * n_c, f"{len(bonds)} C-O bonds, {n_c} C")
+        pre_bonded = "atom_style bond\nbond_style zero"
+        bc = "\nbond_coeff *"  # after read_data, with the pair_coeff lines
+        for label, ps, pc, kk in (("mtp", ps_mtp, pc_mtp + bc, False), ("mtp/kk", ps_mtp, pc_mtp + bc, True),
+                                  ("mace", ps_mace, pc_mace + bc, False), ("mace/kk", ps_mace, pc_mace + bc, True)):
+            r, out = lmp.run(f"units metal\n{pre_bonded}\nread_data {data_bonded}\n{ps}\n{pc}\nrun 0\n",
+                             kokkos=kk, name=f"bonded-default-{label.replace('/', '_')}.in")
+            check(f"bad input: {label} with bonds and special_bonds 0.0 (LAMMPS' default)",
+                  r.returncode != 0 and "special_bonds lj/coul 1.0 1.0 1.0" in out,
+                  " | ".join(l for l in out.splitlines() if "ERROR" in l)[:300])
+        for weights in ("1.0 1.0 1.0", "0.5 0.5 0.5"):
+            sb = f"special_bonds lj/coul {weights}\n"
+            compare_run0(lmp, f"mtp/kk -np 2, bonds, special_bonds {weights}", data_bonded, ref_mtp, sb + ps_mtp,
+                         pc_mtp + bc, ranks=2, kokkos=True, pre=pre_bonded)
+            compare_run0(lmp, f"mace, bonds, special_bonds {weights}", data_bonded, ref_mace, sb + ps_mace, pc_mace + bc,
+                         pre=pre_bonded, atom_virial_ref=av_tiny)
+        compare_run0(lmp, "mtp, bonds, special_bonds 0.5 0.5 0.5", data_bonded, ref_mtp,
+                     "special_bonds lj/coul 0.5 0.5 0.5\n" + ps_mtp, pc_mtp + bc, pre=pre_bonded)
+        compare_run0(lmp, "mace/kk -np 2, bonds, special_bonds 0.5 0.5 0.5", data_bonded, ref_mace,
+                     "special_bonds lj/coul 0.5 0.5 0.5\n" + ps_mace, pc_mace + bc, ranks=2, kokkos=True, pre=pre_bonded,
+                     atom_virial_ref=av_tiny)
         # The same weights exported by older mace-torch releases (build/models/compat; their wrapper
         # and inner model differ, and the per-atom virials call the inner model directly):
         # test_mace_compat checks with mace-torch that these files give the current export's
