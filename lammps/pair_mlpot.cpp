@@ -1,6 +1,7 @@
 #include "pair_mlpot.h"
 
 #include "atom.h"
+#include "comm.h"
 #include "error.h"
 #include "force.h"
 #include "mlpot/error.hpp"
@@ -62,6 +63,13 @@ void PairMlpot::init_list(int id, NeighList *ptr)
   // bonded terms replace them). A machine-learned potential needs every neighbour within its
   // cutoff, bonded or not: without this check it would run on a wrong environment without a word.
   // neighbor->special_flag already folds in kspace and the hybrid rules (0 = pairs dropped).
+  // neigh_modify exclude drops pairs too. That may be meant (two systems in one box that should
+  // not see each other), but it is never the model's physics: say so.
+  if (neighbor->exclude && comm->me == 0)
+    error->warning(FLERR,
+                   "Pair style {}: neigh_modify exclude leaves pairs out of its neighbour list, so the model sees "
+                   "those atoms' environments without them",
+                   force->pair_style);
   if (atom->molecular == Atom::ATOMIC || atom->nbonds == 0) return;
   for (int level = 1; level <= 3; ++level)
     if (neighbor->special_flag[level] == 0)

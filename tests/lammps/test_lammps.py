@@ -384,6 +384,13 @@ print "ENERGY $(pe:%.17g)"
         compare_run0(lmp, "mace/kk -np 2, bonds, special_bonds 0.5 0.5 0.5", data_bonded, ref_mace,
                      "special_bonds lj/coul 0.5 0.5 0.5\n" + ps_mace, pc_mace + bc, ranks=2, kokkos=True, pre=pre_bonded,
                      atom_virial_ref=av_tiny)
+        # neigh_modify exclude drops pairs as well: allowed (it may be meant), with a warning.
+        for label, kk in (("mtp", False), ("mtp/kk", True)):
+            r, out = lmp.run(f"units metal\natom_style atomic\nread_data {data}\nneigh_modify exclude type 2 4\n"
+                             f"{ps_mtp}\n{pc_mtp}\nrun 0\n", kokkos=kk, name=f"exclude-{label.replace('/', '_')}.in")
+            check(f"{label} with neigh_modify exclude: runs, with a warning",
+                  r.returncode == 0 and "WARNING: Pair style" in out and "neigh_modify exclude" in out,
+                  " | ".join(l for l in out.splitlines() if "WARNING" in l or "ERROR" in l)[:300])
         # The same weights exported by older mace-torch releases (build/models/compat; their wrapper
         # and inner model differ, and the per-atom virials call the inner model directly):
         # test_mace_compat checks with mace-torch that these files give the current export's
