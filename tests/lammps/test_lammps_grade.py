@@ -18,7 +18,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "python"))
 from test_grade import read_grades, write_als  # noqa: E402
-from test_lammps import RESULTS, Lammps, check, values, write_cfg, write_data  # noqa: E402
+from test_lammps import Lammps, check, values, write_cfg, write_data  # noqa: E402
 
 
 def write_state(src, dst, mode, M):
@@ -220,7 +220,7 @@ def main():
         # Bad input.
         def expect_error(label, pair_style, extra, needle):
             script = f"units metal\natom_style atomic\nread_data {data}\n{pair_style}\n{pc}\n{extra}\nrun 0\n"
-            r, out = lmp.run(script, name=f"bad-{len(RESULTS)}.in")
+            r, out = lmp.run(script, name=f"bad-{check.count()}.in")
             ok = r.returncode != 0 and "ERROR" in out and needle in out
             check(f"bad input: {label}", ok, " | ".join(l for l in out.splitlines() if "ERROR" in l)[:300])
 
@@ -241,9 +241,7 @@ def main():
         expect_error("truncated selection state", f"pair_style mtp {trunc} elements H Li C O F P extrapolation x.cfg",
                      "", "truncated")
 
-    failed = RESULTS.count(False)
-    print(f"{len(RESULTS) - failed} passed, {failed} failed")
-    return 1 if failed else 0
+    return check.exit_status()
 
 
 if __name__ == "__main__":

@@ -1,10 +1,45 @@
-"""Helpers shared by the Python-driven tests: random MTP models in MLIP format, random periodic
-structures, .cfg writing/reading, and running the mlpot CLI."""
+"""Helpers shared by the Python-driven tests: their ok/FAIL bookkeeping, random MTP models in MLIP
+format, random periodic structures, .cfg writing/reading, running the mlpot CLI, and mace-torch's
+results for a structure."""
 import re
 import subprocess
 from pathlib import Path
 
 import numpy as np
+
+
+class Checks:
+    """A test script's checks: check(name, ok, detail) prints an ok/FAIL line (the detail always,
+    or only on failure with quiet_ok); exit_status() prints the tally and gives the exit code."""
+
+    def __init__(self, quiet_ok=False):
+        self.results, self.quiet_ok = [], quiet_ok
+
+    def __call__(self, name, ok, detail=""):
+        self.results.append(bool(ok))
+        shown = f"  {detail}" if detail and not (ok and self.quiet_ok) else ""
+        print(("ok   " if ok else "FAIL ") + name + shown, flush=True)
+
+    def count(self):
+        return len(self.results)
+
+    def exit_status(self):
+        failed = self.results.count(False)
+        print(f"{len(self.results) - failed} passed, {failed} failed")
+        return 1 if failed else 0
+
+
+def mace_test_structures(rng):
+    """Small periodic cells for MACE checks: orthorhombic, triclinic, and one smaller than
+    2 r_max in every direction."""
+    out = []
+    cell = np.diag([7.1, 6.8, 7.4])
+    out.append(("orthorhombic", cell, *random_structure(rng, cell, 14)))
+    cell = np.array([[6.9, 0.0, 0.0], [1.7, 6.2, 0.0], [-1.2, 0.9, 6.6]])
+    out.append(("triclinic", cell, *random_structure(rng, cell, 12)))
+    cell = np.array([[4.1, 0.0, 0.0], [0.7, 3.9, 0.0], [0.4, -0.5, 4.3]])  # < 2 r_max = 10 A
+    out.append(("small-cell", cell, *random_structure(rng, cell, 6)))
+    return out
 
 
 def random_structure(rng, cell, n, min_dist=1.0):

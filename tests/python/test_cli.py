@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 from ase.io import read as ase_read
 
-from mlpot_testlib import random_mtp, read_cfg_results, run, write_cfg
+from mlpot_testlib import Checks, random_mtp, read_cfg_results, run, write_cfg
 
 GOOD_CFG = [(np.diag([6.0, 6.0, 6.0]), np.array([[0.1, 0.2, 0.3], [1.9, 1.7, 1.5], [3.5, 3.1, 0.4]]), [0, 1, 1])]
 
@@ -21,11 +21,7 @@ def main():
     ap.add_argument("--templates", required=True)
     args = ap.parse_args()
     mlpot = args.mlpot
-    results = []
-
-    def check(name, ok, detail=""):
-        results.append(ok)
-        print(("ok   " if ok else "FAIL ") + name + ("" if ok else f": {detail}"))
+    check = Checks(quiet_ok=True)
 
     def expect_error(name, cmd, *needles):
         r = run([mlpot] + cmd)
@@ -152,9 +148,7 @@ def main():
         expect_error("bench --torch-profile is for MACE", ["bench", "--model", syn, "--input", li, "--steps", "1",
                                                            "--torch-profile", "yes"], "--torch-profile")
 
-    failed = results.count(False)
-    print(f"{len(results) - failed} passed, {failed} failed")
-    return 1 if failed else 0
+    return check.exit_status()
 
 
 if __name__ == "__main__":

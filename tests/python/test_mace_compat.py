@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from mlpot_testlib import mace_reference, random_structure, read_cfg_results, run, write_cfg  # noqa: E402
+from mlpot_testlib import Checks, mace_reference, mace_test_structures, read_cfg_results, run, write_cfg  # noqa: E402
 
 
 def main():
@@ -32,20 +32,10 @@ def main():
     ap.add_argument("--versions", required=True, help="scripts/mace-compat-versions.txt")
     args = ap.parse_args()
     mlpot, models = args.mlpot, Path(args.models)
-    results = []
-
-    def check(name, ok, detail=""):
-        results.append(ok)
-        print(("ok   " if ok else "FAIL ") + name + (f"  {detail}" if detail else ""))
-
+    check = Checks()
     versions = [line.split()[0] for line in Path(args.versions).read_text().splitlines()
                 if line.strip() and not line.startswith("#")]
-    rng = np.random.default_rng(11)
-    structs = []
-    cell = np.array([[6.9, 0.0, 0.0], [1.7, 6.2, 0.0], [-1.2, 0.9, 6.6]])
-    structs.append(("triclinic", cell, *random_structure(rng, cell, 12)))
-    cell = np.array([[4.1, 0.0, 0.0], [0.7, 3.9, 0.0], [0.4, -0.5, 4.3]])  # < 2 r_max = 10 A
-    structs.append(("small-cell", cell, *random_structure(rng, cell, 6)))
+    structs = mace_test_structures(np.random.default_rng(11))
 
     # What each file is checked as: (label, path, dtype, compare its results with the current
     # release's export of the same weights).
@@ -124,9 +114,7 @@ def main():
             check(f"{label}: mlpot info, graph rewrites applied",
                   r.returncode == 0 and len(counts) == 4 and counts[0] > 0, line.strip() or r.stderr.strip())
 
-    failed = results.count(False)
-    print(f"{len(results) - failed}/{len(results)} checks passed")
-    return 1 if failed else 0
+    return check.exit_status()
 
 
 if __name__ == "__main__":
