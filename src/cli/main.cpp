@@ -153,12 +153,17 @@ int thread_count(const Args& a) {
   return threads;
 }
 
+// MACE models are PyTorch files: named .pt/.pth, or any zip archive (PyTorch's format), so that
+// mace-torch's *.model reaches the MACE loader and its message, not the MTP parser's.
 bool is_mace_path(const std::string& path) {
   auto ends = [&](const char* e) {
     std::string s(e);
     return path.size() >= s.size() && path.compare(path.size() - s.size(), s.size(), s) == 0;
   };
-  return ends(".pt") || ends(".pth");
+  if (ends(".pt") || ends(".pth")) return true;
+  char magic[4] = {};
+  std::ifstream in(path, std::ios::binary);
+  return in.read(magic, 4) && std::string(magic, 4) == std::string("PK\x03\x04", 4);
 }
 
 // A loaded potential and how to evaluate a whole structure with it.

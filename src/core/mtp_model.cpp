@@ -102,6 +102,11 @@ MtpModel parse_mtp(const std::string& full_text, const std::string& source) {
   Lexer lx(text, source);
   if (lx.at_end()) lx.fail("empty model file");
   std::string first = lx.word("'MTP'");
+  if (first.rfind("PK\x03\x04", 0) == 0) {
+    // PyTorch saves models as zip archives: most likely a MACE model given where an MTP belongs.
+    lx.fail("not an MTP model: the file is a zip archive, as PyTorch writes them (a MACE model belongs to "
+            "pair_style mace)");
+  }
   if (first != "MTP") lx.fail("not an MTP model: expected 'MTP' on the first line, found '" + first + "'");
   lx.expect_key("version");
   int vline = lx.line();

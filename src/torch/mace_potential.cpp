@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <fstream>
 
 #ifdef __GLIBC__
 #include <malloc.h>
@@ -208,6 +209,26 @@ MacePotential::MacePotential(const std::string& path, const std::string& device,
     std::string what = e.what_without_backtrace();
     if (what.find("open file failed") != std::string::npos || what.find("No such file") != std::string::npos) {
       throw Error(path + ": cannot open MACE model file");
+    }
+    std::string head(4, '\0');
+    std::ifstream(path, std::ios::binary).read(&head[0], 4);
+    if (head != std::string("PK\x03\x04", 4)) {
+      const bool mtp = head.rfind("MTP", 0) == 0;
+      throw Error(path + ": not a TorchScript model file: not a zip archive, the format PyTorch writes" +
+                  (mtp ? " (it is an MTP model: mlpot reads those named .mtp or .almtp, LAMMPS with pair_style mtp)"
+                       : ""));
+    }
+    if (what.find("central directory") != std::string::npos) {
+      // PyTorch writes the archive's directory last: a file cut short loses it.
+      throw Error(path + ": truncated or damaged model file: the zip archive has no central directory "
+                         "(a copy or download cut short?)");
+    }
+    if (what.find("constants.pkl") != std::string::npos) {
+      // A torch.save archive has no constants.pkl: a pickled Python module, which needs the
+      // Python classes it was saved from (mace-torch's training output *.model, or its ML-IAP
+      // export for pair_style mliap), not a TorchScript program.
+      throw Error(path + ": a pickled PyTorch module (torch.save), not TorchScript; export it for LAMMPS with "
+                         "mace-torch's 'mace_create_lammps_model " + path + "' and give the *-lammps.pt file it writes");
     }
     throw Error(path + ": not a TorchScript model file (" + what.substr(0, what.find('\n')) + ")");
   } catch (const std::exception& e) {

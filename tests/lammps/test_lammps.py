@@ -13,16 +13,11 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "python"))
-from mlpot_testlib import mace_reference, random_structure, read_cfg_results  # noqa: E402
+from mlpot_testlib import Checks, mace_reference, random_structure, read_cfg_results  # noqa: E402
 
 NKTV2P = 1.6021765e6  # metal units: eV/A^3 -> bar
 SYMBOLS = ["H", "Li", "C", "O", "F", "P"]
-RESULTS = []
-
-
-def check(name, ok, detail=""):
-    RESULTS.append(bool(ok))
-    print(("ok   " if ok else "FAIL ") + name + (f"  {detail}" if detail else ""), flush=True)
+check = Checks()
 
 
 def write_data(path, cell, pos, species, bonds=None):
@@ -476,7 +471,7 @@ print "ENERGY $(pe:%.17g)"
         def expect_error(label, pair_style, pair_coeff, needle, newton="on", kokkos=False, units="metal"):
             script = f"units {units}\natom_style atomic\nnewton {newton}\nread_data {data}\n" \
                      f"{pair_style}\n{pair_coeff}\nrun 0\n"
-            r, out = lmp.run(script, name=f"bad-{len(RESULTS)}.in", kokkos=kokkos)
+            r, out = lmp.run(script, name=f"bad-{check.count()}.in", kokkos=kokkos)
             ok = r.returncode != 0 and "ERROR" in out and needle in out and r.returncode > 0
             check(f"bad input: {label}", ok, f"rc {r.returncode}: " + " | ".join(
                 l for l in out.splitlines() if "ERROR" in l)[:300])
@@ -498,6 +493,10 @@ print "ENERGY $(pe:%.17g)"
         expect_error("element not in model (MACE)", ps_mace, "pair_coeff * * H Li C O F Cl", "element Cl")
         expect_error("mace periodic without an atom map", ps_mace + " periodic", pc_mace, "needs an atom map")
         expect_error("not a MACE model", f"pair_style mace {mtp}", pc_mace, "not a TorchScript")
+        pickled = Path(args.models) / "tiny-float64.model"
+        expect_error("pickled mace-torch model (mace)", f"pair_style mace {pickled}", pc_mace, "mace_create_lammps_model")
+        expect_error("a MACE file given to mtp", f"pair_style mtp {mace} elements H Li C O F P", pc_mtp,
+                     "the file is a zip archive")
         expect_error("mace-torch syntax without a model file", "pair_style mace", pc_mace,
                      "pair_style named no model file")
         expect_error("unknown pair_style mace keyword", "pair_style mace no_domain_decomposition bogus", pc_acesuit,
@@ -519,9 +518,7 @@ print "ENERGY $(pe:%.17g)"
                      pc_mace + "\ncompute s all centroid/stress/atom NULL\ndump d all custom 1 x.dump c_s[1]",
                      "does not support compute centroid/stress/atom")
 
-    failed = RESULTS.count(False)
-    print(f"{len(RESULTS) - failed} passed, {failed} failed")
-    return 1 if failed else 0
+    return check.exit_status()
 
 
 if __name__ == "__main__":

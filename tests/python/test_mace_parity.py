@@ -16,18 +16,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from mlpot_testlib import mace_reference, random_structure, read_cfg_results, run, write_cfg  # noqa: E402
-
-
-def structures(rng):
-    out = []
-    cell = np.diag([7.1, 6.8, 7.4])
-    out.append(("orthorhombic", cell, *random_structure(rng, cell, 14)))
-    cell = np.array([[6.9, 0.0, 0.0], [1.7, 6.2, 0.0], [-1.2, 0.9, 6.6]])
-    out.append(("triclinic", cell, *random_structure(rng, cell, 12)))
-    cell = np.array([[4.1, 0.0, 0.0], [0.7, 3.9, 0.0], [0.4, -0.5, 4.3]])  # < 2 r_max = 10 A
-    out.append(("small-cell", cell, *random_structure(rng, cell, 6)))
-    return out
+from mlpot_testlib import Checks, mace_reference, mace_test_structures, read_cfg_results, run, write_cfg  # noqa: E402
 
 
 def plus_stress(w):  # 3x3 virial -> MLIP order xx yy zz yz xz xy
@@ -40,14 +29,9 @@ def main():
     ap.add_argument("--models", required=True)
     args = ap.parse_args()
     mlpot, models = args.mlpot, Path(args.models)
-    results = []
-
-    def check(name, ok, detail=""):
-        results.append(ok)
-        print(("ok   " if ok else "FAIL ") + name + (f"  {detail}" if detail else ""))
-
+    check = Checks()
     rng = np.random.default_rng(7)
-    structs = structures(rng)
+    structs = mace_test_structures(rng)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         cfg = tmp / "in.cfg"
@@ -184,11 +168,24 @@ def main():
 
         junk = tmp / "junk.pt"
         junk.write_bytes(b"MTP\nversion = 1.1.0\n" * 10)
-        expect_error("not TorchScript", ["eval", "--model", junk, "--input", cfg], str(junk), "not a TorchScript")
+        expect_error("not TorchScript (an MTP file named .pt)", ["eval", "--model", junk, "--input", cfg], str(junk),
+                     "not a TorchScript", "it is an MTP model")
+        truncated = tmp / "truncated-lammps.pt"
+        truncated.write_bytes((models / "tiny-float64-lammps.pt").read_bytes()[:20000])
+        expect_error("truncated TorchScript file", ["eval", "--model", truncated, "--input", cfg], str(truncated),
+                     "truncated or damaged")
         plain = tmp / "plain.pt"
         torch.jit.script(torch.nn.Linear(2, 2)).save(str(plain))
         expect_error("TorchScript without MACE metadata", ["eval", "--model", plain, "--input", cfg], str(plain),
                      "not a MACE model")
+        # mace-torch's training output (*.model, a pickled module) where the LAMMPS export belongs:
+        # recognised by content whatever its name, with the command that converts it.
+        pickled = models / "tiny-float64.model"
+        expect_error("pickled mace-torch model (.model)", ["eval", "--model", pickled, "--input", cfg], str(pickled),
+                     "pickled PyTorch module", "mace_create_lammps_model")
+        renamed = tmp / "renamed-lammps.pt"
+        renamed.write_bytes(pickled.read_bytes())
+        expect_error("pickled mace-torch model named .pt", ["info", renamed], "pickled PyTorch module")
         xyz = tmp / "xe.xyz"
         xyz.write_text('2\nLattice="6 0 0 0 6 0 0 0 6" Properties=species:S:1:pos:R:3 pbc="T T T"\nH 0 0 0\nXe 1 1 1\n')
         expect_error("element missing from the model", ["eval", "--model", path, "--input", xyz], f"{xyz}:4:", "'Xe'")
@@ -218,9 +215,7 @@ def main():
               re.search(r"fused by TorchScript: \d+ names, [\d.]+ calls and [\d.]+ us per step", "\n".join(cpu)) is not None,
               r.stdout)
 
-    failed = results.count(False)
-    print(f"{len(results) - failed} passed, {failed} failed")
-    return 1 if failed else 0
+    return check.exit_status()
 
 
 if __name__ == "__main__":
