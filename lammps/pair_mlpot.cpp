@@ -58,18 +58,18 @@ void PairMlpot::require_run_settings(bool have_coeffs)
 void PairMlpot::init_list(int id, NeighList *ptr)
 {
   Pair::init_list(id, ptr);
-  // In a molecular system LAMMPS leaves 1-2, 1-3 and 1-4 pairs out of every neighbour list when
-  // special_bonds weighs them 0.0 for both lj and coul (its default, meant for force fields whose
-  // bonded terms replace them). A machine-learned potential needs every neighbour within its
-  // cutoff, bonded or not: without this check it would run on a wrong environment without a word.
-  // neighbor->special_flag already folds in kspace and the hybrid rules (0 = pairs dropped).
-  // neigh_modify exclude drops pairs too. That may be meant (two systems in one box that should
-  // not see each other), but it is never the model's physics: say so.
+  // neigh_modify exclude leaves pairs out of the list. That may be meant (two systems in one box
+  // that should not see each other), but it is never the model's physics: say so.
   if (neighbor->exclude && comm->me == 0)
     error->warning(FLERR,
                    "Pair style {}: neigh_modify exclude leaves pairs out of its neighbour list, so the model sees "
                    "those atoms' environments without them",
                    force->pair_style);
+  // In a molecular system LAMMPS leaves 1-2, 1-3 and 1-4 pairs out of every neighbour list when
+  // special_bonds weighs them 0.0 for both lj and coul (its default, meant for force fields whose
+  // bonded terms replace them). A machine-learned potential needs every neighbour within its
+  // cutoff, bonded or not: without this check it would run on a wrong environment without a word.
+  // neighbor->special_flag already folds in kspace and the hybrid rules (0 = pairs dropped).
   if (atom->molecular == Atom::ATOMIC || atom->nbonds == 0) return;
   for (int level = 1; level <= 3; ++level)
     if (neighbor->special_flag[level] == 0)

@@ -25,7 +25,8 @@ class PairMlpot : public Pair {
   void tally(const std::function<mlpot::Totals()> &compute);
   // init_style checks: metal units, newton pair on, pair_coeff given (LAMMPS errors otherwise).
   void require_run_settings(bool have_coeffs);
-  // Refuses lists from which LAMMPS drops bonded pairs (special_bonds 0.0 in a molecular system).
+  // Refuses lists from which LAMMPS drops bonded pairs (special_bonds 0.0 in a molecular system);
+  // warns when neigh_modify exclude drops pairs.
   void init_list(int id, class NeighList *ptr) override;
   void allocate_type_arrays();
   // LAMMPS' host arrays as the library sees them: atoms with model species (from

@@ -29,6 +29,15 @@ class Checks:
         return 1 if failed else 0
 
 
+def differences(result, energy, forces, virial):
+    """An mlpot .cfg result against a reference (energy, forces [n,3], virial [3,3]):
+    |dE|/|E|, max |dF| and max |dW| (the virial in MLIP's PlusStress order xx yy zz yz xz xy)."""
+    w = np.asarray(virial)
+    w6 = np.array([w[0, 0], w[1, 1], w[2, 2], w[1, 2], w[0, 2], w[0, 1]])
+    return (abs(result["energy"] - energy) / abs(energy), np.abs(result["forces"] - forces).max(),
+            np.abs(np.array(result["plus_stress"]) - w6).max())
+
+
 def mace_test_structures(rng):
     """Small periodic cells for MACE checks: orthorhombic, triclinic, and one smaller than
     2 r_max in every direction."""

@@ -16,11 +16,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from mlpot_testlib import Checks, mace_reference, mace_test_structures, read_cfg_results, run, write_cfg  # noqa: E402
-
-
-def plus_stress(w):  # 3x3 virial -> MLIP order xx yy zz yz xz xy
-    return np.array([w[0, 0], w[1, 1], w[2, 2], w[1, 2], w[0, 2], w[0, 1]])
+from mlpot_testlib import Checks, differences, mace_reference, mace_test_structures, read_cfg_results, run, write_cfg  # noqa: E402
 
 
 def main():
@@ -75,10 +71,7 @@ def main():
                 for mode in ("periodic", "device"):
                     if mode not in per_mode:
                         continue
-                    g = per_mode[mode][k]
-                    de = abs(g["energy"] - e) / abs(e)
-                    df = np.abs(g["forces"] - f).max()
-                    dw = np.abs(np.array(g["plus_stress"]) - plus_stress(w)).max()
+                    de, df, dw = differences(per_mode[mode][k], e, f, w)
                     if f_tol is None:  # float32: relative to the size of the quantity
                         ok = de < e_tol and df < e_tol * fmax * 10 and dw < e_tol * np.abs(w).max() * 10
                     else:
