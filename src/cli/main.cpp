@@ -14,6 +14,7 @@
 
 #include "mlpot/builders.hpp"
 #include "mlpot/error.hpp"
+#include "mlpot/model_file.hpp"
 #include "mlpot/mtp_model.hpp"
 #include "mlpot/mtp_potential.hpp"
 #include "mlpot/neighbor_list.hpp"
@@ -160,10 +161,7 @@ bool is_mace_path(const std::string& path) {
     std::string s(e);
     return path.size() >= s.size() && path.compare(path.size() - s.size(), s.size(), s) == 0;
   };
-  if (ends(".pt") || ends(".pth")) return true;
-  char magic[4] = {};
-  std::ifstream in(path, std::ios::binary);
-  return in.read(magic, 4) && std::string(magic, 4) == std::string("PK\x03\x04", 4);
+  return ends(".pt") || ends(".pth") || mlpot::is_zip_archive(mlpot::file_head(path));
 }
 
 // A loaded potential and how to evaluate a whole structure with it.

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "mlpot/error.hpp"
+#include "mlpot/model_file.hpp"
 #include "text_lexer.hpp"
 
 namespace mlpot {
@@ -102,8 +103,8 @@ MtpModel parse_mtp(const std::string& full_text, const std::string& source) {
   Lexer lx(text, source);
   if (lx.at_end()) lx.fail("empty model file");
   std::string first = lx.word("'MTP'");
-  if (first.rfind("PK\x03\x04", 0) == 0) {
-    // PyTorch saves models as zip archives: most likely a MACE model given where an MTP belongs.
+  if (is_zip_archive(first)) {
+    // Most likely a MACE model given where an MTP belongs.
     lx.fail("not an MTP model: the file is a zip archive, as PyTorch writes them (a MACE model belongs to "
             "pair_style mace)");
   }

@@ -5,7 +5,6 @@
 
 #include <cmath>
 #include <cstdlib>
-#include <fstream>
 
 #ifdef __GLIBC__
 #include <malloc.h>
@@ -14,6 +13,7 @@
 #include "mace_graph.hpp"
 #include "script_passes.hpp"
 #include "mlpot/error.hpp"
+#include "mlpot/model_file.hpp"
 #include "mlpot/neighbor_list.hpp"
 
 namespace mlpot {
@@ -210,9 +210,8 @@ MacePotential::MacePotential(const std::string& path, const std::string& device,
     if (what.find("open file failed") != std::string::npos || what.find("No such file") != std::string::npos) {
       throw Error(path + ": cannot open MACE model file");
     }
-    std::string head(4, '\0');
-    std::ifstream(path, std::ios::binary).read(&head[0], 4);
-    if (head != std::string("PK\x03\x04", 4)) {
+    const std::string head = file_head(path);
+    if (!is_zip_archive(head)) {
       const bool mtp = head.rfind("MTP", 0) == 0;
       throw Error(path + ": not a TorchScript model file: not a zip archive, the format PyTorch writes" +
                   (mtp ? " (it is an MTP model: mlpot reads those named .mtp or .almtp, LAMMPS with pair_style mtp)"
