@@ -66,7 +66,7 @@ OPTIONS = {
     "no_cutoff_weights": dict(apply_cutoff=False),
     "full_cg": dict(use_reduced_cg=False),
     "bias_readout": dict(readout_cls="NonLinearBiasReadoutBlock"),
-    "edge_irreps_first": dict(edge_irreps="8x0e+8x1o", use_edge_irreps_first=True),
+    "edge_irreps_first": dict(edge_irreps=o3.Irreps("8x0e+8x1o"), use_edge_irreps_first=True),
     "keep_last_layer_irreps": dict(keep_last_layer_irreps=True),
     "one_interaction": dict(num_interactions=1),
     "max_ell1_correlation1": dict(max_ell=1, correlation=1),
@@ -92,22 +92,19 @@ def build(arch: str, seed: int, option: str = None) -> torch.nn.Module:
                                       [-1.0, -2.0, -3.0, -4.0, -5.0, -0.5, -6.0]]),
             pair_repulsion=True, distance_transform="Agnesi", heads=VARIANT_HEADS, **common)
     else:
-        extra = dict(OPTIONS[option]) if option else {}
-        if "readout_cls" in extra:
-            from mace.modules import blocks
-            extra["readout_cls"] = getattr(blocks, extra["readout_cls"])
-        if "edge_irreps" in extra:
-            extra["edge_irreps"] = o3.Irreps(extra["edge_irreps"])
-        for key in ("max_ell", "correlation"):
-            if key in extra:
-                common[key] = extra.pop(key)
-        model = modules.ScaleShiftMACE(
-            r_max=5.0, num_polynomial_cutoff=5, num_interactions=extra.pop("num_interactions", 2),
+        kwargs = dict(
+            r_max=5.0, num_polynomial_cutoff=5, num_interactions=2,
             interaction_cls=modules.interaction_classes["RealAgnosticResidualInteractionBlock"],
             interaction_cls_first=modules.interaction_classes["RealAgnosticInteractionBlock"],
             num_elements=len(ELEMENTS), atomic_numbers=ELEMENTS, avg_num_neighbors=30.0,
             atomic_energies=np.array([-1.1, -2.3, -3.7, -4.1, -5.3, -6.7]),
-            atomic_inter_scale=1.0, atomic_inter_shift=0.0, **common, **extra)
+            atomic_inter_scale=1.0, atomic_inter_shift=0.0, **common)
+        kwargs.update(OPTIONS[option] if option else {})
+        if isinstance(kwargs.get("readout_cls"), str):
+            # Named, not imported: older mace-torch releases (--only tiny) lack some blocks.
+            from mace.modules import blocks
+            kwargs["readout_cls"] = getattr(blocks, kwargs["readout_cls"])
+        model = modules.ScaleShiftMACE(**kwargs)
     # Random readouts are tiny by default; give the interaction energy a visible size.
     with torch.no_grad():
         for name, p in model.named_parameters():
