@@ -64,6 +64,28 @@ def write_cfg(path, cell, pos, species):
     Path(path).write_text("\n".join(out))
 
 
+def wrapper_without_model():
+    """A TorchScript module with LAMMPS_MACE's metadata and forward signature but no inner
+    'model' (zero energy and forces): what a hand-made or foreign export may look like."""
+    import torch
+    from typing import Dict, Optional
+
+    class Wrapper(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.register_buffer("r_max", torch.tensor(5.0, dtype=torch.float64))
+            self.register_buffer("atomic_numbers", torch.tensor([1, 3, 6, 8, 9, 15]))
+            self.register_buffer("num_interactions", torch.tensor(1))
+
+        def forward(self, data: Dict[str, torch.Tensor], local_or_ghost: torch.Tensor,
+                    compute_virials: bool = False) -> Dict[str, Optional[torch.Tensor]]:
+            pos = data["positions"]
+            return {"total_energy_local": torch.zeros(1, dtype=pos.dtype), "node_energy": torch.zeros_like(pos[:, 0]),
+                    "forces": torch.zeros_like(pos), "virials": torch.zeros(1, 3, 3, dtype=pos.dtype)}
+
+    return Wrapper()
+
+
 class Lammps:
     def __init__(self, lmp, plugin_dir, workdir):
         self.lmp, self.plugin_dir, self.dir = lmp, plugin_dir, Path(workdir)
@@ -493,6 +515,13 @@ print "ENERGY $(pe:%.17g)"
         expect_error("element not in model (MACE)", ps_mace, "pair_coeff * * H Li C O F Cl", "element Cl")
         expect_error("mace periodic without an atom map", ps_mace + " periodic", pc_mace, "needs an atom map")
         expect_error("not a MACE model", f"pair_style mace {mtp}", pc_mace, "not a TorchScript")
+        # A file with the wrapper's metadata but no MACE model inside: runs need only its forward,
+        # per-atom virials need the inner model (mace_potential.cpp), and say so.
+        no_inner = tmp / "no-inner-lammps.pt"
+        torch.jit.script(wrapper_without_model()).save(str(no_inner))
+        expect_error("per-atom virials from a wrapper without its model", f"pair_style mace {no_inner}",
+                     pc_mace + "\ncompute sa all stress/atom NULL virial\ncompute ss all reduce sum c_sa[1]\n"
+                     "thermo_style custom step c_ss", "per-atom virials need the MACE model inside")
         pickled = Path(args.models) / "tiny-float64.model"
         expect_error("pickled mace-torch model (mace)", f"pair_style mace {pickled}", pc_mace, "mace_create_lammps_model")
         expect_error("a MACE file given to mtp", f"pair_style mtp {mace} elements H Li C O F P", pc_mtp,
