@@ -240,5 +240,15 @@ if ((${#mace_args[@]})); then
     timeout 40 "$dev" bench --model "$in/seed-float32-lammps.pt" --system li2co3:3x5x4 --device $torch_device --steps 10 \
       --warmup 3 --mace-rewrite $rw 2>&1 | grep -E "ms/step" | sed "s/^/rewrite $rw: /" | tee -a "$log"
   done
+  # TF32 tensor cores for the float32 matrix products (off by default, as in mace-torch): what
+  # they would buy, and how far the results then move from the CPU's (measurement only).
+  for tf in yes no yes no; do
+    timeout 40 "$dev" bench --model "$in/seed-float32-lammps.pt" --system li2co3:3x5x4 --device $torch_device --steps 10 \
+      --warmup 3 --mace-tf32 $tf 2>&1 | grep -E "ms/step" | sed "s/^/tf32 $tf: /" | tee -a "$log"
+  done
+  timeout 60 "$dev" eval --model "$in/seed-float32-lammps.pt" --input "$in/check.cfg" --device $torch_device \
+    --mace-tf32 yes --output "$out/check_mace_seed-float32_tf32.cfg" 2>&1 | tee -a "$log"
+  python3 perf/device/compare_cfg.py "$in/check_mace_seed-float32_host.cfg" "$out/check_mace_seed-float32_tf32.cfg" \
+    1e-5 "mace seed-float32 tf32 gpu vs cpu (measurement; the check's limit for reference)" | tee -a "$log"
 fi
 say "done"

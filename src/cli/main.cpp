@@ -58,6 +58,10 @@ commands:
         [--mace-mode periodic|ghost]   periodic graph (default) or ghost atoms as nodes
         [--mace-rewrite yes|no]        autograd-friendly graph rewrites (default yes; no only
                                        to measure them: results are the same bit for bit)
+        [--mace-tf32 yes|no]           float32 matrix products on the GPU's TF32 tensor cores
+                                       (default no, as mace-torch; yes only to measure what it
+                                       buys: results then differ from mace-torch's beyond
+                                       float32 round-off)
         bench [--torch-profile yes]    then a table of the step's LibTorch work from extra
                                        steps under LibTorch's profiler (GPU kernels with their
                                        GPU time on a GPU; CPU operators, inclusive)
@@ -203,6 +207,9 @@ Model load_model(const Args& a, const std::string& path) {
     if (threads > 0) torch::set_num_threads(threads);
     const std::string rewrite = a.get("mace-rewrite", "yes");
     if (rewrite != "yes" && rewrite != "no") throw mlpot::Error("--mace-rewrite must be yes or no");
+    const std::string tf32 = a.get("mace-tf32", "no");
+    if (tf32 != "yes" && tf32 != "no") throw mlpot::Error("--mace-tf32 must be yes or no");
+    at::globalContext().setAllowTF32CuBLAS(tf32 == "yes");
     auto mace = std::make_unique<mlpot::MacePotential>(path, a.get("device", "cpu"), rewrite == "yes");
     const auto& meta = mace->metadata();
     if (a.opt.count("dtype") && a.get("dtype") != meta.dtype) {

@@ -192,6 +192,8 @@ def main():
         expect_error("missing model", ["eval", "--model", tmp / "none.pt", "--input", cfg], "none.pt")
         expect_error("bad --mace-rewrite", ["eval", "--model", path, "--input", cfg, "--mace-rewrite", "maybe"],
                      "--mace-rewrite must be yes or no")
+        expect_error("bad --mace-tf32", ["eval", "--model", path, "--input", cfg, "--mace-tf32", "1"],
+                     "--mace-tf32 must be yes or no")
 
         # mlpot bench --torch-profile: LibTorch's profiler over extra steps; on the CPU a table of
         # the operators (the einsums and matrix products of the interactions among them).
