@@ -200,6 +200,23 @@ if ((${#mace_args[@]})); then
 else
   say "skipped: no MACE runner"
 fi
+section "6. MACE graph rewrites on the GPU (seed float32, Li2CO3 1440 atoms; what is left of the time)"
+if ((${#mace_args[@]})); then
+  for rw in yes no yes no; do
+    timeout 40 "$dev" bench --model "$in/seed-float32-lammps.pt" --system li2co3:3x5x4 --device $torch_device --steps 10 \
+      --warmup 3 --mace-rewrite $rw 2>&1 | grep -E "ms/step" | sed "s/^/rewrite $rw: /" | tee -a "$log"
+  done
+  # TF32 tensor cores for the float32 matrix products (off by default, as in mace-torch): what
+  # they would buy, and how far the results then move from the CPU's (measurement only).
+  for tf in yes no yes no; do
+    timeout 40 "$dev" bench --model "$in/seed-float32-lammps.pt" --system li2co3:3x5x4 --device $torch_device --steps 10 \
+      --warmup 3 --mace-tf32 $tf 2>&1 | grep -E "ms/step" | sed "s/^/tf32 $tf: /" | tee -a "$log"
+  done
+  timeout 60 "$dev" eval --model "$in/seed-float32-lammps.pt" --input "$in/check.cfg" --device $torch_device \
+    --mace-tf32 yes --output "$out/check_mace_seed-float32_tf32.cfg" 2>&1 | tee -a "$log"
+  python3 perf/device/compare_cfg.py "$in/check_mace_seed-float32_host.cfg" "$out/check_mace_seed-float32_tf32.cfg" \
+    1e-5 "mace seed-float32 tf32 gpu vs cpu (measurement; the check's limit for reference)" | tee -a "$log"
+fi
 section "4a. Where the time goes: Nsight Compute on the MTP kernel, LibTorch's profiler on a MACE step"
 # The MTP force kernel (one launch after warm-up) at 92 160 and 1440 atoms: occupancy, issue
 # stalls, throughput (ncu's text report, $out/ncu_mtp_*.txt; the summary lines go to the log).
@@ -233,22 +250,5 @@ if ((${#mace_args[@]})); then
     --warmup 3 --torch-profile yes >"$out/torch_profile_mace.txt" 2>&1
   say "LibTorch profile, seed float32, 1440 atoms (exit $?):"
   sed -n '/^ms\/step/p;/^torch profile/,$p' "$out/torch_profile_mace.txt" | head -40 | tee -a "$log"
-fi
-section "6. MACE graph rewrites on the GPU (seed float32, Li2CO3 1440 atoms; what is left of the time)"
-if ((${#mace_args[@]})); then
-  for rw in yes no yes no; do
-    timeout 40 "$dev" bench --model "$in/seed-float32-lammps.pt" --system li2co3:3x5x4 --device $torch_device --steps 10 \
-      --warmup 3 --mace-rewrite $rw 2>&1 | grep -E "ms/step" | sed "s/^/rewrite $rw: /" | tee -a "$log"
-  done
-  # TF32 tensor cores for the float32 matrix products (off by default, as in mace-torch): what
-  # they would buy, and how far the results then move from the CPU's (measurement only).
-  for tf in yes no yes no; do
-    timeout 40 "$dev" bench --model "$in/seed-float32-lammps.pt" --system li2co3:3x5x4 --device $torch_device --steps 10 \
-      --warmup 3 --mace-tf32 $tf 2>&1 | grep -E "ms/step" | sed "s/^/tf32 $tf: /" | tee -a "$log"
-  done
-  timeout 60 "$dev" eval --model "$in/seed-float32-lammps.pt" --input "$in/check.cfg" --device $torch_device \
-    --mace-tf32 yes --output "$out/check_mace_seed-float32_tf32.cfg" 2>&1 | tee -a "$log"
-  python3 perf/device/compare_cfg.py "$in/check_mace_seed-float32_host.cfg" "$out/check_mace_seed-float32_tf32.cfg" \
-    1e-5 "mace seed-float32 tf32 gpu vs cpu (measurement; the check's limit for reference)" | tee -a "$log"
 fi
 say "done"
