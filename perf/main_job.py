@@ -164,7 +164,11 @@ class Runner:
             log.unlink()
         device = " device cuda" if self.backend == "cuda" else ""
         style = (f"pair_style mtp {model_file} elements H Li C O F P" if model == "mtp" else f"pair_style mace {model_file}{device} periodic")
-        warm = 2 if model == "mtp" else 1
+        # MACE on a GPU: LibTorch's TorchScript executor profiles and compiles its fused kernels
+        # over the first steps (H200, 2026-11-26: steps 1-4 took 0.7-2.1 s each, then 42 ms), so
+        # those steps stay out of the timed run. On the CPU nothing is fused and a step takes
+        # seconds: one warm-up step there.
+        warm = 2 if model == "mtp" else (10 if self.backend == "cuda" else 1)
         inp = work / "md.in"
         inp.write_text(f"""units metal
 atom_style atomic
