@@ -200,18 +200,18 @@ if ((${#mace_args[@]})); then
 else
   say "skipped: no MACE runner"
 fi
-section "6. MACE graph rewrites on the GPU (seed float32, Li2CO3 1440 atoms; what is left of the time)"
+section "6. MACE graph rewrites and TF32 on the GPU (seed float32, Li2CO3 1440 atoms; what is left of the time)"
 if ((${#mace_args[@]})); then
-  for rw in yes no yes no; do
+  # One timed force call per line, labelled: `mace_bench_1440 LABEL [mlpot options]`.
+  mace_bench_1440() {
+    local label=$1; shift
     timeout 40 "$dev" bench --model "$in/seed-float32-lammps.pt" --system li2co3:3x5x4 --device $torch_device --steps 10 \
-      --warmup 3 --mace-rewrite $rw 2>&1 | grep -E "ms/step" | sed "s/^/rewrite $rw: /" | tee -a "$log"
-  done
+      --warmup 3 "$@" 2>&1 | grep -E "ms/step" | sed "s/^/$label: /" | tee -a "$log"
+  }
+  for rw in yes no yes no; do mace_bench_1440 "rewrite $rw" --mace-rewrite $rw; done
   # TF32 tensor cores for the float32 matrix products (off by default, as in mace-torch): what
   # they would buy, and how far the results then move from the CPU's (measurement only).
-  for tf in yes no yes no; do
-    timeout 40 "$dev" bench --model "$in/seed-float32-lammps.pt" --system li2co3:3x5x4 --device $torch_device --steps 10 \
-      --warmup 3 --mace-tf32 $tf 2>&1 | grep -E "ms/step" | sed "s/^/tf32 $tf: /" | tee -a "$log"
-  done
+  for tf in yes no yes no; do mace_bench_1440 "tf32 $tf" --mace-tf32 $tf; done
   timeout 60 "$dev" eval --model "$in/seed-float32-lammps.pt" --input "$in/check.cfg" --device $torch_device \
     --mace-tf32 yes --output "$out/check_mace_seed-float32_tf32.cfg" 2>&1 | tee -a "$log"
   python3 perf/device/compare_cfg.py "$in/check_mace_seed-float32_host.cfg" "$out/check_mace_seed-float32_tf32.cfg" \
