@@ -81,6 +81,12 @@ class MacePotential : public Potential {
   std::unique_ptr<Impl> impl_;
 };
 
+// What the process's heap does with freed large blocks, observed: allocates and frees a 64 MB
+// block and asks glibc (mallinfo2) whether it was mmap'd. "keeps freed memory" once a MACE model
+// runs on the CPU (see MacePotential), "returns freed memory (glibc's default)" before that or
+// with MLPOT_KEEP_FREED_MEMORY=0; "unknown" without glibc.
+std::string host_heap_policy();
+
 // Element symbol of atomic number z (1..118), "X" otherwise; and back (0 if unknown).
 std::string element_symbol(int z);
 int atomic_number(const std::string& symbol);

@@ -30,31 +30,64 @@
 
 namespace {
 
-const char* kUsage = R"(usage: mlpot COMMAND [options]
+// The usage text, one block per command: `mlpot COMMAND --help` prints that command's block
+// (with the shared option blocks it names), `mlpot --help` all of them. docs/cli.md quotes the
+// whole text and tests/docs/check_docs.py keeps the two the same.
+const char* kHeader = R"(usage: mlpot COMMAND [options]        mlpot COMMAND --help: that command's usage
 
 MODEL is an MTP (.mtp, .almtp) or a MACE model exported for LAMMPS (.pt).
+Options take a value, as --key value or --key=value; yes/no options take yes or no.
+An option a command does not know is an error.
+)";
 
-commands:
-  info MODEL                      summarise a model
-  eval --model M --input IN [--output OUT] [--elements H,Li,...] [--backend B] [--threads N]
+const char* kInfo = R"(  info MODEL [--device D] [--mace-rewrite yes|no]
+                                  summarise a model (MTP: level, species, basis, sizes,
+                                  trained or not; MACE: r_max, elements, dtype, the graph
+                                  rewrites applied)
+)";
+
+const char* kEval = R"(  eval --model M --input IN [--output OUT] [--elements H,Li,...] [--backend B] [--threads N]
                                   energy, forces and stress of every configuration in IN
                                   (.cfg or .xyz), written in IN's format (stdout by default)
-  bench --model M [--input IN | --system li2co3:3x5x4] [--steps N] [--warmup N]
+)";
+
+const char* kBench = R"(  bench --model M [--input IN | --system li2co3:3x5x4] [--steps N] [--warmup N]
         [--backend B] [--threads N] [--elements ...] [--virial no] [--grade yes]
-        [--kernel-times yes]
+        [--kernel-times yes] [--torch-profile yes]
                                   time the force call; prints microseconds per atom-step
-                                  (--grade: with the extrapolation grade of an .almtp;
+                                  (--system li2co3:AxBxC or li2edc:MOLECULES;
+                                  --grade: with the extrapolation grade of an .almtp;
                                   --kernel-times: then a table of the step's Kokkos kernels,
-                                  each fenced and timed, from extra steps)
-  make-model --template T.almtp --out M.mtp [--species N] [--min-dist D] [--max-dist D] [--seed S]
+                                  each fenced and timed, from extra steps;
+                                  --torch-profile, MACE: then a table of the step's LibTorch
+                                  work from extra steps under LibTorch's profiler: GPU
+                                  kernels with their GPU time on a GPU, CPU operators,
+                                  inclusive)
+)";
+
+const char* kMakeModel = R"(  make-model --template T.almtp --out M.mtp [--species N] [--min-dist D] [--max-dist D] [--seed S]
              [--selection cfg|nbh]
                                   synthetic MTP with the template's basis (benchmark model);
                                   --selection adds MLIP's initial selection state (.almtp)
-  grade --model M.almtp|M.als --input IN.cfg [--output OUT.cfg] [--backend B] [--threads N]
+)";
+
+const char* kGrade = R"(  grade --model M.almtp|M.als --input IN.cfg [--output OUT.cfg] [--backend B] [--threads N]
                                   extrapolation grades (MaxVol, MLIP's selection state): IN's
                                   configurations with Feature MV_grade and, in neighbourhood
                                   mode, the per-atom column nbh_grades
-  MACE options for eval/bench: [--device cpu|cuda|cuda:N] [--dtype float32|float64]
+)";
+
+const char* kBuild = R"(  build li2co3 --cells AxBxC --out FILE.cfg|.xyz
+                                  monoclinic Li2CO3 supercell (24 atoms per cell)
+  build li2edc [--molecules 72] [--density 1.7] [--min-distance 1.4] [--seed 2025] --out FILE
+                                  amorphous Li2EDC: random packing of whole molecules
+)";
+
+const char* kBackends = R"(  backends                        list the Kokkos backends compiled in
+)";
+
+const char* kMaceOptions = R"(MACE options (eval, bench; info takes --device and --mace-rewrite):
+        [--device cpu|cuda|cuda:N] [--dtype float32|float64]
         [--mace-mode periodic|ghost]   periodic graph (default) or ghost atoms as nodes
         [--mace-rewrite yes|no]        autograd-friendly graph rewrites (default yes; no only
                                        to measure them: results are the same bit for bit)
@@ -62,17 +95,19 @@ commands:
                                        (default no, as mace-torch; yes only to measure what it
                                        buys: results then differ from mace-torch's beyond
                                        float32 round-off)
-        bench [--torch-profile yes]    then a table of the step's LibTorch work from extra
-                                       steps under LibTorch's profiler (GPU kernels with their
-                                       GPU time on a GPU; CPU operators, inclusive)
-  eval/bench: [--graph auto|host|device]   neighbour list and MACE edges from the host
-        builder or the Thrust builder (CUDA in a CUDA build, OpenMP otherwise); auto: the
-        Thrust builder when the potential runs on the GPU
-  build li2co3 --cells AxBxC --out FILE.cfg|.xyz
-                                  monoclinic Li2CO3 supercell (24 atoms per cell)
-  build li2edc [--molecules 72] [--density 1.7] [--min-distance 1.4] [--seed 2025] --out FILE
-                                  amorphous Li2EDC: random packing of whole molecules
-  backends                        list the Kokkos backends compiled in
+)";
+
+const char* kGraphOption = R"(Graph option (eval, bench):
+        [--graph auto|host|device]     neighbour list and MACE edges from the host
+                                       builder or the Thrust builder (CUDA in a CUDA build,
+                                       OpenMP otherwise); auto: the Thrust builder when the
+                                       potential runs on the GPU
+)";
+
+const char* kCommonOptions = R"(Common options (eval, bench, grade):
+        [--backend Serial|OpenMP|Cuda] the Kokkos backend of an MTP (default: the fastest built)
+        [--threads N]                  OpenMP and LibTorch threads (0, the default:
+                                       OMP_NUM_THREADS)
 )";
 
 struct Args {
@@ -87,6 +122,17 @@ struct Args {
     if (it == opt.end()) throw mlpot::Error("missing option --" + k);
     return it->second;
   }
+  // A yes/no option: anything else is an error, so a typo does not silently mean "no".
+  bool yes(const std::string& k, bool def) const {
+    const std::string v = get(k, def ? "yes" : "no");
+    if (v != "yes" && v != "no") throw mlpot::Error("--" + k + " must be yes or no, got '" + v + "'");
+    return v == "yes";
+  }
+};
+
+// A mistake in how the command was called (not in its input files): exit status 2.
+struct UsageError : mlpot::Error {
+  using mlpot::Error::Error;
 };
 
 Args parse_args(int argc, char** argv, int first) {
@@ -100,15 +146,52 @@ Args parse_args(int argc, char** argv, int first) {
         value = key.substr(eq + 1);
         key = key.substr(0, eq);
       } else {
-        if (i + 1 >= argc) throw mlpot::Error("option --" + key + " needs a value");
+        if (i + 1 >= argc) throw UsageError("option --" + key + " needs a value");
         value = argv[++i];
       }
+      if (a.opt.count(key)) throw UsageError("option --" + key + " given twice");
       a.opt[key] = value;
     } else {
       a.positional.push_back(s);
     }
   }
   return a;
+}
+
+// Levenshtein distance, for "did you mean" on a misspelled option.
+size_t edit_distance(const std::string& x, const std::string& y) {
+  std::vector<size_t> row(y.size() + 1);
+  for (size_t j = 0; j <= y.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= x.size(); ++i) {
+    size_t diag = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= y.size(); ++j) {
+      const size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (x[i - 1] == y[j - 1] ? 0 : 1)});
+      diag = up;
+    }
+  }
+  return row[y.size()];
+}
+
+// Every option given must be one the command knows; positional arguments within their count.
+void require_known(const Args& a, const std::string& command, const std::vector<std::string>& known,
+                   size_t max_positional) {
+  for (const auto& kv : a.opt) {
+    if (std::find(known.begin(), known.end(), kv.first) != known.end()) continue;
+    std::string msg = "unknown option --" + kv.first + " for '" + command + "'";
+    std::string best;
+    size_t best_d = 3;
+    for (const auto& k : known) {
+      const size_t d = edit_distance(kv.first, k);
+      if (d < best_d) best_d = d, best = k;
+    }
+    if (!best.empty()) msg += " (did you mean --" + best + "?)";
+    throw UsageError(msg + "; mlpot " + command + " --help lists its options");
+  }
+  if (a.positional.size() > max_positional) {
+    throw UsageError("unexpected argument '" + a.positional[max_positional] + "' for '" + command + "'");
+  }
 }
 
 std::vector<std::string> split(const std::string& s, char sep) {
@@ -205,12 +288,9 @@ Model load_model(const Args& a, const std::string& path) {
 #ifdef MLPOT_HAVE_TORCH
     const int threads = thread_count(a);
     if (threads > 0) torch::set_num_threads(threads);
-    const std::string rewrite = a.get("mace-rewrite", "yes");
-    if (rewrite != "yes" && rewrite != "no") throw mlpot::Error("--mace-rewrite must be yes or no");
-    const std::string tf32 = a.get("mace-tf32", "no");
-    if (tf32 != "yes" && tf32 != "no") throw mlpot::Error("--mace-tf32 must be yes or no");
-    at::globalContext().setAllowTF32CuBLAS(tf32 == "yes");
-    auto mace = std::make_unique<mlpot::MacePotential>(path, a.get("device", "cpu"), rewrite == "yes");
+    const bool rewrite = a.yes("mace-rewrite", true);
+    at::globalContext().setAllowTF32CuBLAS(a.yes("mace-tf32", false));
+    auto mace = std::make_unique<mlpot::MacePotential>(path, a.get("device", "cpu"), rewrite);
     const auto& meta = mace->metadata();
     if (a.opt.count("dtype") && a.get("dtype") != meta.dtype) {
       throw mlpot::Error(path + ": dtype mismatch: model is " + meta.dtype + ", --dtype asks for " + a.get("dtype"));
@@ -334,7 +414,7 @@ int cmd_bench(const Args& a) {
   if (warmup < 0) throw mlpot::Error("--warmup must be >= 0, got " + std::to_string(warmup));
   // Like an MD step with thermo output: energy, forces and the virial. --no-virial times the
   // steps in between, where LAMMPS asks for no virial.
-  const bool with_virial = a.get("virial", "yes") != "no";
+  const bool with_virial = a.yes("virial", true);
   mlpot::Potential& pot = *model.potential;
   const mlpot::Structure& s = structures.front();
   for (int i = 0; i < s.size(); ++i) {
@@ -342,7 +422,7 @@ int cmd_bench(const Args& a) {
   }
   mlpot::Totals t{};
   std::function<void()> step;
-  const bool grade = a.get("grade", "no") == "yes";
+  const bool grade = a.yes("grade", false);
   double last_grade = 0.0;
   if (grade) {
     if (!model.mtp) throw mlpot::Error("--grade: extrapolation grades are for MTP models");
@@ -413,12 +493,12 @@ int cmd_bench(const Args& a) {
     return tool.table(p_steps, wall);
   };
   std::string kernel_table;
-  if (a.get("kernel-times", "no") == "yes") {
+  if (a.yes("kernel-times", false)) {
     mlpot::cli::KernelTimes kt;  // every Kokkos kernel fenced and timed
     kernel_table = profiled_steps(kt);
   }
   std::string torch_table;
-  if (a.get("torch-profile", "no") == "yes") {
+  if (a.yes("torch-profile", false)) {
 #ifdef MLPOT_HAVE_TORCH
     if (pot.kind() != "mace") throw mlpot::Error("--torch-profile: for MACE models (LibTorch work)");
     mlpot::cli::TorchProfile tp(a.get("device", "cpu").rfind("cuda", 0) == 0);
@@ -436,6 +516,11 @@ int cmd_bench(const Args& a) {
   std::printf("system       %s: %d atoms, %.1f neighbours/atom\n", s.source.c_str(), g.n_local, double(local_pairs) / n);
   std::printf("backend      %s, %d thread(s)\n", pot.backend().c_str(), Kokkos::DefaultHostExecutionSpace().concurrency());
   std::printf("graph        %s\n", model.graph_name().c_str());
+#ifdef MLPOT_HAVE_TORCH
+  if (pot.kind() == "mace" && a.get("device", "cpu") == "cpu") {
+    std::printf("host heap    %s\n", mlpot::host_heap_policy().c_str());
+  }
+#endif
   std::printf("energy       %.10f eV\n", t.energy);
   if (grade) {
     std::printf("grade        %.6g (%s mode)\n", last_grade,
@@ -518,9 +603,11 @@ int cmd_build(const Args& a) {
   const std::string what = a.positional.empty() ? "" : a.positional[0];
   mlpot::Structure s;
   if (what == "li2co3") {
+    require_known(a, "build li2co3", {"cells", "out"}, 1);
     auto c = parse_cells(a.get("cells", "3x5x4"));
     s = mlpot::build_li2co3(c[0], c[1], c[2]);
   } else if (what == "li2edc") {
+    require_known(a, "build li2edc", {"molecules", "density", "min-distance", "seed", "out"}, 1);
     s = mlpot::build_amorphous_li2edc(to_int(a.get("molecules", "72"), "--molecules"), to_num(a.get("density", "1.7"), "--density"),
                                       to_num(a.get("min-distance", "1.4"), "--min-distance"),
                                       unsigned(to_int(a.get("seed", "2025"), "--seed")));
@@ -539,27 +626,91 @@ int cmd_build(const Args& a) {
   return 0;
 }
 
+int cmd_backends(const Args&) {
+  for (const auto& b : mlpot::available_backends()) std::printf("%s\n", b.c_str());
+  return 0;
+}
+
+const std::vector<std::string> kMaceOptionNames = {"device", "dtype", "mace-mode", "mace-rewrite", "mace-tf32"};
+
+std::vector<std::string> joined(std::vector<std::string> a, const std::vector<std::string>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
+// Each command: its usage blocks (what `mlpot NAME --help` prints), the options it takes and how
+// many positional arguments.
+struct Command {
+  std::string name;
+  std::vector<const char*> usage;
+  std::vector<std::string> options;
+  size_t max_positional;
+  int (*run)(const Args&);
+};
+
+const std::vector<Command>& commands() {
+  static const std::vector<Command> table = {
+      {"info", {kInfo}, {"device", "mace-rewrite"}, 1, cmd_info},
+      {"eval", {kEval, kMaceOptions, kGraphOption, kCommonOptions},
+       joined({"model", "input", "output", "elements", "backend", "threads", "graph"}, kMaceOptionNames), 0, cmd_eval},
+      {"bench", {kBench, kMaceOptions, kGraphOption, kCommonOptions},
+       joined({"model", "input", "system", "steps", "warmup", "backend", "threads", "elements", "virial", "grade",
+               "kernel-times", "torch-profile", "graph"},
+              kMaceOptionNames),
+       0, cmd_bench},
+      {"make-model", {kMakeModel}, {"template", "out", "species", "min-dist", "max-dist", "seed", "selection"}, 0,
+       cmd_make_model},
+      {"grade", {kGrade, kCommonOptions}, {"model", "input", "output", "backend", "threads"}, 0, cmd_grade},
+      // build checks its options per structure (li2co3 and li2edc take different ones).
+      {"build", {kBuild}, {"cells", "out", "molecules", "density", "min-distance", "seed"}, 1, cmd_build},
+      {"backends", {kBackends}, {}, 0, cmd_backends},
+  };
+  return table;
+}
+
+std::string full_usage() {
+  std::string u = std::string(kHeader) + "\ncommands:\n";
+  for (const auto& c : commands()) u += c.usage.front();
+  return u + "\n" + kMaceOptions + "\n" + kGraphOption + "\n" + kCommonOptions;
+}
+
+std::string command_usage(const Command& c) {
+  std::string u = "usage:\n";
+  for (size_t i = 0; i < c.usage.size(); ++i) u += (i ? "\n" : "") + std::string(c.usage[i]);
+  return u;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") {
-    std::fputs(kUsage, argc < 2 ? stderr : stdout);
-    return argc < 2 ? 2 : 0;
+  if (argc < 2) {
+    std::fputs(full_usage().c_str(), stderr);
+    return 2;
   }
   const std::string cmd = argv[1];
-  try {
-    Args a = parse_args(argc, argv, 2);
-    if (cmd == "info") return cmd_info(a);
-    if (cmd == "eval") return cmd_eval(a);
-    if (cmd == "bench") return cmd_bench(a);
-    if (cmd == "make-model") return cmd_make_model(a);
-    if (cmd == "build") return cmd_build(a);
-    if (cmd == "grade") return cmd_grade(a);
-    if (cmd == "backends") {
-      for (const auto& b : mlpot::available_backends()) std::printf("%s\n", b.c_str());
+  if (cmd == "--help" || cmd == "-h" || cmd == "help") {
+    std::fputs(full_usage().c_str(), stdout);
+    return 0;
+  }
+  const auto& table = commands();
+  auto it = std::find_if(table.begin(), table.end(), [&](const Command& c) { return c.name == cmd; });
+  if (it == table.end()) {
+    std::fprintf(stderr, "mlpot: unknown command '%s'\n%s", cmd.c_str(), full_usage().c_str());
+    return 2;
+  }
+  for (int i = 2; i < argc; ++i) {
+    const std::string s = argv[i];
+    if (s == "--help" || s == "-h") {
+      std::fputs(command_usage(*it).c_str(), stdout);
       return 0;
     }
-    std::fprintf(stderr, "mlpot: unknown command '%s'\n%s", cmd.c_str(), kUsage);
+  }
+  try {
+    Args a = parse_args(argc, argv, 2);
+    require_known(a, cmd, it->options, it->max_positional);
+    return it->run(a);
+  } catch (const UsageError& e) {
+    std::fprintf(stderr, "mlpot %s: error: %s\n", cmd.c_str(), e.what());
     return 2;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "mlpot %s: error: %s\n", cmd.c_str(), mlpot::error_message(e).c_str());

@@ -60,6 +60,18 @@ void keep_freed_host_memory() {
 
 }  // namespace
 
+std::string host_heap_policy() {
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
+  const size_t before = mallinfo2().hblks;
+  void* volatile block = std::malloc(64u << 20);
+  const size_t during = mallinfo2().hblks;
+  std::free(block);
+  return during > before ? "returns freed memory (glibc's default)" : "keeps freed memory";
+#else
+  return "unknown";
+#endif
+}
+
 std::string element_symbol(int z) { return z >= 1 && z <= 118 ? kSymbols[z - 1] : "X"; }
 
 int atomic_number(const std::string& symbol) {

@@ -2,6 +2,7 @@
 atom) and a non-zero exit, never a crash; xyz and cfg inputs give the same results; the
 built-in model and system tools work."""
 import argparse
+import re
 import resource
 import sys
 import tempfile
@@ -92,6 +93,54 @@ def main():
                                                                  "--out", tmp / "synthetic.mtp"], "need 0 <= min_dist")
         expect_error("unknown graph builder", ["eval", "--model", model, "--input", cfg, "--graph", "gpu"], "--graph must be")
 
+        # The CLI speaks for itself: each verb's --help, and an option it does not know is an
+        # error naming it (exit 2) instead of a run with the defaults.
+        verbs = {"info": ["--device"], "eval": ["--model", "--mace-mode", "--graph"],
+                 "bench": ["--system", "--kernel-times", "--torch-profile"], "make-model": ["--template", "--selection"],
+                 "grade": ["--model"], "build": ["--cells", "--molecules"], "backends": []}
+        full = run([mlpot, "--help"])
+        check("mlpot --help", full.returncode == 0 and all(f"  {v}" in full.stdout for v in verbs), full.stderr)
+        for verb, options in verbs.items():
+            r = run([mlpot, verb, "--help"])
+            check(f"mlpot {verb} --help", r.returncode == 0 and f"  {verb}" in r.stdout
+                  and all(o in r.stdout for o in options), r.stdout + r.stderr)
+            # The verb's own block only: another verb's first line must not be in it.
+            listed = set(re.findall(r"^  ([a-z][a-z-]*)(?:\s|$)", r.stdout, re.M))
+            others = sorted(listed - {verb})
+            check(f"mlpot {verb} --help is that verb's usage", not others, f"also lists {others}")
+
+        def expect_usage_error(name, cmd, *needles):
+            r = run([mlpot] + cmd)
+            check(name, r.returncode == 2 and all(n in r.stderr for n in needles),
+                  f"rc={r.returncode} stderr={r.stderr.strip()!r}")
+
+        base = {"info": [model], "eval": ["--model", model, "--input", cfg],
+                "bench": ["--model", model, "--input", cfg, "--steps", "1"],
+                "make-model": ["--template", Path(args.templates) / "06.almtp", "--out", tmp / "mm.mtp"],
+                "grade": ["--model", model, "--input", cfg], "build": ["li2co3", "--out", tmp / "b.cfg"], "backends": []}
+        for verb, arguments in base.items():
+            expect_usage_error(f"{verb}: unknown option", [verb] + arguments + ["--bogus-option", "1"],
+                               "unknown option --bogus-option", f"mlpot {verb} --help")
+        expect_usage_error("misspelled option", ["eval", "--model", model, "--input", cfg, "--element", "H,Li"],
+                           "unknown option --element", "did you mean --elements?")
+        expect_usage_error("misspelled option, = form", ["bench", "--model", model, "--input", cfg, "--step=3"],
+                           "unknown option --step", "did you mean --steps?")
+        expect_usage_error("an option of another verb", ["eval", "--model", model, "--input", cfg, "--steps", "3"],
+                           "unknown option --steps for 'eval'")
+        expect_usage_error("li2edc's option for li2co3", ["build", "li2co3", "--molecules", "3", "--out", tmp / "b.cfg"],
+                           "unknown option --molecules for 'build li2co3'")
+        expect_usage_error("option without a value", ["eval", "--model", model, "--input"], "--input needs a value")
+        expect_usage_error("option given twice", ["eval", "--model", model, "--model", model, "--input", cfg],
+                           "--model given twice")
+        expect_usage_error("unexpected argument", ["eval", "--model", model, "--input", cfg, "extra.cfg"],
+                           "unexpected argument 'extra.cfg'")
+        expect_usage_error("unknown command", ["evaluate"], "unknown command 'evaluate'")
+        for opt in ("--virial", "--grade", "--kernel-times"):
+            expect_error(f"bench {opt} takes yes or no", ["bench", "--model", model, "--input", cfg, "--steps", "1",
+                                                          opt, "maybe"], f"{opt} must be yes or no")
+        r = run([mlpot, "backends"])
+        check("backends", r.returncode == 0 and r.stdout.split()[:2] == ["Serial", "OpenMP"], r.stdout + r.stderr)
+
         # xyz and cfg inputs agree, and ASE reads our extended XYZ output.
         out_cfg = tmp / "out.cfg"
         r = run([mlpot, "eval", "--model", model, "--input", cfg, "--output", out_cfg])
@@ -134,6 +183,63 @@ def main():
             check(f"bench --kernel-times {' '.join(extra)}",
                   r.returncode == 0 and len(rows) == 1 and rows[0][0] == "1.00"
                   and "allocations per step: 0.00 (0 bytes)" in r.stdout, r.stdout + r.stderr)
+
+        # make-model --seed: the same seed gives the same file, another seed other coefficients
+        # (the same basis); --selection cfg|nbh writes MLIP's initial state (A = 1e-6 I), whose
+        # grade mlpot bench --grade yes reports as mlpot grade does for the same configuration.
+        def make(seed, out, *extra):
+            return run([mlpot, "make-model", "--template", Path(args.templates) / "08.almtp", "--species", "2",
+                        "--seed", str(seed), "--out", out] + list(extra))
+
+        make(5, tmp / "s5a.mtp"), make(5, tmp / "s5b.mtp"), make(6, tmp / "s6.mtp")
+        texts = [(tmp / f).read_text() if (tmp / f).exists() else "" for f in ("s5a.mtp", "s5b.mtp", "s6.mtp")]
+        strip = [re.sub(r"potential_tag = .*", "", t) for t in texts]
+        check("make-model --seed: same seed, same model", texts[0] != "" and texts[0] == texts[1])
+        check("make-model --seed: another seed, other coefficients, same basis",
+              strip[2] != "" and strip[0] != strip[2]
+              and strip[0].split("alpha_index_basic")[1].split("species_coeffs")[0]
+              == strip[2].split("alpha_index_basic")[1].split("species_coeffs")[0])
+        for mode in ("cfg", "nbh"):
+            almtp = tmp / f"sel-{mode}.almtp"
+            r = make(5, almtp, "--selection", mode)
+            ok = r.returncode == 0 and "#MVS_v1.1" in almtp.read_bytes().decode("latin-1")
+            r = run([mlpot, "grade", "--model", almtp, "--input", cfg, "--output", tmp / f"g-{mode}.cfg"])
+            mv = re.findall(r"MV_grade\s+(\S+)", (tmp / f"g-{mode}.cfg").read_text()) if r.returncode == 0 else []
+            nbh = "nbh_grades" in (tmp / f"g-{mode}.cfg").read_text() if r.returncode == 0 else False
+            check(f"make-model --selection {mode}: a state mlpot grade reads ({mode} mode)",
+                  ok and len(mv) == 1 and nbh == (mode == "nbh"), r.stderr)
+            r = run([mlpot, "bench", "--model", almtp, "--input", cfg, "--steps", "2", "--grade", "yes"])
+            got = re.findall(r"^grade\s+(\S+) \((\w+) mode\)", r.stdout, re.M)
+            want_mode = "configuration" if mode == "cfg" else "neighbourhood"
+            check(f"bench --grade yes ({mode}): the grade of mlpot grade",
+                  r.returncode == 0 and len(got) == 1 and got[0][1] == want_mode and len(mv) == 1
+                  and abs(float(got[0][0]) - float(mv[0])) <= 1e-5 * float(mv[0]), f"{got} vs {mv}: {r.stderr}")
+
+        # build li2edc with its options: the molecule count, density and minimum distance asked
+        # for; the same seed the same file, another seed another packing.
+        def li2edc(seed, out):
+            return run([mlpot, "build", "li2edc", "--molecules", "4", "--density", "1.2", "--min-distance", "1.3",
+                        "--seed", str(seed), "--out", out])
+
+        r = li2edc(7, tmp / "e7.xyz")
+        check("build li2edc with options", r.returncode == 0 and "64 atoms" in r.stdout, r.stdout + r.stderr)
+        if r.returncode == 0:
+            edc = ase_read(tmp / "e7.xyz")
+            density = edc.get_masses().sum() * 1.66053906660 / edc.get_volume()  # g/cm^3
+            d = edc.get_all_distances(mic=True)[np.triu_indices(len(edc), 1)]
+            # Bonded atoms of one molecule are closer than 1.3 A (C-H ~1.09); the distance is
+            # between molecules: check the closest pair of atoms of different molecules.
+            mol = np.repeat(np.arange(4), 16)
+            i, j = np.triu_indices(len(edc), 1)
+            between = d[mol[i] != mol[j]]
+            check("li2edc: 4 molecules of (CH2OCO2Li)2, density 1.2 g/cm3, molecules >= 1.3 A apart",
+                  len(edc) == 64 and sorted(set(edc.get_chemical_symbols())) == ["C", "H", "Li", "O"]
+                  and abs(density - 1.2) < 1e-6 and between.min() >= 1.3 - 1e-9,
+                  f"{len(edc)} atoms, density {density:.6f}, closest {between.min():.3f} A")
+            li2edc(7, tmp / "e7b.xyz"), li2edc(8, tmp / "e8.xyz")
+            check("li2edc --seed: same seed, same file; another seed, another packing",
+                  (tmp / "e7.xyz").read_text() == (tmp / "e7b.xyz").read_text()
+                  and (tmp / "e7.xyz").read_text() != (tmp / "e8.xyz").read_text())
 
         # Out of memory: a system far larger than the process may map (address space capped at
         # 6 GiB, enough to load LibTorch) stops with a message that says so, not "std::bad_alloc"
