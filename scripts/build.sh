@@ -16,7 +16,7 @@ cmake -S "$root" -B "$root/build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
   -DMLPOT_LAMMPS_SRC="$cache/src/lammps/lammps-4Feb2025/src" -DMLPOT_LAMMPS_BUILD="$cache/build-lammps" \
   -DMLPOT_PYTHON="$cache/venv/bin/python" -DMLPOT_SHARED_DIR="$root/../shared" >/dev/null
 cmake --build "$root/build" -j "${MLPOT_JOBS:-$(nproc)}"
-# The LAMMPS our plugin is built for, where the README promises it.
+# The LAMMPS our plugin is built for, where docs/install.md promises it.
 ln -sfn "$cache/lammps/bin/lmp" "$root/build/bin/lmp"
 # MACE models (random weights, fixed seed, regenerated identically), kept out of git.
 models="$root/build/models"
@@ -36,7 +36,7 @@ if [[ ! -f "$models/.stamp" || "$(cat "$models/.stamp")" != "$stamp" ]]; then
   echo "$stamp" > "$models/.stamp"
 fi
 if [[ $cuda == 1 ]]; then
-  # Compile-only here (no GPU on these machines); perf/device/ runs these binaries on an H100.
+  # Compile-only here (no GPU on these machines); perf/device/ runs these binaries on a GPU (an H200 so far).
   # With LibTorch (the venv's torch is a CUDA 13 build, the version the device machines have):
   # the MACE runner and the mace/kk style run on the GPU with graphs from the Thrust CUDA builder.
   # -lineinfo: source lines for Nsight Compute's stall sampling (perf/device/run_all.sh); the

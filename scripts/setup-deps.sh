@@ -6,7 +6,7 @@
 # Cache root: $MLPOT_CACHE (default ~/.cache/mlpot). Each step writes a stamp file that records
 # the exact inputs it was built from, so a second run is a no-op and a changed pin rebuilds.
 #
-# What comes from where (see docs/dependencies.md for why):
+# What comes from where (see docs/install.md for why):
 #   - Kokkos 4.5.1: the only registry copy of Kokkos >= 4.5 reachable here is the one vendored,
 #     complete and unmodified, in PyPI's source distribution of pycompadre 1.7.6 (kokkos/).
 #     We download that sdist by pinned version, check its sha256 and build kokkos/ only.

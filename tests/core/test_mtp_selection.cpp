@@ -1,6 +1,6 @@
 // Selection states (src/core/mtp_selection.cpp): MLIP-3 layout written and read back,
 // validation errors. Grades themselves are checked against motep + numpy in
-// tests/python/test_grade.py and against MLIP-3's own output (README).
+// tests/python/test_grade.py and against MLIP-3's own output (tests/python/test_mlip3_examples.py).
 #include <gtest/gtest.h>
 
 #include <random>
