@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "fuzz_outcome.hpp"
 #include "mlpot/error.hpp"
 #include "mlpot/mtp_model.hpp"
 #include "mlpot/mtp_potential.hpp"
@@ -30,26 +31,34 @@ mlpot::Structure cluster(int species_count) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   static mlpot::KokkosRuntime runtime(1);
+  mlpot_fuzz::start();
   const std::string text(reinterpret_cast<const char*>(data), size);
   mlpot::MtpModel model;
   try {
     model = mlpot::parse_mtp(text, "fuzz.almtp");
     mlpot::require_evaluable(model);
-  } catch (const mlpot::Error&) {
+  } catch (const mlpot::Error& e) {
+    mlpot_fuzz::refused(e);
     return 0;
   }
   // Large but valid models only cost time here.
-  if (model.species_count > 8 || model.alpha_moments_count > 2000 || model.radial_basis_size > 64) return 0;
+  if (model.species_count > 8 || model.alpha_moments_count > 2000 || model.radial_basis_size > 64) {
+    mlpot_fuzz::reached("skipped: large");
+    return 0;
+  }
   auto potential = mlpot::make_mtp_potential(model, "Serial");
   const mlpot::Structure s = cluster(model.species_count);
   try {
     if (model.selection_state.empty()) {
       mlpot::evaluate(*potential, s, true);
+      mlpot_fuzz::reached("evaluated");
       return 0;
     }
     potential->set_selection(std::make_shared<const mlpot::SelectionState>(mlpot::parse_selection_state(model)));
     mlpot::grade_structure(*potential, s);
-  } catch (const mlpot::Error&) {
+    mlpot_fuzz::reached("graded");
+  } catch (const mlpot::Error& e) {
+    mlpot_fuzz::refused(e);
   }
   return 0;
 }

@@ -8,10 +8,12 @@
 #include <string>
 #include <vector>
 
+#include "fuzz_outcome.hpp"
 #include "mlpot/error.hpp"
 #include "mlpot/structure_io.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  mlpot_fuzz::start();
   if (size == 0) return 0;
   const bool cfg = data[0] & 1;
   const std::string text(reinterpret_cast<const char*>(data) + 1, size - 1);
@@ -19,7 +21,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::vector<mlpot::Structure> structures;
   try {
     structures = cfg ? mlpot::parse_cfg(text, "fuzz.cfg") : mlpot::parse_extxyz(text, "fuzz.xyz", elements);
-  } catch (const mlpot::Error&) {
+  } catch (const mlpot::Error& e) {
+    mlpot_fuzz::refused(e);
     return 0;
   }
   std::ostringstream out;
@@ -37,5 +40,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::fprintf(stderr, "write/parse round trip changed the configurations\n");
     std::abort();
   }
+  mlpot_fuzz::reached("round trip");
   return 0;
 }
