@@ -14,6 +14,7 @@ Every release's export must also give what the current release's export of the s
 gives (mace-torch's results for both files agree to round-off: the weights are the same).
 """
 import argparse
+import ast
 import re
 import sys
 import tempfile
@@ -23,6 +24,22 @@ import numpy as np
 import torch
 
 from mlpot_testlib import Checks, differences, mace_reference, mace_test_structures, read_cfg_results, run, write_cfg  # noqa: E402
+
+
+# Bounds (energy relative; forces and virial relative to the largest), ~10x the worst measured
+# over 3 cells on 2026-12-02 (docs/mace.md): float64 3.1e-16, 2.3e-14, ~2e-14; the Chebyshev
+# option 4.7e-14, 8.1e-14; float32 4.8e-9, 4.5e-6.
+COMPAT_TOL = {"float64": (3.1e-15, 2.3e-13, 2.3e-13), "chebyshev": (4.8e-13, 8.7e-13, 8.7e-13),
+              "float32": (4.8e-8, 7.1e-5, 7.1e-5)}
+
+
+def generator_options():
+    """The option names of models/make_mace_models.py's OPTIONS dict (read, not imported)."""
+    source = Path(__file__).resolve().parents[2] / "models" / "make_mace_models.py"
+    for node in ast.walk(ast.parse(source.read_text())):
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "OPTIONS" for t in node.targets):
+            return [k.value for k in node.value.keys]
+    return []
 
 
 def main():
@@ -44,7 +61,11 @@ def main():
         for dt in ("float64", "float32"):
             files.append((f"mace-torch {v} {dt}", models / "compat" / f"mace-{v}" / f"tiny-{dt}-lammps.pt", dt))
     options = sorted((models / "options").glob("*-float64-lammps.pt"))
-    check("option models present", len(options) >= 10, f"{len(options)} in {models / 'options'}")
+    # Exactly the options the generator makes (docs/mace.md counts 13): a missing one fails.
+    wanted = generator_options()
+    made = sorted(p.name[:-len("-float64-lammps.pt")] for p in options)
+    check(f"option models present: the generator's {len(wanted)}", made == sorted(wanted) and len(wanted) == 13,
+          f"made {made}, generator {sorted(wanted)}")
     for p in options:
         files.append((f"option {p.name[:-len('-float64-lammps.pt')]}", p, "float64"))
 
@@ -66,7 +87,7 @@ def main():
             for mode, extra in (("periodic", ["--mace-mode", "periodic"]), ("ghost", ["--mace-mode", "ghost"]),
                                 ("plain", ["--mace-mode", "periodic", "--mace-rewrite", "no"])):
                 out = tmp / f"out-{mode}.cfg"
-                # One LibTorch thread: float64 results with two vary now and then (README, Known limits).
+                # One LibTorch thread: float64 results with two vary now and then (docs/mace.md, "Precision").
                 r = run([mlpot, "eval", "--model", path, "--input", cfg, "--output", out, "--graph", "host",
                          "--threads", "1"] + extra)
                 if r.returncode != 0:
@@ -80,14 +101,13 @@ def main():
                     if mode not in per_mode:
                         continue
                     de, df, dw = differences(per_mode[mode][k], e, f, w)
-                    if dt == "float64":
-                        # Relative above 1 eV/A: the random Chebyshev radial basis gives forces of
-                        # ~1e9 eV/A (matched to ~4e-14 of them).
-                        ok = de < 1e-9 and df < 1e-8 * max(1.0, fmax) and dw < 1e-8 * max(1.0, wmax)
-                    else:
-                        ok = de < 1e-5 and df < 1e-4 * fmax and dw < 1e-4 * wmax
+                    df, dw = df / fmax, dw / wmax  # relative to the largest
+                    # The random Chebyshev radial basis gives forces of ~1e9 eV/A, with more
+                    # round-off relative to them.
+                    bound = COMPAT_TOL["chebyshev" if "chebyshev" in label else dt]
+                    ok = de < bound[0] and df < bound[1] and dw < bound[2]
                     check(f"{label} {name} {mode} vs mace-torch", ok and fmax > 1e-4,
-                          f"|dE|/|E| {de:.1e}  max|dF| {df:.1e} (max|F| {fmax:.2g})  max|dW| {dw:.1e}")
+                          f"|dE|/|E| {de:.1e}  max|dF|/max|F| {df:.1e} (max|F| {fmax:.2g})  max|dW|/max|W| {dw:.1e}")
                 if "plain" in per_mode and "periodic" in per_mode and dt == "float64":
                     g, p = per_mode["periodic"][k], per_mode["plain"][k]
                     same = (g["energy"] == p["energy"] and np.array_equal(g["forces"], p["forces"])

@@ -1,7 +1,8 @@
 """Parity of `mlpot eval` with motep, an independent MTP implementation that agrees with
 MLIP-3 to ~1e-13: random-coefficient potentials of levels 8, 16 and 20 with 1, 3 and 6
 species, on orthorhombic and triclinic cells, a cell smaller than the cutoff and randomly
-displaced atoms. Energy within 1e-10 relative, forces and stress within 1e-9 (eV, eV/A)."""
+displaced atoms. The bounds are about 10x the worst measured (2026-12-02: energy 1.9e-14 relative,
+forces 2.7e-11 eV/A of up to 7e3 eV/A, virial 1.8e-10 eV; docs/mtp.md)."""
 import argparse
 import sys
 import tempfile
@@ -14,7 +15,7 @@ from motep.io.mlip.mtp import read_mtp
 
 from mlpot_testlib import random_mtp, read_cfg_results, run, write_cfg
 
-E_REL, F_ABS, S_ABS = 1e-10, 1e-9, 1e-9
+E_REL, F_ABS, S_ABS = 2.5e-13, 3e-10, 2e-9
 
 
 def structures(rng, species_count):
