@@ -187,3 +187,28 @@ def mace_reference(model, cell, pos, types, dtype, atomic_virials=False):
         atomic = inner["atomic_virials"].detach().double().numpy()
     return (float(out["total_energy_local"].sum()), out["forces"].detach().double().numpy(),
             out["virials"].detach().double().numpy().reshape(3, 3), atomic)
+
+
+_EAGER_CALCULATORS = {}
+
+
+def mace_eager_reference(model_file, atomic_numbers, cell, pos, types, dtype, head=None):
+    """mace-torch's own ASE calculator (MACECalculator) on the pickled eager model (the `.model`
+    file with the exported model's weights): no TorchScript, mace-torch's graph and autograd.
+    `types` index `atomic_numbers` (the exported model's element order). Returns energy,
+    forces [n,3] and virial [3,3] (-stress x volume)."""
+    import torch
+    torch.serialization.add_safe_globals([slice])
+    from ase import Atoms
+    from mace.calculators import MACECalculator
+    key = (str(model_file), dtype, head)
+    if key not in _EAGER_CALCULATORS:  # loading the model is the slow part: once per file
+        kw = {"head": head} if head else {}
+        _EAGER_CALCULATORS[key] = MACECalculator(model_paths=str(model_file), device="cpu", default_dtype=dtype, **kw)
+    calc = _EAGER_CALCULATORS[key]
+    atoms = Atoms(numbers=[atomic_numbers[t] for t in types], positions=pos, cell=cell, pbc=True)
+    atoms.calc = calc
+    e, f = atoms.get_potential_energy(), atoms.get_forces()
+    xx, yy, zz, yz, xz, xy = atoms.get_stress(voigt=True)
+    w = -np.array([[xx, xy, xz], [xy, yy, yz], [xz, yz, zz]]) * atoms.get_volume()
+    return float(e), np.asarray(f, dtype=float), w
