@@ -156,6 +156,27 @@ def main():
                 check(f"pair_style mlip{'/kk' if kk else ''} ({label}) -np {ranks}: run 0 grade = mlpot grade", ok,
                       f"{got} vs {ref['mv']!r}" if r.returncode == 0 else out[-800:])
 
+        # MLIP settings that have no effect in mlpot: the run goes on, with a LAMMPS warning naming
+        # each, and gives the same grade.
+        ref = read_grades(tmp / "ref-cfg.cfg")[0]
+        warn3 = (f"pair_style mlip load_from={states['cfg']} extrapolation_control=true "
+                 "extrapolation_control:log=grades.log extrapolation_control:add_grade_feature=false")
+        ini_warn = tmp / "warn.ini"
+        ini_warn.write_text(f"mtp-filename {plain}\nselect TRUE\nselect:load-state {als}\nselect:threshold 1e9\n"
+                            "select:log grades.log\nselect:energy-weight 1.0\n")
+        for label, ps, needles in (
+                ("MLIP-3", warn3, ["ignored extrapolation_control:log=grades.log",
+                                   "ignored extrapolation_control:add_grade_feature=false"]),
+                ("MLIP-2", f"pair_style mlip {ini_warn}", ["ignored select:log grades.log",
+                                                           "ignored select:energy-weight 1.0"])):
+            r, out = lmp.run(grade_script(data, ps, "pair_coeff * *"), name=f"warn-{label}.in")
+            got = values(out, "GRADE")
+            warnings = [l for l in out.splitlines() if "WARNING" in l]
+            ok = r.returncode == 0 and all(any(n in w for w in warnings) for n in needles) and bool(got) \
+                and abs(got[0] - ref["mv"]) <= 1e-10 * ref["mv"]
+            check(f"{label} settings without effect: a warning each, the same grade", ok,
+                  " | ".join(warnings)[:400] if r.returncode == 0 else out[-500:])
+
         # Thresholds: a hot NVE run (cfg mode, mtp/kk, 2 ranks) first traced, then re-run with
         # `select` and `break` taken from the trace.
         ps0 = f"pair_style mtp {states['cfg']} elements H Li C O F P extrapolation {tmp}/never.cfg select 1e9 break 2e9"
@@ -165,7 +186,7 @@ def main():
         check("trace run (60 hot NVE steps)", r.returncode == 0 and len(trace) == 61, out[-500:] if r.returncode else "")
         r1, out1 = lmp.run(grade_script(data, ps0, pc, steps=60, velocity=vel), ranks=1, kokkos=False, name="trace1.in")
         trace1 = thermo_grades(out1)
-        same = len(trace1) == len(trace) and all(abs(a[1] - b[1]) <= 1e-9 * b[1] for a, b in zip(trace1, trace))
+        same = len(trace1) == len(trace) == 61 and all(abs(a[1] - b[1]) <= 1e-9 * b[1] for a, b in zip(trace1, trace))
         check("grade trace: 1 rank (mtp) = 2 ranks (mtp/kk)", same)
         g = np.array([v for _, v in trace])
         print(f"grade trace: start {g[0]:.4f}, max {g.max():.4f} at step {int(g.argmax())}")
@@ -194,7 +215,8 @@ def main():
                   f"written {steps}")
             tr = dict(trace)
             check("written MV_grade = the traced grade of that step",
-                  steps == expected and all(abs(w["mv"] - tr[s]) <= 1e-9 * tr[s] for w, s in zip(written, steps)))
+                  len(expected) > 0 and steps == expected and len(written) == len(steps)
+                  and all(abs(w["mv"] - tr[s]) <= 1e-9 * tr[s] for w, s in zip(written, steps)))
             # The same run in MLIP-3's syntax stops at the same step after writing the same steps.
             out3 = tmp / "preselected-mlip3.cfg"
             ps3 = (f"pair_style mlip load_from={states['cfg']} extrapolation_control=true "
@@ -217,6 +239,25 @@ def main():
         else:
             check("grade trace rises above its start", False, f"{g}")
 
+        # Grading every N steps (`every`, what docs/grade.md recommends for long runs): the grades
+        # at steps 0, 5, ... equal the every-step trace's (grading does not change the dynamics),
+        # and compute mtp/grade at a step that was not graded is a LAMMPS error, not a stale value.
+        if len(trace) == 61:
+            ps5 = ps0 + " every 5"
+            r, out = lmp.run(grade_script(data, ps5, pc, steps=60, velocity=vel, thermo=5), ranks=2, kokkos=True,
+                             name="every5.in")
+            t5 = thermo_grades(out)
+            tr = dict(trace)
+            ok = r.returncode == 0 and [s for s, _ in t5] == list(range(0, 61, 5)) and all(
+                abs(v - tr[s]) <= 1e-9 * tr[s] for s, v in t5)
+            check("every 5: grades at steps 0, 5, ..., 60 equal the every-step trace", ok,
+                  f"{t5[:4]}" if r.returncode == 0 else out[-500:])
+            r, out = lmp.run(grade_script(data, ps5, pc, steps=6, velocity=vel, thermo=1), name="every5-thermo1.in")
+            msg = [l for l in out.splitlines() if "ERROR" in l]
+            check("every 5 with thermo 1: compute mtp/grade on an ungraded step is an error",
+                  r.returncode != 0 and msg and "requested at step 1" in msg[0] and "last graded step 0" in msg[0],
+                  " | ".join(msg)[:300])
+
         # Bad input.
         def expect_error(label, pair_style, extra, needle):
             script = f"units metal\natom_style atomic\nread_data {data}\n{pair_style}\n{pc}\n{extra}\nrun 0\n"
@@ -226,6 +267,10 @@ def main():
 
         expect_error("extrapolation with a plain .mtp", f"pair_style mtp {plain} elements H Li C O F P extrapolation x.cfg",
                      "", "no selection state")
+        expect_error("every 0", f"pair_style mtp {states['cfg']} elements H Li C O F P extrapolation x.cfg every 0",
+                     "", "'every' must be >= 1")
+        expect_error("every without extrapolation", f"pair_style mtp {states['cfg']} elements H Li C O F P every 5",
+                     "", "select/break/every need 'extrapolation OUT.cfg'")
         expect_error("break below select", f"pair_style mtp {states['cfg']} elements H Li C O F P extrapolation x.cfg "
                      "select 3 break 2", "", "must exceed the select threshold")
         expect_error("compute mtp/grade without extrapolation", f"pair_style mtp {states['cfg']} elements H Li C O F P",
