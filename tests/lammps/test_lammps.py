@@ -237,6 +237,16 @@ def compare_run0(lmp, label, data, cfg_results, pair_style, pair_coeff, ranks=1,
     return e, f, cv
 
 
+def li2co3_cells(mlpot, cells, path):
+    """`mlpot build li2co3 --cells CELLS` read back: cell, species, positions."""
+    subprocess.run([mlpot, "build", "li2co3", "--cells", cells, "--out", path], check=True, capture_output=True)
+    lines = Path(path).read_text().splitlines()
+    n = int(lines[2])
+    cell = np.array([[float(v) for v in lines[k].split()] for k in (4, 5, 6)])
+    atoms = [l.split() for l in lines[8:8 + n]]
+    return cell, np.array([int(a[1]) for a in atoms]), np.array([[float(v) for v in a[2:5]] for a in atoms])
+
+
 def md_final(lmp, data, pair_style, pair_coeff, steps, ranks=1, kokkos=False, name="md", pre=""):
     """NVE from 300 K: (unwrapped positions, forces, potential energy) after `steps`, or None."""
     final = lmp.dir / f"{name}.final"
@@ -318,13 +328,7 @@ def main():
         mtp = tmp / "syn16.mtp"
         subprocess.run([mlpot, "make-model", "--template", f"{args.templates}/16.almtp", "--out", mtp], check=True,
                        capture_output=True)
-        subprocess.run([mlpot, "build", "li2co3", "--cells", "2x2x2", "--out", tmp / "li.cfg"], check=True,
-                       capture_output=True)
-        lines = (tmp / "li.cfg").read_text().splitlines()
-        cell = np.array([[float(v) for v in lines[k].split()] for k in (4, 5, 6)])
-        atoms = [l.split() for l in lines[8:8 + 192]]
-        species = np.array([int(a[1]) for a in atoms])
-        pos = np.array([[float(v) for v in a[2:5]] for a in atoms])
+        cell, species, pos = li2co3_cells(mlpot, "2x2x2", tmp / "li.cfg")
         rng = np.random.default_rng(3)
         pos = pos + rng.normal(0, 0.05, pos.shape)
         species[[5, 50, 100]] = [0, 4, 5]
@@ -561,13 +565,8 @@ print "ENERGY $(pe:%.17g)"
         # (128x0e+128x1o, 1.04 M parameters), mace/kk periodic, on a 48-atom Li2CO3 cell, against
         # mace-torch's float32 evaluation of the same file, with its per-atom virials.
         seed = Path(args.models) / "seed-float32-lammps.pt"
-        subprocess.run([mlpot, "build", "li2co3", "--cells", "1x2x1", "--out", tmp / "li48.cfg"], check=True,
-                       capture_output=True)
-        lines48 = (tmp / "li48.cfg").read_text().splitlines()
-        cell48 = np.array([[float(v) for v in lines48[k].split()] for k in (4, 5, 6)])
-        atoms48 = [l.split() for l in lines48[8:8 + 48]]
-        species48 = np.array([int(a[1]) for a in atoms48])
-        pos48 = np.array([[float(v) for v in a[2:5]] for a in atoms48]) + rng.normal(0, 0.05, (48, 3))
+        cell48, species48, pos48 = li2co3_cells(mlpot, "1x2x1", tmp / "li48.cfg")
+        pos48 = pos48 + rng.normal(0, 0.05, pos48.shape)
         data48 = tmp / "li48.data"
         write_data(data48, cell48, pos48, species48)
         e32, f32, w32, av32 = mace_reference(torch.jit.load(str(seed)), cell48, pos48, species48, torch.float32,
