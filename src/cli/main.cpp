@@ -599,15 +599,19 @@ int cmd_grade(const Args& a) {
   return 0;
 }
 
+// build's options, per structure: cmd_build checks them, the command table takes their union.
+const std::vector<std::string> kLi2co3Options = {"cells", "out"};
+const std::vector<std::string> kLi2edcOptions = {"molecules", "density", "min-distance", "seed", "out"};
+
 int cmd_build(const Args& a) {
   const std::string what = a.positional.empty() ? "" : a.positional[0];
   mlpot::Structure s;
   if (what == "li2co3") {
-    require_known(a, "build li2co3", {"cells", "out"}, 1);
+    require_known(a, "build li2co3", kLi2co3Options, 1);
     auto c = parse_cells(a.get("cells", "3x5x4"));
     s = mlpot::build_li2co3(c[0], c[1], c[2]);
   } else if (what == "li2edc") {
-    require_known(a, "build li2edc", {"molecules", "density", "min-distance", "seed", "out"}, 1);
+    require_known(a, "build li2edc", kLi2edcOptions, 1);
     s = mlpot::build_amorphous_li2edc(to_int(a.get("molecules", "72"), "--molecules"), to_num(a.get("density", "1.7"), "--density"),
                                       to_num(a.get("min-distance", "1.4"), "--min-distance"),
                                       unsigned(to_int(a.get("seed", "2025"), "--seed")));
@@ -662,7 +666,7 @@ const std::vector<Command>& commands() {
        cmd_make_model},
       {"grade", {kGrade, kCommonOptions}, {"model", "input", "output", "backend", "threads"}, 0, cmd_grade},
       // build checks its options per structure (li2co3 and li2edc take different ones).
-      {"build", {kBuild}, {"cells", "out", "molecules", "density", "min-distance", "seed"}, 1, cmd_build},
+      {"build", {kBuild}, joined(kLi2co3Options, kLi2edcOptions), 1, cmd_build},
       {"backends", {kBackends}, {}, 0, cmd_backends},
   };
   return table;

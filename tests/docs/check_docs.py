@@ -13,7 +13,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-VERBS = ["info", "eval", "bench", "make-model", "grade", "build", "backends"]
 # Standard tools a README command may start with (everything else must be in the repository).
 TOOLS = {"export", "cd", "mpirun", "cmake", "pip", "python3", "git", "ls", "cat", "mkdir", "cp", "echo", "source"}
 # Files the build makes, each with the file of the repository that makes it.
@@ -69,6 +68,11 @@ class Checker:
     def options(self, verb):
         return set(OPTION.findall(self.help(verb)))
 
+    def verbs(self):
+        """The commands `mlpot --help` lists (its `commands:` block, a line `  VERB ...` each)."""
+        block = self.help().split("\ncommands:\n", 1)[-1].split("\n\n", 1)[0]
+        return set(re.findall(r"^  ([a-z][a-z-]*)(?:\s|$)", block, re.M))
+
     def check_links(self, path):
         for n, line in enumerate(path.read_text().splitlines(), 1):
             for target in LINK.findall(line):
@@ -90,7 +94,7 @@ class Checker:
         elif m.group(1) != self.help():
             self.fail("docs/cli.md", "the quoted usage text differs from `mlpot --help`")
         # Standalone options written in the CLI page must be options of some command.
-        known = set().union(*(self.options(v) for v in VERBS))
+        known = set().union(*(self.options(v) for v in self.verbs()))
         for n, code, _, _ in code_spans(text):
             for opt in OPTION.findall(code) if code.startswith("--") else []:
                 if opt not in known:
@@ -102,7 +106,7 @@ class Checker:
                 verbs, rest = m.group(1).split("/"), m.group(2)
                 rest = re.split(r"\s#|\||;|&&", rest)[0]
                 for verb in verbs:
-                    if verb not in VERBS:
+                    if verb not in self.verbs():
                         self.fail(f"{path.relative_to(self.root)}:{n}", f"'mlpot {verb}' is no mlpot command")
                         continue
                     for opt in OPTION.findall(rest):
@@ -111,13 +115,13 @@ class Checker:
 
     def check_accepted(self):
         """Each option a command's usage lists is accepted by it (not refused as unknown): all of
-        them in one call per command (the first unknown one would be named)."""
-        li2edc = {"molecules", "density", "min-distance", "seed"}
-        for verb in VERBS:
-            groups = [(verb, self.options(verb))]
-            if verb == "build":
-                groups = [("build li2co3", self.options(verb) - li2edc),
-                          ("build li2edc", (self.options(verb) & li2edc) | {"out"})]
+        them in one call per command (the first unknown one would be named). A command whose
+        usage lines name a subcommand (`  build li2co3 --cells ...`) is called once per
+        subcommand with the options of its line."""
+        for verb in sorted(self.verbs()):
+            subcommands = re.findall(rf"^  {verb} ([a-z][a-z0-9]*)(\s.*)$", self.help(verb), re.M)
+            groups = [(f"{verb} {sub}", set(OPTION.findall(line))) for sub, line in subcommands] \
+                or [(verb, self.options(verb))]
             for command, opts in groups:
                 args = command.split() + [a for o in sorted(opts) for a in (f"--{o}", "x")]
                 r = subprocess.run([self.mlpot] + args, capture_output=True, text=True)

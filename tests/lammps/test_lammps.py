@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "python"))
-from mlpot_testlib import Checks, mace_reference, random_structure, read_cfg_results  # noqa: E402
+from mlpot_testlib import Checks, mace_reference, motep_reference, random_structure, read_cfg_results  # noqa: E402
 
 NKTV2P = 1.6021765e6  # metal units: eV/A^3 -> bar
 # The bounds, each about 10x the worst this test measured on 2026-12-02 (docs/lammps.md), all
@@ -237,6 +237,12 @@ def compare_run0(lmp, label, data, cfg_results, pair_style, pair_coeff, ranks=1,
     return e, f, cv
 
 
+def as_cfg_results(energy, forces, virial):
+    """A reference (virial [3,3]) in the form read_cfg_results gives mlpot eval's results."""
+    w = np.asarray(virial)
+    return {"energy": energy, "forces": forces, "plus_stress": [w[0, 0], w[1, 1], w[2, 2], w[1, 2], w[0, 2], w[0, 1]]}
+
+
 def li2co3_cells(mlpot, cells, path):
     """`mlpot build li2co3 --cells CELLS` read back: cell, species, positions."""
     subprocess.run([mlpot, "build", "li2co3", "--cells", cells, "--out", path], check=True, capture_output=True)
@@ -271,21 +277,6 @@ def compare_md(label, got, ref, tol):
     de = abs(got[2] - ref[2]) / abs(ref[2])
     check(label, dx < tol and df < tol and de < tol and len(got[0]) == len(ref[0]),
           f"positions {dx:.1e} A, forces {df:.1e}, energy {de:.1e} (relative)")
-
-
-def motep_results(mtp, cell, pos, species):
-    """motep's energy, forces, virial (xx yy zz xy xz yz, eV) and per-atom energies: the
-    independent MTP implementation (agrees with MLIP-3 to ~1e-13), species t as number t+1."""
-    from ase import Atoms
-    from motep.calculator import MTP
-    from motep.io.mlip.mtp import read_mtp
-    data = read_mtp(str(mtp))
-    data.species = list(range(1, data.species_count + 1))
-    atoms = Atoms(numbers=np.asarray(species) + 1, positions=pos, cell=cell, pbc=True)
-    atoms.calc = MTP(data, engine="cext")
-    e, f = atoms.get_potential_energy(), atoms.get_forces()
-    s = -atoms.get_stress(voigt=True) * atoms.get_volume()  # xx yy zz yz xz xy
-    return e, f, np.array([s[0], s[1], s[2], s[5], s[4], s[3]]), atoms.get_potential_energies()
 
 
 def md_script(data, pair_style, pair_coeff, steps, dt=0.0005, temp=300.0, thermo=1, extra=""):
@@ -341,7 +332,8 @@ def main():
         ref_mtp = read_cfg_results(tmp / "mtp-ref.cfg")[0]
         ps_mtp = f"pair_style mtp {mtp} elements H Li C O F P"
         pc_mtp = "pair_coeff * * H Li C O F P"
-        motep_ref = motep_results(mtp, cell, pos, species)
+        e_m, f_m, ps_m, ea_m = motep_reference(mtp, cell, pos, species)
+        motep_ref = (e_m, f_m, ps_m[[0, 1, 2, 5, 4, 3]], ea_m)  # virial as LAMMPS orders it: xx yy zz xy xz yz
 
         # MTP: run 0 against mlpot eval, CPU and Kokkos, 1 and 4 ranks; species by index too.
         # compute centroid/stress/atom (the library's form is checked against finite differences of
@@ -451,9 +443,7 @@ print "ENERGY $(pe:%.17g)"
         av_tiny = mace_reference(torch.jit.load(str(mace)), cell, pos, species, torch.float64, atomic_virials=True)[3]
         compare_run0(lmp, "mace", data, ref_mace, ps_mace, pc_mace, atom_virial_ref=av_tiny)
         # And against mace-torch's own evaluation of the file directly, not through mlpot eval.
-        e_t, f_t, w_t, _ = mace_reference(torch.jit.load(str(mace)), cell, pos, species, torch.float64)
-        ref_torch = {"energy": e_t, "forces": f_t,
-                     "plus_stress": [w_t[0, 0], w_t[1, 1], w_t[2, 2], w_t[1, 2], w_t[0, 2], w_t[0, 1]]}
+        ref_torch = as_cfg_results(*mace_reference(torch.jit.load(str(mace)), cell, pos, species, torch.float64)[:3])
         compare_run0(lmp, "mace/kk -np 2 vs mace-torch", data, ref_torch, ps_mace, pc_mace, ranks=2, kokkos=True,
                      atom_virial_ref=av_tiny)
         compare_run0(lmp, "mace/kk", data, ref_mace, ps_mace, pc_mace, kokkos=True, atom_virial_ref=av_tiny)
@@ -571,8 +561,7 @@ print "ENERGY $(pe:%.17g)"
         write_data(data48, cell48, pos48, species48)
         e32, f32, w32, av32 = mace_reference(torch.jit.load(str(seed)), cell48, pos48, species48, torch.float32,
                                              atomic_virials=True)
-        ref32 = {"energy": e32, "forces": f32, "plus_stress": [w32[0, 0], w32[1, 1], w32[2, 2], w32[1, 2], w32[0, 2],
-                                                              w32[0, 1]]}
+        ref32 = as_cfg_results(e32, f32, w32)
         compare_run0(lmp, "mace/kk periodic, seed model float32, vs mace-torch", data48, ref32, ps_mace.replace(
             str(mace), str(seed)) + " periodic", pc_mace, kokkos=True, tol=F32_TOL, atom_virial_ref=av32)
         r, out = lmp.run(f"units metal\natom_style atomic\nread_data {data}\n{ps_mace} periodic\n{pc_mace}\nrun 0\n",

@@ -153,6 +153,22 @@ def read_cfg_results(path):
     return results
 
 
+def motep_reference(mtp_path, cell, pos, types):
+    """motep's results for one periodic structure: energy, forces [n,3], the virial as MLIP's
+    PlusStress (xx yy zz yz xz xy, eV) and per-atom energies. motep is the independent MTP
+    implementation (agrees with MLIP-3 to ~1e-13); MLIP species t is atomic number t+1."""
+    from ase import Atoms
+    from motep.calculator import MTP
+    from motep.io.mlip.mtp import read_mtp
+    data = read_mtp(str(mtp_path))
+    data.species = list(range(1, data.species_count + 1))
+    atoms = Atoms(numbers=np.asarray(types) + 1, positions=pos, cell=cell, pbc=True)
+    atoms.calc = MTP(data, engine="cext")
+    e, f = atoms.get_potential_energy(), atoms.get_forces()
+    plus_stress = -atoms.get_stress(voigt=True) * atoms.get_volume()  # stress is -virial/V, Voigt order
+    return e, f, plus_stress, atoms.get_potential_energies()
+
+
 def run(cmd, **kw):
     return subprocess.run([str(c) for c in cmd], capture_output=True, text=True, **kw)
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mlpot_testlib import Checks, run
+from mlpot_testlib import Checks, motep_reference, run
 
 ROUND_OFF = 2e-14
 
@@ -69,22 +69,6 @@ def worst(ours, printed):
     return max(ratios), True
 
 
-def motep_efs(potential, cfg):
-    """motep's energy, forces [n,3] and PlusStress (xx yy zz yz xz xy) for a configuration of
-    read_cfg_text (one species, as in MLIP-3's examples 03 and 04)."""
-    from ase import Atoms
-    from motep.calculator import MTP
-    from motep.io.mlip.mtp import read_mtp
-    data = read_mtp(str(potential))
-    data.species = list(range(1, data.species_count + 1))
-    pos = np.array([[float(v) for v in cfg["atoms"][k]] for k in ("cartes_x", "cartes_y", "cartes_z")]).T
-    types = [int(t) for t in cfg["atoms"]["type"]]
-    atoms = Atoms(numbers=[t + 1 for t in types], positions=pos, cell=cfg["cell"], pbc=True)
-    atoms.calc = MTP(data, engine="cext")
-    s = -atoms.get_stress(voigt=True) * atoms.get_volume()  # xx yy zz yz xz xy
-    return atoms.get_potential_energy(), atoms.get_forces(), s
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--mlpot", required=True)
@@ -112,7 +96,8 @@ def main():
         potential = tmp / "pot03.mtp"  # the potential part (motep reads no selection state)
         potential.write_bytes((efs / "pot.almtp").read_bytes().split(b"\n#MVS")[0] + b"\n")
         for i, (o, p, c) in enumerate(zip(ours, ref, inputs)):
-            e, f, w = motep_efs(potential, c)
+            pos = np.array([[float(v) for v in c["atoms"][k]] for k in ("cartes_x", "cartes_y", "cartes_z")]).T
+            e, f, w, _ = motep_reference(potential, c["cell"], pos, [int(t) for t in c["atoms"]["type"]])
             de = abs(float(o["energy"]) - e) / abs(e)
             f_ours = np.array([[float(v) for v in o["atoms"][k]] for k in ("fx", "fy", "fz")]).T
             df = np.abs(f_ours - f).max() / np.abs(f).max()

@@ -9,11 +9,8 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-from ase import Atoms
-from motep.calculator import MTP
-from motep.io.mlip.mtp import read_mtp
 
-from mlpot_testlib import random_mtp, read_cfg_results, run, write_cfg
+from mlpot_testlib import motep_reference, random_mtp, read_cfg_results, run, write_cfg
 
 E_REL, F_ABS, S_ABS = 2.5e-13, 3e-10, 2e-9
 
@@ -36,17 +33,6 @@ def structures(rng, species_count):
     pos = np.array([[0.1, 0.2, 0.1], [1.6, 1.5, 1.4]]) + rng.normal(0, 0.05, size=(2, 3))
     out.append(("small-cell", cell, pos, rng.integers(0, species_count, 2)))
     return out
-
-
-def motep_reference(mtp_path, species_count, cell, pos, types):
-    data = read_mtp(mtp_path)
-    data.species = list(range(1, species_count + 1))  # MLIP type t <-> number t+1
-    atoms = Atoms(numbers=np.asarray(types) + 1, positions=pos, cell=cell, pbc=True)
-    atoms.calc = MTP(data, engine="cext")
-    e = atoms.get_potential_energy()
-    f = atoms.get_forces()
-    s = atoms.get_stress(voigt=True)  # xx yy zz yz xz xy, eV/A^3, = -virial/V
-    return e, f, -s * atoms.get_volume()
 
 
 def main():
@@ -77,7 +63,7 @@ def main():
                         continue
                     got[graph] = read_cfg_results(out)
                 for k, (name, cell, pos, types) in enumerate(structs):
-                    e, f, w = motep_reference(mtp, species_count, cell, pos, types)
+                    e, f, w, _ = motep_reference(mtp, cell, pos, types)
                     for graph, results in got.items():
                         g = results[k]
                         tag = f"level {level}, {species_count} species, {name}, {graph} graph"
