@@ -17,7 +17,7 @@ struct MtpModel {
   std::string potential_tag;        // rest of the line, may be empty
 
   // Radial basis.
-  std::string radial_basis_type;    // only "RBChebyshev" is evaluated
+  std::string radial_basis_type;    // as in the file; all but RBShapeev are evaluated
   double min_dist = 0.0;
   double max_dist = 0.0;            // the cutoff
   int radial_basis_size = 0;        // R

@@ -19,6 +19,10 @@ namespace {
 const char* const kKnownBases[] = {"RBChebyshev",       "RBChebyshev_repuls", "BChebyshev",
                                    "BChebyshev_repuls", "RBShapeev",          "RBTaylor"};
 
+const char* const kMagneticRefusal =
+    "magnetic MTP (mMTP: magnetic_basis_type) is not supported: its energy depends on each atom's magnetic "
+    "moment, an input that mlpot's structure files and pair styles do not carry";
+
 std::string fmt_double(double v) {
   char buf[40];
   std::snprintf(buf, sizeof buf, "%.17g", v);
@@ -138,7 +142,7 @@ MtpModel parse_mtp(const std::string& full_text, const std::string& source) {
       if (c < 0 || c > 1000) throw InputError(source, line, "species_count = " + std::to_string(c) + " is out of range");
       m.species_count = int(c);
     } else if (key == "magnetic_basis_type") {
-      throw InputError(source, line, "magnetic MTP (magnetic_basis_type) is not supported");
+      throw InputError(source, line, kMagneticRefusal);
     } else {
       throw InputError(source, line, "unknown field '" + key + "' in the MTP header");
     }
@@ -148,10 +152,10 @@ MtpModel parse_mtp(const std::string& full_text, const std::string& source) {
     int line = lx.line();
     m.radial_basis_type = lx.word("the radial basis type");
     bool known = std::find(std::begin(kKnownBases), std::end(kKnownBases), m.radial_basis_type) != std::end(kKnownBases);
-    if (!known) throw InputError(source, line, "unknown radial basis type '" + m.radial_basis_type + "'");
-    if (m.radial_basis_type != "RBChebyshev") {
-      throw InputError(source, line, "radial basis type '" + m.radial_basis_type +
-                                         "' is not supported (mlpot evaluates RBChebyshev)");
+    if (!known) {
+      throw InputError(source, line, "unknown radial basis type '" + m.radial_basis_type +
+                                         "' (MLIP's are RBChebyshev, RBChebyshev_repuls, BChebyshev, "
+                                         "BChebyshev_repuls, RBShapeev, RBTaylor)");
     }
   }
   bool have_min = false, have_max = false, have_size = false;
@@ -159,6 +163,7 @@ MtpModel parse_mtp(const std::string& full_text, const std::string& source) {
     int line = lx.line();
     std::string key = lx.word("'radial_funcs_count'");
     if (key == "radial_funcs_count") break;
+    if (key == "magnetic_basis_type") throw InputError(source, line, kMagneticRefusal);
     lx.expect("=", ("the line '" + key + " = ...'").c_str());
     if (key == "scaling") {
       double s = lx.number("the basis scaling");
@@ -425,7 +430,11 @@ bool same_potential(const MtpModel& a, const MtpModel& b) {
 }
 
 void require_evaluable(const MtpModel& m) {
-  if (m.radial_basis_type != "RBChebyshev") throw Error(m.source + ": radial basis '" + m.radial_basis_type + "' is not supported");
+  if (m.radial_basis_type == "RBShapeev") {
+    throw Error(m.source + ": radial basis 'RBShapeev' is not evaluated by mlpot (MLIP-3 evaluates it from its own "
+                "table of polynomials, which mlpot does not reproduce); mlpot evaluates RBChebyshev, "
+                "RBChebyshev_repuls, BChebyshev, BChebyshev_repuls and RBTaylor");
+  }
   if (m.species_count < 1) throw Error(m.source + ": species_count is missing or 0 (an untrained template cannot be evaluated)");
   if (!m.trained()) throw Error(m.source + ": model has no radial_coeffs/moment_coeffs (an untrained template cannot be evaluated)");
   // The kernels' product tables hold a term's two moment indices in 32 bits and its

@@ -4,7 +4,7 @@
 namespace mlpot::kokkos {
 #ifdef KOKKOS_ENABLE_CUDA
 std::unique_ptr<MtpPotential> make_mtp_cuda(const MtpModel& model) {
-  return std::make_unique<MtpKokkosPotential<Kokkos::Cuda>>(model);
+  return make_mtp_for_basis<Kokkos::Cuda>(model);
 }
 #else
 std::unique_ptr<MtpPotential> make_mtp_cuda(const MtpModel&) { return nullptr; }

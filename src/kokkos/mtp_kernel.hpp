@@ -27,6 +27,7 @@
 #include <Kokkos_ScatterView.hpp>
 
 #include "mtp_parameters.hpp"
+#include "mtp_radial_basis.hpp"
 
 namespace mlpot::kokkos {
 
@@ -58,7 +59,8 @@ struct MtpTuning<Kokkos::Cuda> {
 static_assert(MtpTuning<Kokkos::Cuda>::team_size == kProductRound, "product rounds are laid out for the GPU team");
 #endif
 
-template <class ExecSpace, int Lanes = MtpTuning<ExecSpace>::lanes, int TeamSize = MtpTuning<ExecSpace>::team_size>
+template <class ExecSpace, int Lanes = MtpTuning<ExecSpace>::lanes, int TeamSize = MtpTuning<ExecSpace>::team_size,
+          class Basis = BasisRBChebyshev>
 struct MtpKernel {
   using exec_space = ExecSpace;
   using memory_space = typename ExecSpace::memory_space;
@@ -193,52 +195,15 @@ struct MtpKernel {
     }
   }
 
-  // T_n(xi) and T'_n(xi) of the W lanes for n = 0, 1, 2, ... in turn (Chebyshev recursion),
-  // lanes innermost so that it runs as SIMD over them.
-  struct Chebyshev {
-    double xi[W], t_prev[W], t_cur[W], dt_prev[W], dt_cur[W];
-    KOKKOS_INLINE_FUNCTION explicit Chebyshev(const double* x) {
-      for (int l = 0; l < W; ++l) {
-        xi[l] = x[l];
-        t_prev[l] = 1.0;
-        t_cur[l] = x[l];
-        dt_prev[l] = 0.0;
-        dt_cur[l] = 1.0;
-      }
-    }
-    KOKKOS_INLINE_FUNCTION void next(int n, double* tn, double* dtn) {
-      for (int l = 0; l < W; ++l) {
-        if (n == 0) {
-          tn[l] = 1.0; dtn[l] = 0.0;
-        } else if (n == 1) {
-          tn[l] = xi[l]; dtn[l] = 1.0;
-        } else {
-          tn[l] = 2.0 * xi[l] * t_cur[l] - t_prev[l];
-          dtn[l] = 2.0 * t_cur[l] + 2.0 * xi[l] * dt_cur[l] - dt_prev[l];
-          t_prev[l] = t_cur[l]; t_cur[l] = tn[l]; dt_prev[l] = dt_cur[l]; dt_cur[l] = dtn[l];
-        }
-      }
-    }
-  };
-
   // f_mu(r) and f'_mu(r) ([mu][lane], row stride kCacheStride) for the species pairs
-  // (si, sj[lane]): Chebyshev polynomials in xi = (2r - (Rmin+Rcut)) / (Rcut - Rmin) times
-  // (r - Rcut)^2, times `scaling`: Q_n = w2 T_n, Q'_n = dw2 T_n + w2 T'_n dxi.
-  // q and dq ([n][lane] each) hold the basis Q_n and Q'_n (several lanes only).
+  // (si, sj[lane]): f_mu = sum_n c[si, sj, mu, n] Q_n(r), with the model's radial basis Q_n
+  // (mtp_radial_basis.hpp). q and dq ([n][lane] each) hold the basis Q_n and Q'_n (several
+  // lanes only).
   KOKKOS_INLINE_FUNCTION void radial(int si, const int* sj, const double* r, double* f, double* df, double* q,
                                      double* dq) const {
     const int K = p.n_radial, R = p.basis_size;
-    const double inv_width = 1.0 / (p.max_dist - p.min_dist);
-    const double dxi = 2.0 * inv_width;
-    double xi[W], w2[W], dw2[W];
     const double* c[W];
-    for (int l = 0; l < W; ++l) {
-      xi[l] = (2.0 * r[l] - (p.min_dist + p.max_dist)) * inv_width;
-      const double w = r[l] - p.max_dist;
-      w2[l] = w * w * p.scaling;
-      dw2[l] = 2.0 * w * p.scaling;
-      c[l] = &p.radial(((size_t(si) * p.n_species + sj[l]) * K) * R);
-    }
+    for (int l = 0; l < W; ++l) c[l] = &p.radial(((size_t(si) * p.n_species + sj[l]) * K) * R);
     if constexpr (W == 1) {
       // One lane (GPUs): each f_mu and f'_mu summed in registers, the basis recomputed for
       // every mu (a few flops per term). Summing into the cache term by term, as the basis
@@ -246,27 +211,20 @@ struct MtpKernel {
       // basis would need per-thread scratch.
       for (int mu = 0; mu < K; ++mu) {
         const double* cm = c[0] + mu * R;
-        Chebyshev cheb(xi);
+        RadialBasisLanes<Basis, 1> basis(r, p.min_dist, p.max_dist, p.scaling);
         double fs = 0.0, dfs = 0.0;
         for (int n = 0; n < R; ++n) {
-          double tn, dtn;
-          cheb.next(n, &tn, &dtn);
-          fs += cm[n] * (w2[0] * tn);
-          dfs += cm[n] * (dw2[0] * tn + w2[0] * dtn * dxi);
+          double qn, dqn;
+          basis.next(n, &qn, &dqn);
+          fs += cm[n] * qn;
+          dfs += cm[n] * dqn;
         }
         f[mu * kCacheStride] = fs;
         df[mu * kCacheStride] = dfs;
       }
     } else {
-      Chebyshev cheb(xi);
-      for (int n = 0; n < R; ++n) {
-        double tn[W], dtn[W];
-        cheb.next(n, tn, dtn);
-        for (int l = 0; l < W; ++l) {
-          q[n * W + l] = w2[l] * tn[l];
-          dq[n * W + l] = dw2[l] * tn[l] + w2[l] * dtn[l] * dxi;
-        }
-      }
+      RadialBasisLanes<Basis, W> basis(r, p.min_dist, p.max_dist, p.scaling);
+      for (int n = 0; n < R; ++n) basis.next(n, q + n * W, dq + n * W);
       for (int mu = 0; mu < K; ++mu) {
         double fs[W], dfs[W];
         for (int l = 0; l < W; ++l) fs[l] = dfs[l] = 0.0;
@@ -666,7 +624,7 @@ struct MtpKernel {
 
   // The factors of a block's gradient dE_i/dc[s_i, s_j, mu, n] = q[n] w_mu[mu] (per lane):
   // w_mu = sum_{b: mu_b = mu} adj_b u_b (adj: the basic moments' adjoints) and
-  // q_n = scaling (r - Rcut)^2 T_n(xi), into
+  // q_n = Q_n(r), the radial basis, into
   // w_mu[mu * W + lane] and q[n * W + lane] (cache c, monomials u[m * kMonoStride + lane]).
   KOKKOS_INLINE_FUNCTION void radial_gradient_factors(const double* c, const double* u, const double* adj, double* w_mu,
                                                       double* q) const {
@@ -684,17 +642,10 @@ struct MtpKernel {
       }
       for (int l = 0; l < W; ++l) w_mu[mu * W + l] = acc[l];
     }
-    double xi[W], w2[W];
-    for (int l = 0; l < W; ++l) {
-      xi[l] = (2.0 * c[l] - (p.min_dist + p.max_dist)) / (p.max_dist - p.min_dist);
-      const double w = c[l] - p.max_dist;
-      w2[l] = w * w * p.scaling;
-    }
-    Chebyshev cheb(xi);
+    RadialBasisLanes<Basis, W> basis(c, p.min_dist, p.max_dist, p.scaling);
     for (int n = 0; n < R; ++n) {
-      double tn[W], dtn[W];  // (T'_n unused here)
-      cheb.next(n, tn, dtn);
-      for (int l = 0; l < W; ++l) q[n * W + l] = w2[l] * tn[l];
+      double dq[W];  // (Q'_n unused here)
+      basis.next(n, q + n * W, dq);
     }
   }
 

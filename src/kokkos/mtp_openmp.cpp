@@ -4,7 +4,7 @@
 namespace mlpot::kokkos {
 #ifdef KOKKOS_ENABLE_OPENMP
 std::unique_ptr<MtpPotential> make_mtp_openmp(const MtpModel& model) {
-  return std::make_unique<MtpKokkosPotential<Kokkos::OpenMP>>(model);
+  return make_mtp_for_basis<Kokkos::OpenMP>(model);
 }
 #else
 std::unique_ptr<MtpPotential> make_mtp_openmp(const MtpModel&) { return nullptr; }

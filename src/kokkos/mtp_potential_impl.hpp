@@ -11,16 +11,24 @@
 namespace mlpot::kokkos {
 
 // Lanes: neighbours per thread in the kernel; TeamSize: threads per atom (MtpTuning's choices
-// for the backend; a test runs the host in the GPU's shape, one lane and several threads).
-template <class ExecSpace, int Lanes = MtpTuning<ExecSpace>::lanes, int TeamSize = MtpTuning<ExecSpace>::team_size>
+// for the backend; a test runs the host in the GPU's shape, one lane and several threads);
+// Basis: the model's radial basis (mtp_radial_basis.hpp; make_mtp_for_basis picks it).
+template <class ExecSpace, int Lanes = MtpTuning<ExecSpace>::lanes, int TeamSize = MtpTuning<ExecSpace>::team_size,
+          class Basis = BasisRBChebyshev>
 class MtpKokkosPotential final : public MtpPotential {
  public:
   using memory_space = typename ExecSpace::memory_space;
+  using basis_type = Basis;
   static constexpr bool kHostAccessible =
       Kokkos::SpaceAccessibility<Kokkos::HostSpace, memory_space>::accessible;
 
   explicit MtpKokkosPotential(const MtpModel& model)
-      : model_(model), params_(make_parameters<memory_space>(model)) {}
+      : model_(model), params_(make_parameters<memory_space>(model)) {
+    if (model.radial_basis_type != Basis::name) {
+      throw Error(model.source + ": radial basis '" + model.radial_basis_type + "' given to the " + Basis::name +
+                  " kernel");
+    }
+  }
 
   std::string kind() const override { return "mtp"; }
   int num_species() const override { return model_.species_count; }
@@ -97,7 +105,7 @@ class MtpKokkosPotential final : public MtpPotential {
   // Inputs and outputs are accessible from ExecSpace.
   Totals compute_in_place(const AtomsRef& atoms, const NeighborsRef& nbr, const OutputsRef& out) {
     const int n_local = atoms.n_local, n_total = atoms.n_total;
-    MtpKernel<ExecSpace, Lanes, TeamSize> k;
+    MtpKernel<ExecSpace, Lanes, TeamSize, Basis> k;
     k.p = params_;
     k.x = atoms.positions;
     k.species = atoms.species;
@@ -117,7 +125,7 @@ class MtpKokkosPotential final : public MtpPotential {
     }
     if (int(f_.extent(0)) < n_total) {
       f_ = decltype(f_)("mtp::forces", n_total);
-      f_scatter_ = typename MtpKernel<ExecSpace, Lanes, TeamSize>::ForceScatter(f_);
+      f_scatter_ = typename MtpKernel<ExecSpace, Lanes, TeamSize, Basis>::ForceScatter(f_);
     }
     k.atom_energy = energy_;
     k.atom_w = w_;
@@ -151,7 +159,7 @@ class MtpKokkosPotential final : public MtpPotential {
         policy.set_scratch_size(k.team_level_, Kokkos::PerTeam(team_bytes), Kokkos::PerThread(thread_bytes));
         Kokkos::parallel_for("mlpot::mtp_compute", policy, k);
       };
-      using Kernel = MtpKernel<ExecSpace, Lanes, TeamSize>;
+      using Kernel = MtpKernel<ExecSpace, Lanes, TeamSize, Basis>;
       if (want_centroid) {
         launch(Kokkos::TeamPolicy<ExecSpace, typename Kernel::WithCentroidVirials>(n_local, TeamSize));
       } else {
@@ -310,7 +318,7 @@ class MtpKokkosPotential final : public MtpPotential {
   // The cache slots an atom needs, at most: all its list entries for a thread of its own (no need
   // to read positions); for a team of threads its neighbours within the cutoff (a GPU's shared
   // memory holds ~40 KB a team, and LAMMPS' lists with their skin are ~3 times longer at 5 A).
-  static int max_cache_slots(const MtpKernel<ExecSpace, Lanes, TeamSize>& k, int n_local) {
+  static int max_cache_slots(const MtpKernel<ExecSpace, Lanes, TeamSize, Basis>& k, int n_local) {
     int result = 0;
     if (n_local == 0) return 0;
     if constexpr (TeamSize == 1) {
@@ -368,10 +376,10 @@ class MtpKokkosPotential final : public MtpPotential {
   Kokkos::View<double* [3], Kokkos::LayoutRight, memory_space> f_;
   Kokkos::View<double* [6], Kokkos::LayoutRight, memory_space> v_;
   Kokkos::View<double* [9], Kokkos::LayoutRight, memory_space> cv_;
-  typename MtpKernel<ExecSpace, Lanes, TeamSize>::ForceScatter f_scatter_;
-  typename MtpKernel<ExecSpace, Lanes, TeamSize>::VirialScatter v_scatter_;
+  typename MtpKernel<ExecSpace, Lanes, TeamSize, Basis>::ForceScatter f_scatter_;
+  typename MtpKernel<ExecSpace, Lanes, TeamSize, Basis>::VirialScatter v_scatter_;
   bool v_scatter_made_ = false;
-  typename MtpKernel<ExecSpace, Lanes, TeamSize>::CentroidScatter cv_scatter_;
+  typename MtpKernel<ExecSpace, Lanes, TeamSize, Basis>::CentroidScatter cv_scatter_;
   bool cv_scatter_made_ = false;
   // Grades.
   std::shared_ptr<const SelectionState> selection_;
@@ -382,5 +390,25 @@ class MtpKokkosPotential final : public MtpPotential {
   bool grades_valid_ = false;
   bool grades_enabled_ = true;
 };
+
+// The potential for the model's radial basis: one kernel instantiation per basis of RadialBases.
+template <class ExecSpace, class... Bases>
+std::unique_ptr<MtpPotential> make_mtp_for_basis(const MtpModel& model, BasisList<Bases...>) {
+  std::unique_ptr<MtpPotential> out;
+  ((out || model.radial_basis_type != Bases::name
+        ? void()
+        : void(out = std::make_unique<MtpKokkosPotential<ExecSpace, MtpTuning<ExecSpace>::lanes,
+                                                         MtpTuning<ExecSpace>::team_size, Bases>>(model))),
+   ...);
+  if (!out) {
+    require_evaluable(model);  // names the reason (RBShapeev, an untrained template, ...)
+    throw Error(model.source + ": radial basis '" + model.radial_basis_type + "' is not evaluated by mlpot");
+  }
+  return out;
+}
+template <class ExecSpace>
+std::unique_ptr<MtpPotential> make_mtp_for_basis(const MtpModel& model) {
+  return make_mtp_for_basis<ExecSpace>(model, RadialBases{});
+}
 
 }  // namespace mlpot::kokkos

@@ -4,7 +4,7 @@
 namespace mlpot::kokkos {
 #ifdef KOKKOS_ENABLE_SERIAL
 std::unique_ptr<MtpPotential> make_mtp_serial(const MtpModel& model) {
-  return std::make_unique<MtpKokkosPotential<Kokkos::Serial>>(model);
+  return make_mtp_for_basis<Kokkos::Serial>(model);
 }
 #else
 std::unique_ptr<MtpPotential> make_mtp_serial(const MtpModel&) { return nullptr; }

@@ -151,11 +151,36 @@ TEST(MtpModel, SpeciesCountInconsistentWithRadialCoeffs) {
   EXPECT_NE(msg.find("bad.mtp:15: radial_coeffs row has 2 values"), std::string::npos) << msg;
 }
 
-TEST(MtpModel, UnknownOrUnsupportedBasisIsRejected) {
+TEST(MtpModel, EveryMlipBasisIsReadAndOnlyRBShapeevRefused) {
   std::string msg = error_of(replace(kTwoSpecies, "= RBChebyshev", "= RBBessel"));
   EXPECT_NE(msg.find("bad.mtp:7: unknown radial basis type 'RBBessel'"), std::string::npos) << msg;
-  msg = error_of(replace(kTwoSpecies, "= RBChebyshev", "= RBShapeev"));
-  EXPECT_NE(msg.find("not supported"), std::string::npos) << msg;
+  for (const char* basis : {"RBChebyshev_repuls", "BChebyshev", "BChebyshev_repuls", "RBTaylor"}) {
+    mlpot::MtpModel m = mlpot::parse_mtp(replace(kTwoSpecies, "= RBChebyshev", std::string("= ") + basis), "ok.mtp");
+    EXPECT_EQ(m.radial_basis_type, basis);
+    EXPECT_NO_THROW(mlpot::require_evaluable(m)) << basis;
+    // The writer keeps the basis: read back, the same potential.
+    EXPECT_TRUE(mlpot::same_potential(m, mlpot::parse_mtp(mlpot::format_mtp(m), "again.mtp"))) << basis;
+  }
+  mlpot::MtpModel shapeev = mlpot::parse_mtp(replace(kTwoSpecies, "= RBChebyshev", "= RBShapeev"), "shapeev.mtp");
+  try {
+    mlpot::require_evaluable(shapeev);
+    ADD_FAILURE() << "RBShapeev evaluated";
+  } catch (const mlpot::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("shapeev.mtp: radial basis 'RBShapeev' is not evaluated"), std::string::npos)
+        << e.what();
+  }
+}
+
+// mMTP needs per-atom magnetic moments, which no input carries: refused, saying so, wherever
+// the magnetic block sits (MLIP-3 writes it after the radial basis).
+TEST(MtpModel, MagneticMtpIsRefusedWithTheReason) {
+  for (const std::string& where : {std::string("radial_basis_type"), std::string("radial_funcs_count")}) {
+    std::string text = replace(kTwoSpecies, where, "magnetic_basis_type = BChebyshev\n" + where);
+    std::string msg = error_of(text);
+    EXPECT_NE(msg.find("magnetic MTP"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("magnetic moment"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("bad.mtp:"), std::string::npos) << msg;
+  }
 }
 
 TEST(MtpModel, InconsistentBasisIndicesAreRejected) {

@@ -82,7 +82,7 @@ def read_template(path):
 
 
 def random_mtp(template, species_count, rng, min_dist=1.0, max_dist=5.0, scaling=0.05,
-               radial_scale=1.0, moment_scale=1.0):
+               radial_scale=1.0, moment_scale=1.0, radial_basis_type="RBChebyshev"):
     """MLIP-format text of a random-coefficient MTP on `template`'s basis."""
     t = read_template(template)
     K, R, S = t["radial_funcs_count"], t["radial_basis_size"], species_count
@@ -91,7 +91,7 @@ def random_mtp(template, species_count, rng, min_dist=1.0, max_dist=5.0, scaling
     moments = rng.uniform(-1, 1, size=t["alpha_scalar_moments"]) * moment_scale
     f = lambda v: repr(float(v))
     lines = ["MTP", "version = 1.1.0", "potential_name = random", f"scaling = {f(scaling)}",
-             f"species_count = {S}", "potential_tag = ", "radial_basis_type = RBChebyshev",
+             f"species_count = {S}", "potential_tag = ", f"radial_basis_type = {radial_basis_type}",
              f"\tmin_dist = {f(min_dist)}", f"\tmax_dist = {f(max_dist)}",
              f"\tradial_basis_size = {R}", f"\tradial_funcs_count = {K}", "\tradial_coeffs"]
     for a in range(S):

@@ -49,8 +49,13 @@ def main():
         bad.write_text(model_text.replace("species_count = 2", "species_count = 3"))
         expect_error("species count vs radial_coeffs", ["eval", "--model", bad, "--input", cfg], f"{bad}:", "species_count = 3")
         bad = tmp / "basis.mtp"
-        bad.write_text(model_text.replace("RBChebyshev", "RBChebyshev_repuls"))
-        expect_error("unsupported basis", ["eval", "--model", bad, "--input", cfg], f"{bad}:7:", "not supported")
+        bad.write_text(model_text.replace("RBChebyshev", "RBShapeev"))
+        expect_error("unevaluated basis", ["eval", "--model", bad, "--input", cfg], f"{bad}: radial basis 'RBShapeev'",
+                     "is not evaluated")
+        bad.write_text(model_text.replace("RBChebyshev", "RBBessel"))
+        expect_error("unknown basis", ["eval", "--model", bad, "--input", cfg], f"{bad}:7:", "unknown radial basis type")
+        bad.write_text(model_text.replace("radial_funcs_count", "magnetic_basis_type = BChebyshev\nradial_funcs_count"))
+        expect_error("magnetic MTP", ["eval", "--model", bad, "--input", cfg], f"{bad}:", "magnetic moment")
         expect_error("missing model", ["eval", "--model", tmp / "nope.mtp", "--input", cfg], "nope.mtp", "cannot open")
         expect_error("untrained template", ["eval", "--model", Path(args.templates) / "08.almtp", "--input", cfg], "untrained")
 
