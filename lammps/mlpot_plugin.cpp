@@ -4,7 +4,7 @@
 // Load with `plugin load mlpotplugin.so`, or let LAMMPS find it through LAMMPS_PLUGIN_PATH.
 #include "compute_mtp_grade.h"
 #include "lammpsplugin.h"
-#ifdef MLPOT_HAVE_TORCH
+#ifdef MLPOT_HAVE_MACE
 #include "pair_mace.h"
 #include "pair_mace_kokkos.h"
 #endif
@@ -50,7 +50,7 @@ extern "C" void lammpsplugin_init(void *lmp, void *handle, void *regfunc)
   add(reg, lmp, handle, "mlip", "mlpot MTP with MLIP's pair_style mlip settings", (lammpsplugin_factory1 *) &create<PairMTP>);
   add(reg, lmp, handle, "mlip/kk", "mlpot MTP on Kokkos with MLIP's pair_style mlip settings",
       (lammpsplugin_factory1 *) &create<PairMTPKokkos<LMPDeviceType>>);
-#ifdef MLPOT_HAVE_TORCH
+#ifdef MLPOT_HAVE_MACE
   add(reg, lmp, handle, "mace", "mlpot MACE (LibTorch)", (lammpsplugin_factory1 *) &create<PairMACE>);
   add(reg, lmp, handle, "mace/kk", "mlpot MACE (LibTorch) on Kokkos",
       (lammpsplugin_factory1 *) &create<PairMACEKokkos<LMPDeviceType>>);
@@ -71,7 +71,7 @@ extern "C" void lammpsplugin_init(void *lmp, void *handle, void *regfunc)
       (lammpsplugin_factory1 *) &create<PairMTPKokkos<LMPHostType>>);
   add(reg, lmp, handle, "mlip/kk/host", "mlpot MTP on the Kokkos host space (MLIP's settings)",
       (lammpsplugin_factory1 *) &create<PairMTPKokkos<LMPHostType>>);
-#ifdef MLPOT_HAVE_TORCH
+#ifdef MLPOT_HAVE_MACE
   add(reg, lmp, handle, "mace/kk/host", "mlpot MACE on the Kokkos host space",
       (lammpsplugin_factory1 *) &create<PairMACEKokkos<LMPHostType>>);
 #endif

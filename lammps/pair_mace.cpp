@@ -50,7 +50,9 @@ void PairMACE::settings(int narg, char **arg)
 void PairMACE::load_model()
 {
   try {
-    potential_ = std::make_unique<mlpot::MacePotential>(model_path_, device_);
+    mlpot::MaceOptions options;
+    options.device = device_;
+    potential_ = mlpot::open_mace(model_path_, options);
   } catch (const std::exception &e) {
     error->all(FLERR, "pair_style {}: {}", force->pair_style, mlpot::error_message(e));
   }

@@ -6,15 +6,13 @@
 #include <vector>
 
 #include "mlpot/device_graph.hpp"
+#include "mlpot/elements.hpp"
+#include "mlpot/step_profiler.hpp"
 #include "mlpot/neighbor_list.hpp"
 #include "mlpot/potential.hpp"
 #include "mlpot/structure.hpp"
 
 namespace mlpot {
-
-namespace mace {
-struct GraphInput;
-}
 
 struct MaceMetadata {
   double r_max = 0.0;
@@ -36,59 +34,59 @@ struct MaceMetadata {
 // global virial; in ghost-node mode the ghosts' shares are returned for reverse communication.
 class MacePotential : public Potential {
  public:
-  // `device`: "cpu", "cuda", "cuda:N". Throws mlpot::Error naming the file on anything that is
-  // not a LAMMPS-style MACE TorchScript model. `rewrite`: apply the autograd-friendly graph
-  // rewrites of src/torch/script_passes.hpp (same results bit for bit, less work backwards);
-  // off only to measure what they bring.
-  MacePotential(const std::string& path, const std::string& device = "cpu", bool rewrite = true);
-  ~MacePotential() override;
-
   std::string kind() const override { return "mace"; }
-  int num_species() const override;
-  std::vector<int> atomic_numbers() const override;
-  double cutoff() const override;
-  double ghost_cutoff() const override;
   bool needs_ghost_neighbors() const override { return true; }
-  std::string backend() const override;
-  bool accepts_device_memory() const override;
-  Totals compute(const AtomsRef& atoms, const NeighborsRef& neighbors, const OutputsRef& outputs) override;
 
   // Single-process evaluation of a whole structure with the periodic graph. Without
   // `with_virial` the strain derivative is skipped (Evaluation::virial stays zero).
   // With `builder`, the graph is built by the Thrust builder (on the GPU in the CUDA build) and
   // read in place; it must keep its data where the model runs (DeviceGraphBuilder::memory()).
   // With `with_atom_virial`, Evaluation::atom_virial [n][6] too (see Potential::compute).
-  Evaluation evaluate_periodic(const Structure& s, bool with_virial = true, DeviceGraphBuilder* builder = nullptr,
-                               bool with_atom_virial = false);
+  virtual Evaluation evaluate_periodic(const Structure& s, bool with_virial = true,
+                                       DeviceGraphBuilder* builder = nullptr, bool with_atom_virial = false) = 0;
   // The same for atoms whose periodic images are already listed: `g` holds local atoms, their
   // images (owner = local atom) and the locals' neighbour lists; `cell` rows are the lattice
   // vectors (LAMMPS' single-rank box). Energies, forces [n_local] and virial of the locals.
-  Evaluation evaluate_images(const GhostedSystem& g, const Mat3& cell, const std::array<bool, 3>& pbc,
-                             bool with_virial = true, bool with_atom_virial = false);
+  virtual Evaluation evaluate_images(const GhostedSystem& g, const Mat3& cell, const std::array<bool, 3>& pbc,
+                                     bool with_virial = true, bool with_atom_virial = false) = 0;
   // Periodic graph for atoms the caller keeps (LAMMPS-Kokkos' local atoms on one rank), built by
   // `builder` where they live: forces [n][3] are added to out.forces and per-atom energies
   // written to out.atom_energy, both in atoms.memory; with a CUDA model and the CUDA build no
   // graph data crosses PCIe.
-  Totals compute_periodic(const CellAtoms& atoms, DeviceGraphBuilder& builder, const OutputsRef& out);
-  const MaceMetadata& metadata() const;
+  virtual Totals compute_periodic(const CellAtoms& atoms, DeviceGraphBuilder& builder, const OutputsRef& out) = 0;
+  virtual const MaceMetadata& metadata() const = 0;
   // What the graph rewrites changed ("none" when off), for `mlpot info`.
-  std::string graph_rewrites() const;
-
- private:
-  struct Impl;
-  Evaluation finish_periodic(const mace::GraphInput& in, int n_local, bool with_virial, bool with_atom_virial);
-  void check_outputs(MemorySpace memory, const OutputsRef& out) const;
-  std::unique_ptr<Impl> impl_;
+  virtual std::string graph_rewrites() const = 0;
+  // LibTorch's own profiler (Kineto) over the steps between start() and stop(), its events grouped
+  // by name (mlpot bench --torch-profile); `cuda`: the CUDA kernels and copies too.
+  virtual std::unique_ptr<StepProfiler> torch_profiler(bool cuda) const = 0;
 };
+
+struct MaceOptions {
+  std::string device = "cpu";  // "cpu", "cuda", "cuda:N"
+  // Apply the autograd-friendly graph rewrites of src/torch/script_passes.hpp (same results bit
+  // for bit, less work backwards); off only to measure what they bring.
+  bool rewrite = true;
+  // Let float32 matrix products use TF32 tensor cores on the GPU (process-wide; off, as
+  // mace-torch, unless asked: results then differ from mace-torch's beyond float32 round-off).
+  bool tf32 = false;
+  int threads = 0;  // LibTorch's intra-op threads on the CPU; 0 leaves LibTorch's default
+};
+
+// Opens a MACE model. Throws mlpot::Error naming the file on anything that is not a
+// LAMMPS-style MACE TorchScript model.
+//
+// MACE runs through LibTorch, which lives in a library of its own, libmlpot_mace.so, loaded
+// here on the first call: a process that only runs MTP never loads LibTorch and its CUDA
+// libraries (half a second of start-up, docs/performance.md). It is looked for next to the
+// code that calls this (build/lib beside build/bin/mlpot, or beside the LAMMPS plugin), or at
+// $MLPOT_MACE_LIBRARY. Without it (mlpot configured without LibTorch) the error says so.
+std::unique_ptr<MacePotential> open_mace(const std::string& path, const MaceOptions& options = {});
 
 // What the process's heap does with freed large blocks, observed: allocates and frees a 64 MB
 // block and asks glibc (mallinfo2) whether it was mmap'd. "keeps freed memory" once a MACE model
 // runs on the CPU (see MacePotential), "returns freed memory (glibc's default)" before that or
 // with MLPOT_KEEP_FREED_MEMORY=0; "unknown" without glibc.
 std::string host_heap_policy();
-
-// Element symbol of atomic number z (1..118), "X" otherwise; and back (0 if unknown).
-std::string element_symbol(int z);
-int atomic_number(const std::string& symbol);
 
 }  // namespace mlpot

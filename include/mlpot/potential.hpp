@@ -59,6 +59,10 @@ struct OutputsRef {
   // E_i's term r_ij (x) F_j goes to its neighbour j, with the site's own atom as the reference
   // point (the form heat fluxes of site-energy potentials need). MTP only.
   double* atom_centroid_virial = nullptr;
+  // Each local site energy's own term of the global virial, [n_local][6], overwritten: E_i's
+  // sum over its neighbours j of r_ij (x) F_ij, so that these rows add up to Totals::virial.
+  // It lets one call serve several structures at once (evaluate_many). MTP only.
+  double* site_virial = nullptr;
   // Whether Totals::virial is needed (LAMMPS: only when vflag asks). Models for which the
   // virial costs extra (MACE's strain derivative) skip it when false.
   bool virial = true;

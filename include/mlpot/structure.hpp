@@ -46,6 +46,17 @@ struct Evaluation {
 Evaluation evaluate(Potential& potential, const Structure& s, bool atom_virial = false,
                     bool atom_centroid_virial = false);
 
+// evaluate() for many structures (energy, atom energies, forces, virial of each), with one
+// compute() per batch of structures: each structure's atoms and periodic images become one block
+// of a combined system, and no atom of one block lists an atom of another, so a file of many
+// small configurations costs one kernel launch per batch, threaded over all of its atoms, and
+// the neighbour lists of a batch are built in parallel over its structures. A batch holds up
+// to `batch_atoms` local atoms (a structure larger than that is a batch of its own). For
+// potentials with site energies (MTP, OutputsRef::site_virial); others are evaluated one
+// structure at a time. The first bad structure, in order, throws as evaluate() would.
+std::vector<Evaluation> evaluate_many(Potential& potential, const std::vector<Structure>& structures,
+                                      long batch_atoms = 16384);
+
 // Throws mlpot::Error naming the structure and the first atom whose species index is outside
 // the potential's 0..num_species-1.
 void require_species_in_model(const Structure& s, const Potential& potential);

@@ -3,8 +3,9 @@
 #   build/device-inputs/  models, structures, host reference results, Kokkos (host) install,
 #                         libcudart and the shared Kokkos CUDA libraries, commit id, and (when
 #                         scripts/setup-deps.sh --lammps-cuda has built it) the CUDA LAMMPS `lmp`
-#   build-cuda/bin/, build-cuda/lib/mlpotplugin.so   the CUDA (sm_90) binaries (scripts/build.sh --cuda);
-#                         mlpot and the plugin link LibTorch (the venv's), found on the device in its
+#   build-cuda/bin/, build-cuda/lib/{mlpotplugin,libmlpot_mace}.so   the CUDA (sm_90) binaries
+#                         (scripts/build.sh --cuda); libmlpot_mace.so, which mlpot and the plugin
+#                         load for MACE, links LibTorch (the venv's), found on the device in its
 #                         own torch of the same version
 # all packed into build/device.tar.xz (under the device tool's 64 MiB carry limit).
 # MLPOT_DEVICE_BASELINE=<commit> adds that commit's CUDA mlpot for an A/B of the MTP kernel.
@@ -50,6 +51,8 @@ tar -C "$cuda_root" -h -czf "$dir/cccl.tar.gz" include/cccl lib64/cmake/thrust l
 cp -L "${CUDA_ROOT:-/usr/local/cuda}/lib64/libcudart.so.13" "$dir/"
 cp -a "$cache/kokkos-cuda/lib/"libkokkos*.so* "$dir/" 2>/dev/null || true
 parts=(build-cuda/bin build/device-inputs)
+# MACE support, which the CUDA mlpot and plugin load from beside them (mlpot::open_mace).
+[[ -f "$root/build-cuda/lib/libmlpot_mace.so" ]] && parts+=(build-cuda/lib/libmlpot_mace.so)
 if [[ -x "$cache/lammps-cuda/bin/lmp" && -f "$root/build-cuda/lib/mlpotplugin.so" ]]; then
   # lmp with the libraries it needs beyond the C/C++ runtime, CUDA and Kokkos (libjpeg.so.62,
   # libpng16, zlib here): the device image is another distribution (Debian's libjpeg.so.62 is

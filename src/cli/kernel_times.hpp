@@ -7,19 +7,21 @@
 // is seen (not Thrust or LibTorch kernels).
 #include <string>
 
+#include "mlpot/step_profiler.hpp"
+
 namespace mlpot::cli {
 
-class KernelTimes {
+class KernelTimes : public StepProfiler {
  public:
   KernelTimes();
-  ~KernelTimes();
+  ~KernelTimes() override;
   KernelTimes(const KernelTimes&) = delete;
   KernelTimes& operator=(const KernelTimes&) = delete;
-  void start();
-  void stop();
+  void start() override;
+  void stop() override;
   // One row per kernel name: calls and microseconds per step, share of the steps' wall time
   // `step_seconds` (the summed wall time of the `steps` recorded steps), longest first.
-  std::string table(int steps, double step_seconds) const;
+  std::string table(int steps, double step_seconds) const override;
 };
 
 }  // namespace mlpot::cli

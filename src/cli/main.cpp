@@ -20,13 +20,8 @@
 #include "mlpot/neighbor_list.hpp"
 #include "mlpot/structure_io.hpp"
 #include "mlpot/device_graph.hpp"
-#include "kernel_times.hpp"
-#ifdef MLPOT_HAVE_TORCH
-#include <torch/torch.h>
-
 #include "mlpot/mace_potential.hpp"
-#include "torch_profile.hpp"
-#endif
+#include "kernel_times.hpp"
 
 namespace {
 
@@ -47,8 +42,11 @@ const char* kInfo = R"(  info MODEL [--device D] [--mace-rewrite yes|no]
 )";
 
 const char* kEval = R"(  eval --model M --input IN [--output OUT] [--elements H,Li,...] [--backend B] [--threads N]
+       [--batch-atoms N]
                                   energy, forces and stress of every configuration in IN
-                                  (.cfg or .xyz), written in IN's format (stdout by default)
+                                  (.cfg or .xyz), written in IN's format (stdout by default);
+                                  MTP: configurations go to the kernel in batches of up
+                                  to N atoms (default 16384; 0: one at a time)
 )";
 
 const char* kBench = R"(  bench --model M [--input IN | --system li2co3:3x5x4] [--steps N] [--warmup N]
@@ -254,16 +252,15 @@ bool is_mace_path(const std::string& path) {
 // A loaded potential and how to evaluate a whole structure with it.
 struct Model {
   std::unique_ptr<mlpot::Potential> potential;
-  mlpot::MtpPotential* mtp = nullptr;  // the same object when it is an MTP
+  mlpot::MtpPotential* mtp = nullptr;    // the same object when it is an MTP
+  mlpot::MacePotential* mace = nullptr;  // or when it is a MACE
   mlpot::MtpModel mtp_model;
   std::vector<std::string> elements;  // species names when the model knows them
   bool periodic_mace = false;
   std::string describe;
   std::unique_ptr<mlpot::DeviceGraphBuilder> graph;  // set when graphs come from the Thrust builder
   mlpot::Evaluation evaluate(const mlpot::Structure& s, bool with_virial = true) {
-#ifdef MLPOT_HAVE_TORCH
-    if (periodic_mace) return static_cast<mlpot::MacePotential&>(*potential).evaluate_periodic(s, with_virial, graph.get());
-#endif
+    if (periodic_mace) return mace->evaluate_periodic(s, with_virial, graph.get());
     if (graph) return mlpot::evaluate_on_device_graph(*potential, s, *graph);
     return mlpot::evaluate(*potential, s);
   }
@@ -285,12 +282,12 @@ void choose_graph(const Args& a, Model& m) {
 Model load_model(const Args& a, const std::string& path) {
   Model m;
   if (is_mace_path(path)) {
-#ifdef MLPOT_HAVE_TORCH
-    const int threads = thread_count(a);
-    if (threads > 0) torch::set_num_threads(threads);
-    const bool rewrite = a.yes("mace-rewrite", true);
-    at::globalContext().setAllowTF32CuBLAS(a.yes("mace-tf32", false));
-    auto mace = std::make_unique<mlpot::MacePotential>(path, a.get("device", "cpu"), rewrite);
+    mlpot::MaceOptions o;
+    o.device = a.get("device", "cpu");
+    o.rewrite = a.yes("mace-rewrite", true);
+    o.tf32 = a.yes("mace-tf32", false);
+    o.threads = thread_count(a);
+    auto mace = mlpot::open_mace(path, o);
     const auto& meta = mace->metadata();
     if (a.opt.count("dtype") && a.get("dtype") != meta.dtype) {
       throw mlpot::Error(path + ": dtype mismatch: model is " + meta.dtype + ", --dtype asks for " + a.get("dtype"));
@@ -303,12 +300,10 @@ Model load_model(const Args& a, const std::string& path) {
     std::snprintf(buf, sizeof buf, "MACE, r_max %.3g A, %d interactions, %zu elements, %s, %s graph", meta.r_max,
                   meta.num_interactions, meta.atomic_numbers.size(), meta.dtype.c_str(), mode.c_str());
     m.describe = buf;
+    m.mace = mace.get();
     m.potential = std::move(mace);
     choose_graph(a, m);
     return m;
-#else
-    throw mlpot::Error(path + ": this mlpot was built without LibTorch, so MACE models cannot be run");
-#endif
   }
   mlpot::MtpModel model = mlpot::read_mtp(path);
   mlpot::require_evaluable(model);
@@ -332,10 +327,7 @@ int cmd_info(const Args& a) {
     for (const auto& e : m.elements) els += (els.empty() ? "" : " ") + e;
     std::printf("file               %s\nkind               %s\nelements           %s\n", a.positional[0].c_str(),
                 m.describe.c_str(), els.c_str());
-#ifdef MLPOT_HAVE_TORCH
-    std::printf("graph rewrites     %s\n",
-                static_cast<const mlpot::MacePotential&>(*m.potential).graph_rewrites().c_str());
-#endif
+    std::printf("graph rewrites     %s\n", m.mace->graph_rewrites().c_str());
     return 0;
   }
   mlpot::MtpModel m = mlpot::read_mtp(a.positional[0]);
@@ -384,8 +376,14 @@ int cmd_eval(const Args& a) {
   auto structures = mlpot::read_structures(input, elements);
   std::ofstream file;
   std::ostream* out = output_stream(a, file);
-  for (auto& s : structures) {
-    mlpot::Evaluation ev = model.evaluate(s);
+  // MTP on host lists: batches of structures per kernel call (evaluate_many); otherwise one by one.
+  const int batch_atoms = to_int(a.get("batch-atoms", "16384"), "--batch-atoms");
+  if (batch_atoms < 0) throw mlpot::Error("--batch-atoms must be >= 0, got " + std::to_string(batch_atoms));
+  std::vector<mlpot::Evaluation> results;
+  if (model.mtp && !model.graph && batch_atoms > 0) results = mlpot::evaluate_many(*model.potential, structures, batch_atoms);
+  for (size_t k = 0; k < structures.size(); ++k) {
+    mlpot::Structure& s = structures[k];
+    mlpot::Evaluation ev = results.empty() ? model.evaluate(s) : std::move(results[k]);
     s.energy = ev.energy;
     s.forces = ev.forces;
     // PlusStress (MLIP): the virial in eV, order xx yy zz yz xz xy.
@@ -483,7 +481,7 @@ int cmd_bench(const Args& a) {
   }
   // Extra steps under a profiling tool (start, stop, table(steps, their wall seconds)); the
   // timed steps above ran without it.
-  auto profiled_steps = [&](auto& tool) {
+  auto profiled_steps = [&](mlpot::StepProfiler& tool) {
     const int p_steps = std::max(3, std::min(steps, 10));
     tool.start();
     auto t0 = std::chrono::steady_clock::now();
@@ -499,13 +497,9 @@ int cmd_bench(const Args& a) {
   }
   std::string torch_table;
   if (a.yes("torch-profile", false)) {
-#ifdef MLPOT_HAVE_TORCH
-    if (pot.kind() != "mace") throw mlpot::Error("--torch-profile: for MACE models (LibTorch work)");
-    mlpot::cli::TorchProfile tp(a.get("device", "cpu").rfind("cuda", 0) == 0);
-    torch_table = profiled_steps(tp);
-#else
-    throw mlpot::Error("--torch-profile: this mlpot was built without LibTorch");
-#endif
+    if (!model.mace) throw mlpot::Error("--torch-profile: for MACE models (LibTorch work)");
+    auto tp = model.mace->torch_profiler(a.get("device", "cpu").rfind("cuda", 0) == 0);
+    torch_table = profiled_steps(*tp);
   }
   std::sort(times.begin(), times.end());
   const double median = times[times.size() / 2];
@@ -516,11 +510,9 @@ int cmd_bench(const Args& a) {
   std::printf("system       %s: %d atoms, %.1f neighbours/atom\n", s.source.c_str(), g.n_local, double(local_pairs) / n);
   std::printf("backend      %s, %d thread(s)\n", pot.backend().c_str(), Kokkos::DefaultHostExecutionSpace().concurrency());
   std::printf("graph        %s\n", model.graph_name().c_str());
-#ifdef MLPOT_HAVE_TORCH
-  if (pot.kind() == "mace" && a.get("device", "cpu") == "cpu") {
+  if (model.mace && a.get("device", "cpu") == "cpu") {
     std::printf("host heap    %s\n", mlpot::host_heap_policy().c_str());
   }
-#endif
   std::printf("energy       %.10f eV\n", t.energy);
   if (grade) {
     std::printf("grade        %.6g (%s mode)\n", last_grade,
@@ -656,7 +648,8 @@ const std::vector<Command>& commands() {
   static const std::vector<Command> table = {
       {"info", {kInfo}, {"device", "mace-rewrite"}, 1, cmd_info},
       {"eval", {kEval, kMaceOptions, kGraphOption, kCommonOptions},
-       joined({"model", "input", "output", "elements", "backend", "threads", "graph"}, kMaceOptionNames), 0, cmd_eval},
+       joined({"model", "input", "output", "elements", "backend", "threads", "graph", "batch-atoms"}, kMaceOptionNames), 0,
+       cmd_eval},
       {"bench", {kBench, kMaceOptions, kGraphOption, kCommonOptions},
        joined({"model", "input", "system", "steps", "warmup", "backend", "threads", "elements", "virial", "grade",
                "kernel-times", "torch-profile", "graph"},

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -16,17 +17,25 @@ namespace mlpot {
 
 namespace {
 
+// %.17g (the same characters: to_chars' general format with a precision is printf's), several
+// times faster than snprintf, which was a tenth of `mlpot eval`'s time outside the force call.
 std::string fmt(double v) {
   char buf[40];
-  std::snprintf(buf, sizeof buf, "%.17g", v);
-  return buf;
+  const auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::general, 17);
+  return std::string(buf, r.ptr);
 }
 
+// Words separated by white space (what `istream >> string` splits on, without a stream per line).
 std::vector<std::string> split_ws(const std::string& line) {
   std::vector<std::string> out;
-  std::istringstream is(line);
-  std::string w;
-  while (is >> w) out.push_back(w);
+  const auto space = [](char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; };
+  for (auto it = line.begin(); it != line.end();) {
+    it = std::find_if_not(it, line.end(), space);
+    if (it == line.end()) break;
+    const auto end = std::find_if(it, line.end(), space);
+    out.emplace_back(it, end);
+    it = end;
+  }
   return out;
 }
 

@@ -190,6 +190,15 @@ class MtpKokkosPotential final : public MtpPotential {
       Kokkos::View<double*, memory_space, Kokkos::MemoryTraits<Kokkos::Unmanaged>> dst(out.atom_energy, n_local);
       Kokkos::deep_copy(dst, Kokkos::subview(energy_, std::make_pair(0, n_local)));
     }
+    if (out.site_virial && n_local > 0) {
+      // w_ is LayoutRight on the host (the caller's row layout) but not on a GPU: copied row by row.
+      Kokkos::View<double* [6], Kokkos::LayoutRight, memory_space, Kokkos::MemoryTraits<Kokkos::Unmanaged>> dst(
+          out.site_virial, n_local);
+      const auto src = w_;
+      Kokkos::parallel_for("mlpot::mtp_site_virial", Kokkos::RangePolicy<ExecSpace>(0, n_local), KOKKOS_LAMBDA(int a) {
+        for (int c = 0; c < 6; ++c) dst(a, c) = src(a, c);
+      });
+    }
     Kokkos::fence();
     return tot;
   }
@@ -261,14 +270,16 @@ class MtpKokkosPotential final : public MtpPotential {
     const Staged e(out.atom_energy, n_local, "mtp::e_out", false);
     const Staged v(out.atom_virial, 6 * size_t(n_total), "mtp::v_out", true);
     const Staged cv(out.atom_centroid_virial, 9 * size_t(n_total), "mtp::cv_out", true);
+    const Staged sv(out.site_virial, 6 * size_t(n_local), "mtp::site_virial_out", false);
     AtomsRef da{n_local, n_total, x.data(), s.data(), MemorySpace::Device};
     OutputsRef dout = out;  // the flags (energy, virial) travel with the arrays
     dout.forces = f.ptr();
     dout.atom_energy = e.ptr();
     dout.atom_virial = v.ptr();
     dout.atom_centroid_virial = cv.ptr();
+    dout.site_virial = sv.ptr();
     Totals t = compute_in_place(da, dn, dout);
-    for (const Staged* o : {&f, &e, &v, &cv}) o->copy_back();
+    for (const Staged* o : {&f, &e, &v, &cv, &sv}) o->copy_back();
     return t;
   }
 

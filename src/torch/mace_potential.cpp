@@ -1,4 +1,4 @@
-#include "mlpot/mace_potential.hpp"
+#include "torch_mace_potential.hpp"
 
 #include <torch/script.h>
 #include <torch/torch.h>
@@ -12,6 +12,7 @@
 
 #include "mace_graph.hpp"
 #include "script_passes.hpp"
+#include "torch_profile.hpp"
 #include "mlpot/error.hpp"
 #include "mlpot/model_file.hpp"
 #include "mlpot/neighbor_list.hpp"
@@ -19,15 +20,6 @@
 namespace mlpot {
 
 namespace {
-
-const char* const kSymbols[] = {
-    "H",  "He", "Li", "Be", "B",  "C",  "N",  "O",  "F",  "Ne", "Na", "Mg", "Al", "Si", "P",  "S",  "Cl", "Ar",
-    "K",  "Ca", "Sc", "Ti", "V",  "Cr", "Mn", "Fe", "Co", "Ni", "Cu", "Zn", "Ga", "Ge", "As", "Se", "Br", "Kr",
-    "Rb", "Sr", "Y",  "Zr", "Nb", "Mo", "Tc", "Ru", "Rh", "Pd", "Ag", "Cd", "In", "Sn", "Sb", "Te", "I",  "Xe",
-    "Cs", "Ba", "La", "Ce", "Pr", "Nd", "Pm", "Sm", "Eu", "Gd", "Tb", "Dy", "Ho", "Er", "Tm", "Yb", "Lu", "Hf",
-    "Ta", "W",  "Re", "Os", "Ir", "Pt", "Au", "Hg", "Tl", "Pb", "Bi", "Po", "At", "Rn", "Fr", "Ra", "Ac", "Th",
-    "Pa", "U",  "Np", "Pu", "Am", "Cm", "Bk", "Cf", "Es", "Fm", "Md", "No", "Lr", "Rf", "Db", "Sg", "Bh", "Hs",
-    "Mt", "Ds", "Rg", "Cn", "Nh", "Fl", "Mc", "Lv", "Ts", "Og"};
 
 // The wrapper's -dE/d(strain), [1,3,3] or [3,3], as xx yy zz xy xz yz (symmetrised).
 std::array<double, 6> virial6(const torch::Tensor& virials) {
@@ -60,28 +52,7 @@ void keep_freed_host_memory() {
 
 }  // namespace
 
-std::string host_heap_policy() {
-#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
-  const size_t before = mallinfo2().hblks;
-  void* volatile block = std::malloc(64u << 20);
-  const size_t during = mallinfo2().hblks;
-  std::free(block);
-  return during > before ? "returns freed memory (glibc's default)" : "keeps freed memory";
-#else
-  return "unknown";
-#endif
-}
-
-std::string element_symbol(int z) { return z >= 1 && z <= 118 ? kSymbols[z - 1] : "X"; }
-
-int atomic_number(const std::string& symbol) {
-  for (int z = 1; z <= 118; ++z) {
-    if (symbol == kSymbols[z - 1]) return z;
-  }
-  return 0;
-}
-
-struct MacePotential::Impl {
+struct TorchMacePotential::Impl {
   std::string path;
   torch::jit::Module module;
   MaceMetadata meta;
@@ -204,7 +175,7 @@ struct MacePotential::Impl {
   }
 };
 
-MacePotential::MacePotential(const std::string& path, const std::string& device, bool rewrite) : impl_(new Impl) {
+TorchMacePotential::TorchMacePotential(const std::string& path, const std::string& device, bool rewrite) : impl_(new Impl) {
   impl_->path = path;
   torch::Device dev(torch::kCPU);
   try {
@@ -311,33 +282,37 @@ MacePotential::MacePotential(const std::string& path, const std::string& device,
   impl_->graph.dtype = dtype;
 }
 
-MacePotential::~MacePotential() = default;
+TorchMacePotential::~TorchMacePotential() = default;
 
-int MacePotential::num_species() const { return int(impl_->meta.atomic_numbers.size()); }
-std::vector<int> MacePotential::atomic_numbers() const { return impl_->meta.atomic_numbers; }
-double MacePotential::cutoff() const { return impl_->meta.r_max; }
-double MacePotential::ghost_cutoff() const { return impl_->meta.r_max * impl_->meta.num_interactions; }
-std::string MacePotential::backend() const { return "LibTorch " + impl_->graph.device.str() + " " + impl_->meta.dtype; }
-bool MacePotential::accepts_device_memory() const { return impl_->graph.device.is_cuda(); }
-const MaceMetadata& MacePotential::metadata() const { return impl_->meta; }
-std::string MacePotential::graph_rewrites() const { return impl_->rewrites; }
+int TorchMacePotential::num_species() const { return int(impl_->meta.atomic_numbers.size()); }
+std::vector<int> TorchMacePotential::atomic_numbers() const { return impl_->meta.atomic_numbers; }
+double TorchMacePotential::cutoff() const { return impl_->meta.r_max; }
+double TorchMacePotential::ghost_cutoff() const { return impl_->meta.r_max * impl_->meta.num_interactions; }
+std::string TorchMacePotential::backend() const { return "LibTorch " + impl_->graph.device.str() + " " + impl_->meta.dtype; }
+bool TorchMacePotential::accepts_device_memory() const { return impl_->graph.device.is_cuda(); }
+const MaceMetadata& TorchMacePotential::metadata() const { return impl_->meta; }
+std::string TorchMacePotential::graph_rewrites() const { return impl_->rewrites; }
+std::unique_ptr<StepProfiler> TorchMacePotential::torch_profiler(bool cuda) const {
+  return std::make_unique<TorchProfile>(cuda);
+}
 
-Totals MacePotential::compute(const AtomsRef& atoms, const NeighborsRef& nbr, const OutputsRef& out) {
+Totals TorchMacePotential::compute(const AtomsRef& atoms, const NeighborsRef& nbr, const OutputsRef& out) {
   check_outputs(atoms.memory, out);
   mace::GraphInput in = mace::ghost_node_graph(atoms, nbr, impl_->graph);
   return impl_->deliver(impl_->run(in, out.virial, out.atom_virial != nullptr), atoms.memory, atoms.n_total, atoms.n_local, out);
 }
 
-void MacePotential::check_outputs(MemorySpace memory, const OutputsRef& out) const {
+void TorchMacePotential::check_outputs(MemorySpace memory, const OutputsRef& out) const {
   if (memory == MemorySpace::Device && !accepts_device_memory()) {
     throw Error("mace: device pointers given to a model on " + impl_->graph.device.str());
   }
   // A message-passing model has no site terms to assign whole to a neighbour.
   if (out.atom_centroid_virial) throw Error("mace: per-atom virials in the centroid form are not available");
+  if (out.site_virial) throw Error("mace: site virials are not available (MACE's energy has no site terms)");
 }
 
 
-Evaluation MacePotential::evaluate_periodic(const Structure& s, bool with_virial, DeviceGraphBuilder* builder,
+Evaluation TorchMacePotential::evaluate_periodic(const Structure& s, bool with_virial, DeviceGraphBuilder* builder,
                                             bool with_atom_virial) {
   const int n = s.size();
   require_species_in_model(s, *this);
@@ -350,7 +325,7 @@ Evaluation MacePotential::evaluate_periodic(const Structure& s, bool with_virial
   return finish_periodic(mace::edge_graph(edges, s.cell, s.pbc, impl_->graph), n, with_virial, with_atom_virial);
 }
 
-Totals MacePotential::compute_periodic(const CellAtoms& atoms, DeviceGraphBuilder& builder, const OutputsRef& out) {
+Totals TorchMacePotential::compute_periodic(const CellAtoms& atoms, DeviceGraphBuilder& builder, const OutputsRef& out) {
   check_outputs(atoms.memory, out);
   builder.build(atoms, cutoff());
   const DeviceEdgeView& edges = builder.mace_edges(cutoff(), num_species());
@@ -359,12 +334,12 @@ Totals MacePotential::compute_periodic(const CellAtoms& atoms, DeviceGraphBuilde
   return impl_->deliver(o, atoms.memory, atoms.n, atoms.n, out);
 }
 
-Evaluation MacePotential::evaluate_images(const GhostedSystem& g, const Mat3& cell, const std::array<bool, 3>& pbc,
+Evaluation TorchMacePotential::evaluate_images(const GhostedSystem& g, const Mat3& cell, const std::array<bool, 3>& pbc,
                                           bool with_virial, bool with_atom_virial) {
   return finish_periodic(mace::periodic_graph(g, cell, pbc, impl_->graph), g.n_local, with_virial, with_atom_virial);
 }
 
-Evaluation MacePotential::finish_periodic(const mace::GraphInput& in, int n, bool with_virial, bool with_atom_virial) {
+Evaluation TorchMacePotential::finish_periodic(const mace::GraphInput& in, int n, bool with_virial, bool with_atom_virial) {
   Impl::Output o = impl_->run(in, with_virial, with_atom_virial);
   Evaluation ev;
   ev.energy = o.energy_local.to(torch::kCPU).sum().item<double>();
@@ -381,3 +356,10 @@ Evaluation MacePotential::finish_periodic(const mace::GraphInput& in, int n, boo
 }
 
 }  // namespace mlpot
+
+void mlpot_mace_open(const std::string& path, const mlpot::MaceOptions& options,
+                     std::unique_ptr<mlpot::MacePotential>& out) {
+  if (options.threads > 0) torch::set_num_threads(options.threads);
+  at::globalContext().setAllowTF32CuBLAS(options.tf32);
+  out = std::make_unique<mlpot::TorchMacePotential>(path, options.device, options.rewrite);
+}

@@ -13,7 +13,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "python"))
-from mlpot_testlib import Checks, mace_reference, motep_reference, random_structure, read_cfg_results  # noqa: E402
+from mlpot_testlib import (Checks, mace_reference, motep_reference, random_mtp, random_structure,  # noqa: E402
+                           read_cfg_results)
 
 NKTV2P = 1.6021765e6  # metal units: eV/A^3 -> bar
 # The bounds, each about 10x the worst this test measured on 2026-12-02 (docs/lammps.md), all
@@ -374,6 +375,22 @@ def main():
         compare_run0(lmp, "mlip (MLIP-2 mlip.ini)", data, ref_mtp, f"pair_style mlip {ini}", "pair_coeff * *")
         compare_run0(lmp, "mtp/kk chunksize (lammps-mtp-kokkos syntax)", data, ref_mtp,
                      f"pair_style mtp {mtp} chunksize 32768", "pair_coeff * *", kokkos=True)
+
+        # Every other radial basis MLIP-3 evaluates (test_radial_bases holds mlpot eval to MLIP-3's
+        # formulas for each): run 0 of mtp/kk on 2 ranks and of MLIP-3's pair_style mlip against
+        # mlpot eval. min_dist 1.35 A puts the C-O bonds (1.28 A) inside the repulsive branch.
+        for basis in ("RBChebyshev_repuls", "BChebyshev", "BChebyshev_repuls", "RBTaylor"):
+            mtp_b = tmp / f"{basis}.mtp"
+            mtp_b.write_text(random_mtp(Path(args.templates) / "08.almtp", 6, rng, min_dist=1.35,
+                                        scaling=1e-3 if basis == "RBTaylor" else 0.05, radial_basis_type=basis))
+            r = subprocess.run([mlpot, "eval", "--model", mtp_b, "--input", cfg, "--output", tmp / f"{basis}.cfg"],
+                               capture_output=True, text=True)
+            check(f"mlpot eval reference ({basis})", r.returncode == 0, r.stderr)
+            ref_b = read_cfg_results(tmp / f"{basis}.cfg")[0]
+            compare_run0(lmp, f"mtp/kk -np 2, {basis}", data, ref_b, f"pair_style mtp {mtp_b} elements H Li C O F P",
+                         pc_mtp, ranks=2, kokkos=True)
+            compare_run0(lmp, f"mlip (MLIP-3 syntax), {basis}", data, ref_b, f"pair_style mlip load_from={mtp_b}",
+                         "pair_coeff * *")
 
         # MTP: 100 MD steps on 1, 2 and 4 ranks give the same trajectory: positions, forces and the
         # energy after 100 steps against the 1-rank mtp run.

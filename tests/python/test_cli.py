@@ -2,6 +2,7 @@
 atom) and a non-zero exit, never a crash; xyz and cfg inputs give the same results; the
 built-in model and system tools work."""
 import argparse
+import os
 import re
 import resource
 import sys
@@ -97,6 +98,23 @@ def main():
                                                                  Path(args.templates) / "06.almtp", "--min-dist", "-1",
                                                                  "--out", tmp / "synthetic.mtp"], "need 0 <= min_dist")
         expect_error("unknown graph builder", ["eval", "--model", model, "--input", cfg, "--graph", "gpu"], "--graph must be")
+        expect_error("negative batch size", ["eval", "--model", model, "--input", cfg, "--batch-atoms", "-1"],
+                     "--batch-atoms must be >= 0")
+
+        # Start-up: MACE support (LibTorch) is a library loaded only for MACE models, so an MTP run
+        # never maps LibTorch (the dynamic loader's own trace lists every library it initialises).
+        r = run([mlpot, "eval", "--model", model, "--input", cfg], env=dict(os.environ, LD_DEBUG="libs"))
+        traced = "calling init:" in r.stderr and "libkokkoscore" in r.stderr
+        check("an MTP eval loads neither LibTorch nor libmlpot_mace.so",
+              r.returncode == 0 and traced and "libtorch" not in r.stderr and "libmlpot_mace" not in r.stderr,
+              f"rc={r.returncode}, loader trace seen: {traced}, "
+              f"LibTorch lines: {[l for l in r.stderr.splitlines() if 'libtorch' in l][:3]}")
+        fake = tmp / "model.pt"
+        fake.write_text("not opened")
+        r = run([mlpot, "info", fake], env=dict(os.environ, MLPOT_MACE_LIBRARY=str(tmp / "missing" / "libmlpot_mace.so")))
+        check("MACE without its library: an error naming the model and the library",
+              r.returncode == 1 and f"{fake}: MACE support is not available" in r.stderr and "missing/libmlpot_mace.so"
+              in r.stderr, f"rc={r.returncode} stderr={r.stderr.strip()!r}")
 
         # The CLI speaks for itself: each verb's --help, and an option it does not know is an
         # error naming it (exit 2) instead of a run with the defaults.

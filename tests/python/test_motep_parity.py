@@ -53,11 +53,15 @@ def main():
                 structs = structures(rng, species_count)
                 cfg = tmp / "in.cfg"
                 write_cfg(cfg, [(c, p, t) for _, c, p, t in structs])
-                # Both neighbour-list builders: the host one and the Thrust one (src/cuda/).
+                # Both neighbour-list builders: the host one and the Thrust one (src/cuda/). The
+                # host one sends the structures to the kernel in batches (evaluate_many): all
+                # three in one, and with --batch-atoms 14 as [16] and [12, 2] atoms.
                 got = {}
-                for graph in ("host", "device"):
-                    out = tmp / f"out-{graph}.cfg"
-                    r = run([args.mlpot, "eval", "--model", mtp, "--input", cfg, "--output", out, "--graph", graph])
+                for graph, extra in (("host", []), ("host, batches of 14 atoms", ["--batch-atoms", "14"]),
+                                     ("device", [])):
+                    out = tmp / f"out-{len(got)}.cfg"
+                    r = run([args.mlpot, "eval", "--model", mtp, "--input", cfg, "--output", out,
+                             "--graph", graph.split(",")[0]] + extra)
                     if r.returncode != 0:
                         failures.append(f"level {level} species {species_count} graph {graph}: mlpot failed: {r.stderr}")
                         continue

@@ -10,7 +10,7 @@
 
 #include "mlpot/error.hpp"
 
-namespace mlpot::cli {
+namespace mlpot {
 
 namespace prof = torch::autograd::profiler;
 namespace impl = torch::profiler::impl;
@@ -58,7 +58,8 @@ void TorchProfile::stop() {
   }
 }
 
-std::string TorchProfile::table(int steps, double step_seconds, int rows) const {
+std::string TorchProfile::table(int steps, double step_seconds) const {
+  const int rows = 25;
   std::string s;
   char line[512];
   auto group = [&](const std::map<std::string, Data::Row>& g, const char* title) {
@@ -99,4 +100,4 @@ std::string TorchProfile::table(int steps, double step_seconds, int rows) const 
   return s;
 }
 
-}  // namespace mlpot::cli
+}  // namespace mlpot

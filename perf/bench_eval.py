@@ -1,0 +1,174 @@
+"""Whole-process speed of `mlpot eval` (MLIP-3's `mlp calculate_efs` use): energies, forces and
+stresses of every configuration in a file, timed from process start to exit, against motep's C
+engine in a process of its own (its Python start-up and imports included, as a user pays them)
+and, where a binary is given, MLIP-3's `mlp calculate_efs`. One run, so compare the ratios.
+
+Two input files, the level-16, 6-species synthetic MTP (cutoff 5 A):
+  8 x 1440:      8 rattled Li2CO3 3x5x4 configurations (the MD-sized case);
+  1000 x 24-96:  1000 rattled Li2CO3 cells of 24, 48, 72 and 96 atoms (a training set).
+
+Usage: bench_eval.py --mlpot build/bin/mlpot --templates ../shared/data/mtp-templates
+                     [--mlp /path/to/mlp] [--repeats 3] [--out perf/results]
+"""
+import argparse
+import datetime
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "python"))
+from mlpot_testlib import read_cfg_results, write_cfg  # noqa: E402
+
+from bench_mtp import cpu_name  # noqa: E402
+
+MOTEP_SCRIPT = """
+import sys
+from motep.calculator import MTP
+from motep.io.mlip.cfg import read_cfg
+from motep.io.mlip.mtp import read_mtp
+data = read_mtp(sys.argv[1])
+data.species = list(range(1, data.species_count + 1))
+calcs = {}  # one per atom count: a motep calculator keeps its neighbour list's size
+energies = []
+for atoms in read_cfg(sys.argv[2], index=":"):
+    atoms.numbers = atoms.numbers + 1  # MLIP type t <-> species t + 1
+    calc = calcs.setdefault(len(atoms), MTP(data, engine="cext"))
+    atoms.calc = calc
+    energies.append(atoms.get_potential_energy())
+    atoms.get_forces(); atoms.get_stress()
+    calc.reset()
+print(repr(float(energies[0])), len(energies))
+"""
+
+
+def one_thread_env(threads=1):
+    return dict(os.environ, OMP_NUM_THREADS=str(threads), OMP_PROC_BIND="false", OPENBLAS_NUM_THREADS="1",
+                MKL_NUM_THREADS="1")
+
+
+def wall(cmd, env, repeats):
+    """Median wall time of `cmd` as a whole process, and its last result."""
+    times, r = [], None
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        r = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, env=env)
+        times.append(time.perf_counter() - t0)
+        if r.returncode != 0:
+            sys.exit(f"{cmd[0]} failed: {r.stderr[-2000:]}")
+    return float(np.median(times)), r
+
+
+def rattled_inputs(mlpot, tmp, rng):
+    """The two input files: (name, path, configurations, atoms)."""
+    def cell_of(cells):
+        path = tmp / f"li2co3-{cells}.cfg"
+        subprocess.run([str(mlpot), "build", "li2co3", "--cells", cells, "--out", path], check=True,
+                       capture_output=True)
+        lines = path.read_text().splitlines()
+        n = int(lines[lines.index(" Size") + 1])
+        k = lines.index(" Supercell")
+        cell = np.array([[float(v) for v in lines[k + 1 + a].split()] for a in range(3)])
+        k = next(i for i, l in enumerate(lines) if l.strip().startswith("AtomData"))
+        rows = np.array([[float(v) for v in lines[k + 1 + a].split()] for a in range(n)])
+        return cell, rows[:, 2:5], rows[:, 1].astype(int)
+
+    def rattle(cell, pos, types, count):
+        return [(cell, pos + rng.normal(0.0, 0.05, pos.shape), types) for _ in range(count)]
+
+    inputs = []
+    big = rattle(*cell_of("3x5x4"), 8)
+    write_cfg(tmp / "8x1440.cfg", big)
+    inputs.append(("8 x 1440 atoms", tmp / "8x1440.cfg", len(big), sum(len(t) for _, _, t in big)))
+    small = []
+    for cells in ("1x1x1", "2x1x1", "1x1x3", "2x2x1"):  # 24, 48, 72, 96 atoms
+        small += rattle(*cell_of(cells), 250)
+    order = rng.permutation(len(small))
+    small = [small[i] for i in order]
+    write_cfg(tmp / "1000x24-96.cfg", small)
+    inputs.append(("1000 x 24-96 atoms", tmp / "1000x24-96.cfg", len(small), sum(len(t) for _, _, t in small)))
+    return inputs
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--mlpot", required=True)
+    ap.add_argument("--templates", required=True)
+    ap.add_argument("--mlp", help="MLIP-3's mlp binary, for mlp calculate_efs")
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--out", default="perf/results")
+    args = ap.parse_args()
+    mlpot = Path(args.mlpot).resolve()
+    rng = np.random.default_rng(20261202)
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        model = tmp / "synthetic-l16-6sp.mtp"
+        subprocess.run([str(mlpot), "make-model", "--template", Path(args.templates) / "16.almtp", "--species", "6",
+                        "--out", model], check=True, capture_output=True)
+        # Start-up: the process with one 1-atom configuration.
+        one = tmp / "one.cfg"
+        write_cfg(one, [(np.eye(3) * 10.0, np.zeros((1, 3)), [0])])
+        t, _ = wall([mlpot, "eval", "--model", model, "--input", one, "--output", tmp / "o.cfg", "--threads", "1"],
+                    one_thread_env(), max(5, args.repeats))
+        rows.append(("1 x 1 atom (start-up)", 1, 1, "mlpot eval", 1, t))
+        print(f"start-up (mlpot eval of one 1-atom configuration): {t * 1e3:.1f} ms")
+        for name, path, configs, atoms in rattled_inputs(mlpot, tmp, rng):
+            out = tmp / "out.cfg"
+            base = [mlpot, "eval", "--model", model, "--input", path, "--output", out]
+            ours = {}
+            for label, extra, threads in (("mlpot eval", [], 1), ("mlpot eval --batch-atoms 0", ["--batch-atoms", "0"], 1),
+                                          ("mlpot eval", [], 2)):
+                t, _ = wall(base + extra + ["--threads", str(threads)], one_thread_env(threads), args.repeats)
+                rows.append((name, configs, atoms, label, threads, t))
+                ours.setdefault(threads, read_cfg_results(out))
+            t, r = wall([sys.executable, "-c", MOTEP_SCRIPT, model, path], one_thread_env(), args.repeats)
+            rows.append((name, configs, atoms, "motep cext (Python process)", 1, t))
+            e_motep = float(r.stdout.split()[0])
+            e_ours = ours[1][0]["energy"]
+            if abs(e_ours - e_motep) > 1e-9 * max(1.0, abs(e_motep)):
+                sys.exit(f"{name}: mlpot {e_ours!r} and motep {e_motep!r} disagree: not like for like")
+            if args.mlp:
+                t, _ = wall([args.mlp, "calculate_efs", model, path, out], one_thread_env(), args.repeats)
+                rows.append((name, configs, atoms, "MLIP-3 mlp calculate_efs", 1, t))
+                e_mlp = read_cfg_results(out)[0]["energy"]
+                if abs(e_ours - e_mlp) > 1e-9 * max(1.0, abs(e_mlp)):
+                    sys.exit(f"{name}: mlpot {e_ours!r} and MLIP-3 {e_mlp!r} disagree: not like for like")
+
+    print(f"{'input':22s} {'engine':30s} {'threads':>7s} {'wall s':>8s} {'us/atom':>8s} {'vs motep':>9s} {'vs MLIP-3':>9s}")
+    ref = {}
+    for name, _, _, engine, th, t in rows:
+        if engine.startswith("motep"):
+            ref.setdefault(name, {})["motep"] = t
+        if engine.startswith("MLIP-3"):
+            ref.setdefault(name, {})["mlip"] = t
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                                cwd=Path(__file__).parent).stdout.strip()
+    except OSError:
+        commit = "unknown"
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    csv = out / "eval_cpu.csv"
+    new = not csv.exists()
+    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    with csv.open("a") as f:
+        if new:
+            f.write("date,commit,machine,model,input,configurations,atoms,engine,threads,wall_s,us_per_atom,"
+                    "motep_over_engine,mlip3_over_engine\n")
+        for name, configs, atoms, engine, th, t in rows:
+            r = ref.get(name, {})
+            vs_motep = r["motep"] / t if "motep" in r else float("nan")
+            vs_mlip = r["mlip"] / t if "mlip" in r else float("nan")
+            print(f"{name:22s} {engine:30s} {th:7d} {t:8.3f} {t / atoms * 1e6:8.2f} {vs_motep:8.2f}x {vs_mlip:8.2f}x")
+            f.write(f"{stamp},{commit},{cpu_name()} ({os.cpu_count()} cores),synthetic-l16-6sp.mtp,{name},{configs},"
+                    f"{atoms},{engine},{th},{t:.4f},{t / atoms * 1e6:.3f},{vs_motep:.3f},{vs_mlip:.3f}\n")
+    print(f"appended to {csv}")
+
+
+if __name__ == "__main__":
+    main()
