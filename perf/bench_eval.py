@@ -94,6 +94,12 @@ def rattled_inputs(mlpot, tmp, rng):
     return inputs
 
 
+def make_model(mlpot, templates, path):
+    subprocess.run([str(mlpot), "make-model", "--template", Path(templates) / "16.almtp", "--species", "6",
+                    "--out", path], check=True, capture_output=True)
+    return path
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--mlpot", required=True)
@@ -101,15 +107,22 @@ def main():
     ap.add_argument("--mlp", help="MLIP-3's mlp binary, for mlp calculate_efs")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--out", default="perf/results")
+    ap.add_argument("--inputs-only", metavar="DIR",
+                    help="write the model and the two input files to DIR and stop (perf/device/prepare.sh)")
     args = ap.parse_args()
     mlpot = Path(args.mlpot).resolve()
     rng = np.random.default_rng(20261202)
+    if args.inputs_only:
+        d = Path(args.inputs_only)
+        d.mkdir(parents=True, exist_ok=True)
+        make_model(mlpot, args.templates, d / "synthetic-l16-6sp.mtp")
+        for name, path, _, _ in rattled_inputs(mlpot, d, rng):
+            print(f"{path}: {name}")
+        return
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        model = tmp / "synthetic-l16-6sp.mtp"
-        subprocess.run([str(mlpot), "make-model", "--template", Path(args.templates) / "16.almtp", "--species", "6",
-                        "--out", model], check=True, capture_output=True)
+        model = make_model(mlpot, args.templates, tmp / "synthetic-l16-6sp.mtp")
         # Start-up: the process with one 1-atom configuration.
         one = tmp / "one.cfg"
         write_cfg(one, [(np.eye(3) * 10.0, np.zeros((1, 3)), [0])])

@@ -97,7 +97,28 @@ if [[ -x "$lmp" && -f $plugin_dir/mlpotplugin.so ]]; then
 fi
 # MLPOT_DEVICE_CHECKS_ONLY=1: sections 1-2b alone (a short rerun of the GPU checks).
 [[ ${MLPOT_DEVICE_CHECKS_ONLY:-0} == 1 ]] && { say "done (checks only)"; exit 0; }
-if [[ ${MLPOT_DEVICE_SKIP_MTP_BENCH:-0} == 1 ]]; then say "sections 3-5a skipped (MLPOT_DEVICE_SKIP_MTP_BENCH=1)"; else
+if [[ ${MLPOT_DEVICE_SKIP_MTP_BENCH:-0} == 1 ]]; then say "sections 2c-5a skipped (MLPOT_DEVICE_SKIP_MTP_BENCH=1)"; else
+section "2c. mlpot eval as a whole process (MTP): batches on host lists (--graph host) vs one by one on the Thrust builder (--graph device); results against the host (1e-10)"
+# perf/bench_eval.py's inputs. Whole-process wall time, best of 3; the CPU figures of the same
+# files: perf/results/eval_cpu.csv.
+if [[ -d $in/eval ]]; then
+  for f in 8x1440 1000x24-96; do
+    for graph in host device; do
+      best=""
+      for round in 1 2 3; do
+        t_start=$EPOCHREALTIME
+        timeout 60 "$cuda_bin/mlpot" eval --model "$in/eval/synthetic-l16-6sp.mtp" --input "$in/eval/$f.cfg" \
+          --backend $backend --graph $graph --output "/tmp/eval_${f}_$graph.cfg" 2>&1 | tail -2 | tee -a "$log"
+        best=$(awk -v a="$t_start" -v b="$EPOCHREALTIME" -v best="$best" \
+          'BEGIN { t = b - a; printf "%.3f", (best == "" || t < best) ? t : best }')
+      done
+      say "eval $f --graph $graph: best of 3 ${best} s (whole process)"
+      python3 perf/device/compare_cfg.py "$in/eval/${f}_host.cfg" "/tmp/eval_${f}_$graph.cfg" 1e-10 \
+        "eval $f graph $graph vs host" | tee -a "$log"
+    done
+  done
+fi
+
 section "3. MTP on 1440 atoms: list from the Thrust CUDA builder vs the host builder (list built once, not timed)"
 for graph in device host; do
   timeout 60 "$cuda_bin/mlpot" bench --model "$in/synthetic-l16-6sp.mtp" --system li2co3:3x5x4 --backend $backend \

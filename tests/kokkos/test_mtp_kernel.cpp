@@ -643,3 +643,56 @@ TEST(MtpGrades, ModeAndStateMismatchAreErrors) {
   auto wrong = std::make_shared<mlpot::SelectionState>(mlpot::initial_selection_state(other, mlpot::GradeMode::Neighborhood));
   EXPECT_THROW(pot->set_selection(wrong), mlpot::Error);
 }
+
+// evaluate_many lays a batch of structures out as one system; each structure's results must be
+// those of evaluate() on it alone (which the finite-difference and motep tests hold), whatever
+// the batch boundaries: every structure alone, a few per batch, all in one.
+TEST(MtpKernel, BatchesOfStructuresMatchOneAtATime) {
+  mlpot::MtpModel m = random_model("16", 6, 31);
+  std::vector<mlpot::Structure> structures;
+  for (unsigned seed = 1; seed <= 3; ++seed) structures.push_back(small_triclinic(6, seed));
+  structures.push_back(small_triclinic(6, 4, 0.55));  // far smaller than the cutoff: many images
+  mlpot::Structure cluster = small_triclinic(6, 5);
+  cluster.pbc = {false, false, false};
+  structures.push_back(cluster);
+  mlpot::Structure slab = small_triclinic(6, 6);
+  slab.pbc = {true, true, false};
+  structures.push_back(slab);
+  mlpot::Structure li = mlpot::build_li2co3(1, 1, 1);
+  for (int& t : li.species) t = (t + 2) % 6;
+  structures.push_back(li);
+  for (const char* backend : {"Serial", "default"}) {
+    auto pot = mlpot::make_mtp_potential(m, backend);
+    std::vector<mlpot::Evaluation> one;
+    for (const auto& s : structures) one.push_back(mlpot::evaluate(*pot, s));
+    for (long batch : {1L, 20L, 100000L}) {
+      std::vector<mlpot::Evaluation> many = mlpot::evaluate_many(*pot, structures, batch);
+      ASSERT_EQ(many.size(), structures.size());
+      for (size_t k = 0; k < structures.size(); ++k) {
+        const auto &a = one[k], &b = many[k];
+        SCOPED_TRACE(std::string(backend) + ", batches of " + std::to_string(batch) + " atoms, structure " +
+                     std::to_string(k));
+        double f_max = 0;
+        for (double f : a.forces) f_max = std::max(f_max, std::fabs(f));
+        EXPECT_NEAR(b.energy, a.energy, 1e-12 * std::max(1.0, std::fabs(a.energy)));
+        ASSERT_EQ(b.forces.size(), a.forces.size());
+        ASSERT_EQ(b.atom_energy.size(), a.atom_energy.size());
+        for (size_t i = 0; i < a.forces.size(); ++i) EXPECT_NEAR(b.forces[i], a.forces[i], 1e-12 * std::max(1.0, f_max));
+        for (size_t i = 0; i < a.atom_energy.size(); ++i) EXPECT_NEAR(b.atom_energy[i], a.atom_energy[i], 1e-12);
+        for (int q = 0; q < 6; ++q) EXPECT_NEAR(b.virial[q], a.virial[q], 1e-12 * std::max(1.0, std::fabs(a.virial[q])));
+      }
+    }
+    // A bad structure fails the call as evaluate() would, naming the first bad one in order.
+    std::vector<mlpot::Structure> bad = structures;
+    bad[2].positions[4] = std::nan("");
+    bad[2].source = "in.cfg:40";
+    bad[5].species[0] = 9;
+    try {
+      mlpot::evaluate_many(*pot, bad);
+      ADD_FAILURE() << "no error for a NaN coordinate";
+    } catch (const mlpot::Error& e) {
+      EXPECT_NE(std::string(e.what()).find("in.cfg:40: atom 2 has a non-finite coordinate"), std::string::npos)
+          << e.what();
+    }
+  }
+}
