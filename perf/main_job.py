@@ -363,8 +363,8 @@ def main():
                 need = memory[model] * n
                 free = a.memory_limit * 2**30 if a.memory_limit else available_memory()
                 if free is not None and need > 0.9 * free:
-                    stopped[model] = (f"next cell {cells} ({n} atoms) would need ~{need / 2**30:.1f} GiB of memory > "
-                                      f"90 % of {free / 2**30:.1f} GiB available")
+                    stopped[model] = (f"next cell {cells} ({n} atoms) would need ~{need / 2**30:.2f} GiB of memory > "
+                                      f"90 % of {free / 2**30:.2f} GiB available")
                     break
                 if predicted > a.max_seconds:
                     stopped[model] = (f"next cell {cells} ({n} atoms) would need ~{predicted:.0f} s for "

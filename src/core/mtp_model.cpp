@@ -430,10 +430,10 @@ bool same_potential(const MtpModel& a, const MtpModel& b) {
 }
 
 void require_evaluable(const MtpModel& m) {
-  if (m.radial_basis_type == "RBShapeev") {
-    throw Error(m.source + ": radial basis 'RBShapeev' is not evaluated by mlpot (MLIP-3 evaluates it from its own "
-                "table of polynomials, which mlpot does not reproduce); mlpot evaluates RBChebyshev, "
-                "RBChebyshev_repuls, BChebyshev, BChebyshev_repuls and RBTaylor");
+  // MLIP-3 defines RBShapeev's functions for n < 12 only (basis.cpp's table).
+  if (m.radial_basis_type == "RBShapeev" && m.radial_basis_size > 12) {
+    throw Error(m.source + ": radial basis 'RBShapeev' with radial_basis_size = " + std::to_string(m.radial_basis_size) +
+                ": MLIP-3 defines RBShapeev for at most 12 functions");
   }
   if (m.species_count < 1) throw Error(m.source + ": species_count is missing or 0 (an untrained template cannot be evaluated)");
   if (!m.trained()) throw Error(m.source + ": model has no radial_coeffs/moment_coeffs (an untrained template cannot be evaluated)");

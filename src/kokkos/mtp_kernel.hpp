@@ -492,6 +492,7 @@ struct MtpKernel {
     // neighbour, all threads of a GPU warp would add to the same nine addresses at once.
     double fi0 = 0.0, fi1 = 0.0, fi2 = 0.0;
     double wi[6] = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0};
+    double e_pair = 0.0;  // MLIP's pair repulsion (RBChebyshev_repuls), this thread's neighbours
     // The W lanes of the cache from slot `first`.
     auto force_block = [&](int first) {
       const double* c = cache_slot(cache, first);
@@ -529,6 +530,14 @@ struct MtpKernel {
           g0[l] += am[l] * e0 * u0[l];
           g1[l] += am[l] * e1 * u1[l];
           g2[l] += am[l] * e2 * u2[l];
+        }
+      }
+      if constexpr (Basis::pair_repulsion) {
+        for (int l = 0; l < W && first + l < n_valid; ++l) {
+          double phi, dphi;
+          MlipRepulsion::eval(c[l], p.min_dist, phi, dphi);
+          s[l] += dphi;  // d phi / d r_ij = phi' rhat
+          e_pair += phi;
         }
       }
       for (int l = 0; l < W; ++l) {
@@ -617,6 +626,7 @@ struct MtpKernel {
     f_access(i, 1) += fi1;
     f_access(i, 2) += fi2;
     for (int q = 0; q < 6; ++q) add(atom_w(i, q), wi[q]);
+    if constexpr (Basis::pair_repulsion) add(atom_energy(i), e_pair);
     if (want_atom_virial) {
       for (int q = 0; q < 6; ++q) v_access(i, q) += 0.5 * wi[q];
     }

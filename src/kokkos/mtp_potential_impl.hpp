@@ -412,7 +412,7 @@ std::unique_ptr<MtpPotential> make_mtp_for_basis(const MtpModel& model, BasisLis
                                                          MtpTuning<ExecSpace>::team_size, Bases>>(model))),
    ...);
   if (!out) {
-    require_evaluable(model);  // names the reason (RBShapeev, an untrained template, ...)
+    require_evaluable(model);  // names the reason (an untrained template, a table limit, ...)
     throw Error(model.source + ": radial basis '" + model.radial_basis_type + "' is not evaluated by mlpot");
   }
   return out;

@@ -9,10 +9,18 @@
 // value frozen at min_dist), and Q'_n = 0 where r <= min_dist for those. `scaling` is the
 // model's global scaling with the basis-level one already multiplied in, as mtpr.cpp does.
 //   e(r): (r - Rcut)^2 for the "RB" bases (smooth at the cutoff); 1 inside the cutoff for the
-//         "B" bases and RBTaylor (as in MLIP, they do not vanish at the cutoff).
-//   P_n:  Chebyshev T_n(xi), xi = (2r - (Rmin + Rcut)) / (Rcut - Rmin), or r^n (RBTaylor).
-// RBShapeev (MLIP's tabulated polynomials in 1/r) is read but not evaluated: require_evaluable
-// says so.
+//         "B" bases and RBTaylor (as in MLIP, they do not vanish at the cutoff);
+//         (Rmin / r)^2 ((Rcut - r) / (Rcut - Rmin))^2 for RBShapeev.
+//   P_n:  Chebyshev T_n(xi), xi = (2r - (Rmin + Rcut)) / (Rcut - Rmin); r^n (RBTaylor);
+//         c_n P_n^(5,1)(xi), the Jacobi polynomial, c_n = sqrt((2n + 7)(n + 6) / (8 (n + 1)^3))
+//         (RBShapeev).
+// RBShapeev: MLIP-3 (basis.cpp) evaluates its functions as sums of powers r^-2 .. r^n with
+// closed-form coefficients for n < 12. Those sums are exactly the functions above: the polynomials
+// orthogonal on [Rmin, Rcut] with the weight r^4 (r - Rmin)(Rcut - r), normalised so that
+// int_0^1 q_n^2 t (1 - t)^5 dt = 1 / (8 (n + 1)^2), t = (r - Rmin) / (Rcut - Rmin). Evaluated here by
+// the Jacobi recurrence, they are free of the cancellation in MLIP's sums of large powers
+// (which costs MLIP about 1e-10 of a function's value at n = 7 on [1, 5] A): the two agree to
+// MLIP's round-off, not bit for bit.
 #include <Kokkos_Core.hpp>
 
 namespace mlpot::kokkos {
@@ -72,38 +80,105 @@ struct PowerRecursion {
   }
 };
 
-// The bases: a name (as in the .mtp file), whether the (r - Rcut)^2 factor applies, whether r
-// is clamped to min_dist, and the polynomial family.
+// c_n P_n^(5,1)(xi) and its derivative in r for W lanes (RBShapeev), by the three-term
+// recurrence of Jacobi polynomials (alpha = 5, beta = 1): with k = n - 1,
+//   2(k+1)(k+7)(2k+6) P_{k+1} = (2k+7)((2k+8)(2k+6) xi + 24) P_k - 2(k+5)(k+1)(2k+8) P_{k-1}.
+template <int W>
+struct ShapeevJacobiRecursion {
+  double xi[W], p_prev[W], p_cur[W], dp_prev[W], dp_cur[W], dxi;
+  KOKKOS_INLINE_FUNCTION ShapeevJacobiRecursion(const double* r, double min_dist, double max_dist) {
+    const double inv_width = 1.0 / (max_dist - min_dist);
+    dxi = 2.0 * inv_width;
+    for (int l = 0; l < W; ++l) {
+      xi[l] = (2.0 * r[l] - (min_dist + max_dist)) * inv_width;
+      p_prev[l] = 0.0;  // P_-1
+      p_cur[l] = 1.0;   // P_0
+      dp_prev[l] = dp_cur[l] = 0.0;
+    }
+  }
+  KOKKOS_INLINE_FUNCTION void next(int n, double* pn, double* dpn) {
+    const double c = Kokkos::sqrt((2.0 * n + 7.0) * (n + 6.0) / (8.0 * (n + 1.0) * (n + 1.0) * (n + 1.0)));
+    if (n > 0) {
+      const double k = n - 1.0;
+      const double inv = 1.0 / (2.0 * (k + 1.0) * (k + 7.0) * (2.0 * k + 6.0));
+      const double a = (2.0 * k + 7.0) * (2.0 * k + 8.0) * (2.0 * k + 6.0) * inv, b = (2.0 * k + 7.0) * 24.0 * inv;
+      const double d = 2.0 * (k + 5.0) * (k + 1.0) * (2.0 * k + 8.0) * inv;
+      for (int l = 0; l < W; ++l) {
+        const double p = (a * xi[l] + b) * p_cur[l] - d * p_prev[l];
+        const double dp = a * p_cur[l] + (a * xi[l] + b) * dp_cur[l] - d * dp_prev[l];
+        p_prev[l] = p_cur[l]; p_cur[l] = p; dp_prev[l] = dp_cur[l]; dp_cur[l] = dp;
+      }
+    }
+    for (int l = 0; l < W; ++l) {
+      pn[l] = c * p_cur[l];
+      dpn[l] = c * dp_cur[l] * dxi;
+    }
+  }
+};
+
+// What multiplies the polynomials (see the top of this file).
+enum class Envelope { CutoffSquare, Step, Shapeev };
+
+// MLIP-3's RBChebyshev_repuls (and only that basis) also adds a pair term to each site energy for
+// every neighbour closer than min_dist (mtpr.cpp, CalcSiteEnergyDers, "repulsive term"):
+//   phi(r) = 1e4 (exp(-10 (r - 1)) - exp(-10 (min_dist - 1))),  r in A,
+// 0 at min_dist and steep below it, so atoms are pushed apart where the basis is frozen. It does
+// not depend on the fitted coefficients (no part of the extrapolation grade).
+struct MlipRepulsion {
+  KOKKOS_INLINE_FUNCTION static void eval(double r, double min_dist, double& phi, double& dphi) {
+    if (r < min_dist) {
+      const double x = 1e4 * Kokkos::exp(-10.0 * (r - 1.0));
+      phi = x - 1e4 * Kokkos::exp(-10.0 * (min_dist - 1.0));
+      dphi = -10.0 * x;
+    } else {
+      phi = dphi = 0.0;
+    }
+  }
+};
+
+// The bases: a name (as in the .mtp file), the envelope, whether r is clamped to min_dist, whether
+// MLIP's pair repulsion is added, and the polynomial family.
 struct BasisRBChebyshev {
   static constexpr const char* name = "RBChebyshev";
-  static constexpr bool smooth_cutoff = true, clamp_below_min = false;
+  static constexpr Envelope envelope = Envelope::CutoffSquare;
+  static constexpr bool clamp_below_min = false, pair_repulsion = false;
   template <int W> using Polynomials = ChebyshevRecursion<W>;
 };
 struct BasisRBChebyshevRepuls {
   static constexpr const char* name = "RBChebyshev_repuls";
-  static constexpr bool smooth_cutoff = true, clamp_below_min = true;
+  static constexpr Envelope envelope = Envelope::CutoffSquare;
+  static constexpr bool clamp_below_min = true, pair_repulsion = true;
   template <int W> using Polynomials = ChebyshevRecursion<W>;
 };
 struct BasisBChebyshev {
   static constexpr const char* name = "BChebyshev";
-  static constexpr bool smooth_cutoff = false, clamp_below_min = false;
+  static constexpr Envelope envelope = Envelope::Step;
+  static constexpr bool clamp_below_min = false, pair_repulsion = false;
   template <int W> using Polynomials = ChebyshevRecursion<W>;
 };
 struct BasisBChebyshevRepuls {
   static constexpr const char* name = "BChebyshev_repuls";
-  static constexpr bool smooth_cutoff = false, clamp_below_min = true;
+  static constexpr Envelope envelope = Envelope::Step;
+  static constexpr bool clamp_below_min = true, pair_repulsion = false;
   template <int W> using Polynomials = ChebyshevRecursion<W>;
+};
+struct BasisRBShapeev {
+  static constexpr const char* name = "RBShapeev";
+  static constexpr Envelope envelope = Envelope::Shapeev;
+  static constexpr bool clamp_below_min = false, pair_repulsion = false;
+  template <int W> using Polynomials = ShapeevJacobiRecursion<W>;
 };
 struct BasisRBTaylor {
   static constexpr const char* name = "RBTaylor";
-  static constexpr bool smooth_cutoff = false, clamp_below_min = false;
+  static constexpr Envelope envelope = Envelope::Step;
+  static constexpr bool clamp_below_min = false, pair_repulsion = false;
   template <int W> using Polynomials = PowerRecursion<W>;
 };
 
 template <class... B>
 struct BasisList {};
 using RadialBases = BasisList<BasisRBChebyshev, BasisRBChebyshevRepuls, BasisBChebyshev, BasisBChebyshevRepuls,
-                              BasisRBTaylor>;
+                              BasisRBShapeev, BasisRBTaylor>;
 
 // Q_n and Q'_n of W lanes at distances r, n = 0, 1, ... in turn. Lanes at r >= Rcut (a block's
 // padding) get Q = Q' = 0 for every basis.
@@ -129,10 +204,17 @@ struct RadialBasisLanes {
       : poly(clamp(r, min_dist), min_dist, max_dist) {
     const double* x = Basis::clamp_below_min ? rc : r;
     for (int l = 0; l < W; ++l) {
-      if constexpr (Basis::smooth_cutoff) {
+      if constexpr (Basis::envelope == Envelope::CutoffSquare) {
         const double w = x[l] - max_dist;
         env[l] = w * w * scaling;
         denv[l] = 2.0 * w * scaling;
+      } else if constexpr (Basis::envelope == Envelope::Shapeev) {
+        // e = s (m/r)^2 (M-r)^2 / (M-m)^2, e' = -2 s m^2 M (M-r) / ((M-m)^2 r^3); 0 beyond the cutoff.
+        const double inside = r[l] < max_dist ? scaling : 0.0;
+        const double inv_r = 1.0 / x[l], w = max_dist - x[l];
+        const double k = min_dist * inv_r / (max_dist - min_dist);
+        env[l] = inside * k * k * w * w;
+        denv[l] = -2.0 * inside * k * k * inv_r * max_dist * w;
       } else {
         env[l] = r[l] < max_dist ? scaling : 0.0;
         denv[l] = 0.0;
@@ -147,7 +229,7 @@ struct RadialBasisLanes {
       q[l] = env[l] * pn[l];
       if constexpr (Basis::clamp_below_min) {
         dq[l] = denv[l] * pn[l] + env[l] * gate[l] * dpn[l];
-      } else if constexpr (Basis::smooth_cutoff) {
+      } else if constexpr (Basis::envelope != Envelope::Step) {
         dq[l] = denv[l] * pn[l] + env[l] * dpn[l];
       } else {
         dq[l] = env[l] * dpn[l];

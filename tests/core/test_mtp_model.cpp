@@ -151,22 +151,25 @@ TEST(MtpModel, SpeciesCountInconsistentWithRadialCoeffs) {
   EXPECT_NE(msg.find("bad.mtp:15: radial_coeffs row has 2 values"), std::string::npos) << msg;
 }
 
-TEST(MtpModel, EveryMlipBasisIsReadAndOnlyRBShapeevRefused) {
+TEST(MtpModel, EveryMlipBasisIsReadAndEvaluable) {
   std::string msg = error_of(replace(kTwoSpecies, "= RBChebyshev", "= RBBessel"));
   EXPECT_NE(msg.find("bad.mtp:7: unknown radial basis type 'RBBessel'"), std::string::npos) << msg;
-  for (const char* basis : {"RBChebyshev_repuls", "BChebyshev", "BChebyshev_repuls", "RBTaylor"}) {
+  for (const char* basis : {"RBChebyshev_repuls", "BChebyshev", "BChebyshev_repuls", "RBShapeev", "RBTaylor"}) {
     mlpot::MtpModel m = mlpot::parse_mtp(replace(kTwoSpecies, "= RBChebyshev", std::string("= ") + basis), "ok.mtp");
     EXPECT_EQ(m.radial_basis_type, basis);
     EXPECT_NO_THROW(mlpot::require_evaluable(m)) << basis;
     // The writer keeps the basis: read back, the same potential.
     EXPECT_TRUE(mlpot::same_potential(m, mlpot::parse_mtp(mlpot::format_mtp(m), "again.mtp"))) << basis;
   }
+  // MLIP-3 defines RBShapeev for 12 functions at most.
   mlpot::MtpModel shapeev = mlpot::parse_mtp(replace(kTwoSpecies, "= RBChebyshev", "= RBShapeev"), "shapeev.mtp");
+  shapeev.radial_basis_size = 13;
   try {
     mlpot::require_evaluable(shapeev);
-    ADD_FAILURE() << "RBShapeev evaluated";
+    ADD_FAILURE() << "RBShapeev with 13 functions evaluated";
   } catch (const mlpot::Error& e) {
-    EXPECT_NE(std::string(e.what()).find("shapeev.mtp: radial basis 'RBShapeev' is not evaluated"), std::string::npos)
+    EXPECT_NE(std::string(e.what()).find("shapeev.mtp: radial basis 'RBShapeev' with radial_basis_size = 13"),
+              std::string::npos)
         << e.what();
   }
 }

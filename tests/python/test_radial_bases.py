@@ -1,5 +1,5 @@
-"""Every radial basis mlpot evaluates (RBChebyshev, RBChebyshev_repuls, BChebyshev,
-BChebyshev_repuls, RBTaylor), against an independent reference and against finite
+"""Every radial basis MLIP-3 evaluates (RBChebyshev, RBChebyshev_repuls, BChebyshev,
+BChebyshev_repuls, RBShapeev, RBTaylor), against an independent reference and against finite
 differences of mlpot's own energy.
 
 The reference is motep's NumPy engine (an independent MTP implementation) with its radial basis
@@ -7,6 +7,14 @@ replaced by `mlip3_basis` below, written here from MLIP-3's definitions (src/bas
 the (r - Rcut)^2 factor, the B* and RBTaylor bases do not; the _repuls bases evaluate at
 max(r, min_dist) with zero derivative there; the basis-level scaling is folded into the global
 one, as mtpr.cpp does). Chebyshev values come from numpy's chebval/chebder, not a recursion.
+RBChebyshev_repuls also adds MLIP-3's pair repulsion to each site energy, for every neighbour closer
+than min_dist: 1e4 (exp(-10 (r - 1)) - exp(-10 (min_dist - 1))) (mtpr.cpp, CalcSiteEnergyDers);
+`mlip3_pair_repulsion` adds it to motep's results.
+RBShapeev: MLIP-3 sums powers r^-2 .. r^n with closed-form coefficients; those sums are
+(m/r)^2 ((M-r)/(M-m))^2 c_n P_n^(5,1)(xi), c_n = sqrt((2n+7)(n+6) / (8 (n+1)^3)), the same xi as
+for Chebyshev (the coefficients of MLIP-3's table follow from this exactly; see
+src/kokkos/mtp_radial_basis.hpp). The test evaluates that with scipy's Jacobi polynomials
+(their derivative from P_{n-1}^(6,2)), mlpot by a recurrence.
 
 Random-coefficient potentials of levels 8 and 16 with 1 and 3 species; structures with pairs
 inside min_dist (so the _repuls branch is exercised) and a cell smaller than the cutoff.
@@ -21,12 +29,13 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+import scipy.special
 from numpy.polynomial import chebyshev as npcheb
 
 from mlpot_testlib import random_mtp, read_cfg_results, run, write_cfg
 
 E_REL, F_REL, S_REL, FD_REL = 1e-10, 1e-9, 1e-9, 1e-6
-BASES = ["RBChebyshev", "RBChebyshev_repuls", "BChebyshev", "BChebyshev_repuls", "RBTaylor"]
+BASES = ["RBChebyshev", "RBChebyshev_repuls", "BChebyshev", "BChebyshev_repuls", "RBShapeev", "RBTaylor"]
 MIN_DIST, MAX_DIST = 1.9, 4.6
 
 
@@ -39,6 +48,14 @@ def mlip3_basis(kind, r, rmin, rmax, size, scaling):
     for n in range(size):
         if kind == "RBTaylor":
             p, dp = x**n, (n * x ** (n - 1) if n > 0 else np.zeros_like(x))
+        elif kind == "RBShapeev":
+            ksi = (2 * x - (rmin + rmax)) / (rmax - rmin)
+            c = np.sqrt((2 * n + 7) * (n + 6) / (8.0 * (n + 1) ** 3))
+            jac = c * scipy.special.eval_jacobi(n, 5, 1, ksi)
+            djac = (c * (n + 7) / 2 * scipy.special.eval_jacobi(n - 1, 6, 2, ksi) if n > 0 else 0 * x) * 2 / (rmax - rmin)
+            w = (rmin / x) ** 2 * ((rmax - x) / (rmax - rmin)) ** 2
+            dw = -2 * rmin**2 * rmax * (rmax - x) / ((rmax - rmin) ** 2 * x**3)
+            p, dp = w * jac, dw * jac + w * djac
         else:
             unit = np.zeros(n + 1)
             unit[n] = 1.0
@@ -54,6 +71,29 @@ def mlip3_basis(kind, r, rmin, rmax, size, scaling):
         ders[:, r <= rmin] = 0.0
     inside = r < rmax
     return scaling * vals * inside, scaling * ders * inside
+
+
+def mlip3_pair_repulsion(cell, pos, rmin):
+    """Energy, forces and PlusStress of MLIP-3's RBChebyshev_repuls pair term, every ordered pair
+    (i, j) closer than rmin counted once in i's site energy (a full neighbour list: twice a pair)."""
+    inv = np.linalg.inv(cell)
+    e, f, w = 0.0, np.zeros_like(pos), np.zeros((3, 3))
+    for i in range(len(pos)):
+        for j in range(len(pos)):
+            v0 = pos[j] - pos[i]
+            v0 = v0 - np.round(v0 @ inv) @ cell
+            for shift in np.array(np.meshgrid(*[range(-2, 3)] * 3)).reshape(3, -1).T:
+                v = v0 + shift @ cell
+                r = np.linalg.norm(v)
+                if not 1e-9 < r < rmin:
+                    continue
+                x = 1e4 * np.exp(-10 * (r - 1))
+                e += x - 1e4 * np.exp(-10 * (rmin - 1))
+                g = -10 * x * v / r  # d phi / d r_ij
+                f[j] -= g
+                f[i] += g
+                w -= np.outer(g, v)
+    return e, f, np.array([w[0, 0], w[1, 1], w[2, 2], w[1, 2], w[0, 2], w[0, 1]])
 
 
 def reference(mtp_path, kind, cell, pos, types, scaling=None):
@@ -83,7 +123,11 @@ def reference(mtp_path, kind, cell, pos, types, scaling=None):
     with contextlib.redirect_stdout(io.StringIO()):  # motep's notes on pairs inside min_dist
         e, f = atoms.get_potential_energy(), atoms.get_forces()
         stress = atoms.get_stress(voigt=True)
-    return e, f, -stress * atoms.get_volume()
+    w = -stress * atoms.get_volume()
+    if kind == "RBChebyshev_repuls":
+        ep, fp, wp = mlip3_pair_repulsion(np.asarray(cell), np.asarray(pos), data.radial_basis.min)
+        e, f, w = e + ep, f + fp, w + wp
+    return e, f, w
 
 
 def structures(rng, species_count):
