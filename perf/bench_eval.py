@@ -146,7 +146,9 @@ def main():
             if abs(e_ours - e_motep) > 1e-9 * max(1.0, abs(e_motep)):
                 sys.exit(f"{name}: mlpot {e_ours!r} and motep {e_motep!r} disagree: not like for like")
             if args.mlp:
-                t, _ = wall([args.mlp, "calculate_efs", model, path, out], one_thread_env(), args.repeats)
+                out.unlink()
+                t, _ = wall([args.mlp, "calculate_efs", model, path, f"--output_filename={out}"], one_thread_env(),
+                            args.repeats)
                 rows.append((name, configs, atoms, "MLIP-3 mlp calculate_efs", 1, t))
                 e_mlp = read_cfg_results(out)[0]["energy"]
                 if abs(e_ours - e_mlp) > 1e-9 * max(1.0, abs(e_mlp)):
