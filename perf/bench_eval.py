@@ -11,7 +11,6 @@ Usage: bench_eval.py --mlpot build/bin/mlpot --templates ../shared/data/mtp-temp
                      [--mlp /path/to/mlp] [--repeats 3] [--out perf/results]
 """
 import argparse
-import datetime
 import os
 import subprocess
 import sys
@@ -24,7 +23,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "python"))
 from mlpot_testlib import read_cfg_results, write_cfg  # noqa: E402
 
-from bench_mtp import cpu_name  # noqa: E402
+from bench_mtp import append_rows  # noqa: E402
 
 MOTEP_SCRIPT = """
 import sys
@@ -161,27 +160,16 @@ def main():
             ref.setdefault(name, {})["motep"] = t
         if engine.startswith("MLIP-3"):
             ref.setdefault(name, {})["mlip"] = t
-    try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                                cwd=Path(__file__).parent).stdout.strip()
-    except OSError:
-        commit = "unknown"
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    csv = out / "eval_cpu.csv"
-    new = not csv.exists()
-    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    with csv.open("a") as f:
-        if new:
-            f.write("date,commit,machine,model,input,configurations,atoms,engine,threads,wall_s,us_per_atom,"
-                    "motep_over_engine,mlip3_over_engine\n")
-        for name, configs, atoms, engine, th, t in rows:
-            r = ref.get(name, {})
-            vs_motep = r["motep"] / t if "motep" in r else float("nan")
-            vs_mlip = r["mlip"] / t if "mlip" in r else float("nan")
-            print(f"{name:22s} {engine:30s} {th:7d} {t:8.3f} {t / atoms * 1e6:8.2f} {vs_motep:8.2f}x {vs_mlip:8.2f}x")
-            f.write(f"{stamp},{commit},{cpu_name()} ({os.cpu_count()} cores),synthetic-l16-6sp.mtp,{name},{configs},"
-                    f"{atoms},{engine},{th},{t:.4f},{t / atoms * 1e6:.3f},{vs_motep:.3f},{vs_mlip:.3f}\n")
+    lines = []
+    for name, configs, atoms, engine, th, t in rows:
+        r = ref.get(name, {})
+        vs_motep = r["motep"] / t if "motep" in r else float("nan")
+        vs_mlip = r["mlip"] / t if "mlip" in r else float("nan")
+        print(f"{name:22s} {engine:30s} {th:7d} {t:8.3f} {t / atoms * 1e6:8.2f} {vs_motep:8.2f}x {vs_mlip:8.2f}x")
+        lines.append(f"synthetic-l16-6sp.mtp,{name},{configs},{atoms},{engine},{th},{t:.4f},{t / atoms * 1e6:.3f},"
+                     f"{vs_motep:.3f},{vs_mlip:.3f}")
+    csv = append_rows(args.out, "eval_cpu.csv", "model,input,configurations,atoms,engine,threads,wall_s,us_per_atom,"
+                      "motep_over_engine,mlip3_over_engine", lines)
     print(f"appended to {csv}")
 
 

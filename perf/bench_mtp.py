@@ -59,6 +59,27 @@ def cpu_name():
     return platform.processor() or platform.machine()
 
 
+def append_rows(out_dir, name, header, lines):
+    """Appends `lines` (CSV text after the date, commit and machine columns) to out_dir/name,
+    writing `header` (the columns after those three) first in a new file. Returns the path."""
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                                cwd=Path(__file__).parent).stdout.strip() or "unknown"
+    except OSError:
+        commit = "unknown"
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    csv = out / name
+    new = not csv.exists()
+    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    with csv.open("a") as f:
+        if new:
+            f.write(f"date,commit,machine,{header}\n")
+        for line in lines:
+            f.write(f"{stamp},{commit},{cpu_name()} ({os.cpu_count()} cores),{line}\n")
+    return csv
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--mlpot", required=True)
@@ -85,21 +106,10 @@ def main():
     omp1 = rows[1][2]
     omp2 = rows[2][2]
     print(f"OpenMP speed-up 1 -> 2 threads: {omp1 / omp2:.2f}x")
-    try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
-    except OSError:
-        commit = "unknown"
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    csv = out / "mtp_cpu.csv"
-    new = not csv.exists()
-    with csv.open("a") as f:
-        if new:
-            f.write("date,commit,machine,model,structure,neighbours_per_atom,engine,threads,us_per_atom_step,motep_over_engine\n")
-        stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-        for name, th, us in rows:
-            f.write(f"{stamp},{commit},{cpu_name()} ({os.cpu_count()} cores),"
-                    f"{Path(args.model).name},{Path(args.structure).name},{nbr:.1f},{name},{th},{us:.3f},{us_motep / us:.3f}\n")
+    csv = append_rows(args.out, "mtp_cpu.csv",
+                      "model,structure,neighbours_per_atom,engine,threads,us_per_atom_step,motep_over_engine",
+                      [f"{Path(args.model).name},{Path(args.structure).name},{nbr:.1f},{name},{th},{us:.3f},"
+                       f"{us_motep / us:.3f}" for name, th, us in rows])
     print(f"appended to {csv}")
 
 
