@@ -379,7 +379,7 @@ def main():
         # Every other radial basis MLIP-3 evaluates (test_radial_bases holds mlpot eval to MLIP-3's
         # formulas for each): run 0 of mtp/kk on 2 ranks and of MLIP-3's pair_style mlip against
         # mlpot eval. min_dist 1.35 A puts the C-O bonds (1.28 A) inside the repulsive branch.
-        for basis in ("RBChebyshev_repuls", "BChebyshev", "BChebyshev_repuls", "RBTaylor"):
+        for basis in ("RBChebyshev_repuls", "BChebyshev", "BChebyshev_repuls", "RBShapeev", "RBTaylor"):
             mtp_b = tmp / f"{basis}.mtp"
             mtp_b.write_text(random_mtp(Path(args.templates) / "08.almtp", 6, rng, min_dist=1.35,
                                         scaling=1e-3 if basis == "RBTaylor" else 0.05, radial_basis_type=basis))
