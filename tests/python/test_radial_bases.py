@@ -96,16 +96,18 @@ def mlip3_pair_repulsion(cell, pos, rmin):
     return e, f, np.array([w[0, 0], w[1, 1], w[2, 2], w[1, 2], w[0, 2], w[0, 1]])
 
 
-def reference(mtp_path, kind, cell, pos, types, scaling=None):
-    """motep's NumPy engine with MLIP-3's basis `kind`: energy, forces, PlusStress (xx yy zz yz xz xy).
-    `scaling`: the global scaling with a basis-level one folded in (motep's reader takes the
-    basis-level line for the global one)."""
-    from ase import Atoms
-    import motep.potentials.mtp.numpy.engine as engine
-    from motep.calculator import MTP
-    from motep.io.mlip.mtp import read_mtp
+_MOTEP_BASIS = None  # motep's own Chebyshev basis class, before use_mlip3_basis replaced it
 
-    class Mlip3Basis(engine.ChebyshevArrayRadialBasis):
+
+def use_mlip3_basis(kind):
+    """From now on motep's NumPy engine (energies, forces, stress, and in mode "train" the
+    parameter gradients) evaluates MLIP-3's basis `kind` (mlip3_basis) instead of its own."""
+    global _MOTEP_BASIS
+    import motep.potentials.mtp.numpy.engine as engine
+    if _MOTEP_BASIS is None:
+        _MOTEP_BASIS = engine.ChebyshevArrayRadialBasis
+
+    class Mlip3Basis(_MOTEP_BASIS):
         def calc_radial_part(self, r_abs, itype, jtypes):
             d = self.mtp_data
             self.basis_vs, self.basis_ds = mlip3_basis(kind, r_abs, d.radial_basis.min, d.radial_basis.max,
@@ -114,6 +116,17 @@ def reference(mtp_path, kind, cell, pos, types, scaling=None):
             return (np.einsum("nj,jkn->kj", self.basis_vs, c), np.einsum("nj,jkn->kj", self.basis_ds, c))
 
     engine.ChebyshevArrayRadialBasis = Mlip3Basis
+
+
+def reference(mtp_path, kind, cell, pos, types, scaling=None):
+    """motep's NumPy engine with MLIP-3's basis `kind`: energy, forces, PlusStress (xx yy zz yz xz xy).
+    `scaling`: the global scaling with a basis-level one folded in (motep's reader takes the
+    basis-level line for the global one)."""
+    from ase import Atoms
+    from motep.calculator import MTP
+    from motep.io.mlip.mtp import read_mtp
+
+    use_mlip3_basis(kind)
     data = read_mtp(str(mtp_path))
     data.species = list(range(1, data.species_count + 1))
     if scaling is not None:
