@@ -15,8 +15,9 @@
 //         c_n P_n^(5,1)(xi), the Jacobi polynomial, c_n = sqrt((2n + 7)(n + 6) / (8 (n + 1)^3))
 //         (RBShapeev).
 // RBShapeev: MLIP-3 (basis.cpp) evaluates its functions as sums of powers r^-2 .. r^n with
-// closed-form coefficients for n < 12. Those sums are exactly the functions above: the polynomials
-// orthogonal on [Rmin, Rcut] with the weight r^4 (r - Rmin)(Rcut - r), normalised so that
+// closed-form coefficients for n < 12. Those sums are exactly the functions above (checked
+// symbolically for every n), which are orthogonal on [Rmin, Rcut] with the weight
+// r^4 (r - Rmin)(Rcut - r); their polynomial parts q_n = c_n P_n^(5,1) have
 // int_0^1 q_n^2 t (1 - t)^5 dt = 1 / (8 (n + 1)^2), t = (r - Rmin) / (Rcut - Rmin). Evaluated here by
 // the Jacobi recurrence, they are free of the cancellation in MLIP's sums of large powers
 // (which costs MLIP about 1e-10 of a function's value at n = 7 on [1, 5] A): the two agree to
