@@ -19,6 +19,10 @@ struct MaceMetadata {
   std::vector<int> atomic_numbers;  // defines the one-hot columns = model species indices
   int num_interactions = 0;
   std::string dtype;                // "float32" or "float64"
+  // Which engine runs the model: "native" (mlpot's own kernels, src/kokkos/mace_kernel.hpp) or
+  // "torch" (the TorchScript file through LibTorch), and why that one ("" when asked for).
+  std::string engine = "torch";
+  std::string engine_reason;
 };
 
 // Graph modes:
@@ -71,6 +75,11 @@ struct MaceOptions {
   // mace-torch, unless asked: results then differ from mace-torch's beyond float32 round-off).
   bool tf32 = false;
   int threads = 0;  // LibTorch's intra-op threads on the CPU; 0 leaves LibTorch's default
+  // "auto": the native engine where it implements the model's architecture, else LibTorch;
+  // "native": the native engine or an error naming what it does not implement; "torch".
+  std::string engine = "auto";
+  // Native engine: Kokkos backend ("default": Cuda for device cuda, else OpenMP, else Serial).
+  std::string backend = "default";
 };
 
 // Opens a MACE model. Throws mlpot::Error naming the file on anything that is not a

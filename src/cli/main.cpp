@@ -84,8 +84,11 @@ const char* kBuild = R"(  build li2co3 --cells AxBxC --out FILE.cfg|.xyz
 const char* kBackends = R"(  backends                        list the Kokkos backends compiled in
 )";
 
-const char* kMaceOptions = R"(MACE options (eval, bench; info takes --device and --mace-rewrite):
+const char* kMaceOptions = R"(MACE options (eval, bench; info takes --device, --mace-engine and --mace-rewrite):
         [--device cpu|cuda|cuda:N] [--dtype float32|float64]
+        [--mace-engine auto|native|torch]  mlpot's own MACE kernels (native) or the TorchScript
+                                       file through LibTorch (torch); auto (default): native
+                                       where it implements the model (mlpot info says which)
         [--mace-mode periodic|ghost]   periodic graph (default) or ghost atoms as nodes
         [--mace-rewrite yes|no]        autograd-friendly graph rewrites (default yes; no only
                                        to measure them: results are the same bit for bit)
@@ -287,6 +290,8 @@ Model load_model(const Args& a, const std::string& path) {
     o.rewrite = a.yes("mace-rewrite", true);
     o.tf32 = a.yes("mace-tf32", false);
     o.threads = thread_count(a);
+    o.engine = a.get("mace-engine", "auto");
+    o.backend = a.get("backend", "default");
     auto mace = mlpot::open_mace(path, o);
     const auto& meta = mace->metadata();
     if (a.opt.count("dtype") && a.get("dtype") != meta.dtype) {
@@ -322,11 +327,15 @@ Model load_model(const Args& a, const std::string& path) {
 int cmd_info(const Args& a) {
   if (a.positional.empty()) throw mlpot::Error("info: which model?");
   if (is_mace_path(a.positional[0])) {
+    mlpot::KokkosRuntime rt(1);  // the native engine's kernels live in Kokkos
     Model m = load_model(a, a.positional[0]);
     std::string els;
     for (const auto& e : m.elements) els += (els.empty() ? "" : " ") + e;
     std::printf("file               %s\nkind               %s\nelements           %s\n", a.positional[0].c_str(),
                 m.describe.c_str(), els.c_str());
+    const auto& meta = m.mace->metadata();
+    std::printf("engine             %s (%s)%s%s\n", meta.engine.c_str(), m.potential->backend().c_str(),
+                meta.engine_reason.empty() ? "" : ": ", meta.engine_reason.c_str());
     std::printf("graph rewrites     %s\n", m.mace->graph_rewrites().c_str());
     return 0;
   }
@@ -627,7 +636,8 @@ int cmd_backends(const Args&) {
   return 0;
 }
 
-const std::vector<std::string> kMaceOptionNames = {"device", "dtype", "mace-mode", "mace-rewrite", "mace-tf32"};
+const std::vector<std::string> kMaceOptionNames = {"device", "dtype", "mace-mode", "mace-rewrite", "mace-tf32",
+                                                  "mace-engine"};
 
 std::vector<std::string> joined(std::vector<std::string> a, const std::vector<std::string>& b) {
   a.insert(a.end(), b.begin(), b.end());
@@ -646,7 +656,7 @@ struct Command {
 
 const std::vector<Command>& commands() {
   static const std::vector<Command> table = {
-      {"info", {kInfo}, {"device", "mace-rewrite"}, 1, cmd_info},
+      {"info", {kInfo}, {"device", "mace-rewrite", "mace-engine", "backend"}, 1, cmd_info},
       {"eval", {kEval, kMaceOptions, kGraphOption, kCommonOptions},
        joined({"model", "input", "output", "elements", "backend", "threads", "graph", "batch-atoms"}, kMaceOptionNames), 0,
        cmd_eval},

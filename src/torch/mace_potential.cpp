@@ -1,4 +1,6 @@
 #include "torch_mace_potential.hpp"
+#include "mace_native.hpp"
+#include "mace_native_reader.hpp"
 
 #include <torch/script.h>
 #include <torch/torch.h>
@@ -291,6 +293,7 @@ double TorchMacePotential::ghost_cutoff() const { return impl_->meta.r_max * imp
 std::string TorchMacePotential::backend() const { return "LibTorch " + impl_->graph.device.str() + " " + impl_->meta.dtype; }
 bool TorchMacePotential::accepts_device_memory() const { return impl_->graph.device.is_cuda(); }
 const MaceMetadata& TorchMacePotential::metadata() const { return impl_->meta; }
+void TorchMacePotential::set_engine_reason(const std::string& reason) { impl_->meta.engine_reason = reason; }
 std::string TorchMacePotential::graph_rewrites() const { return impl_->rewrites; }
 std::unique_ptr<StepProfiler> TorchMacePotential::torch_profiler(bool cuda) const {
   return std::make_unique<TorchProfile>(cuda);
@@ -361,5 +364,32 @@ void mlpot_mace_open(const std::string& path, const mlpot::MaceOptions& options,
                      std::unique_ptr<mlpot::MacePotential>& out) {
   if (options.threads > 0) torch::set_num_threads(options.threads);
   at::globalContext().setAllowTF32CuBLAS(options.tf32);
+  if (options.engine != "auto" && options.engine != "native" && options.engine != "torch") {
+    throw mlpot::Error("--mace-engine: '" + options.engine + "' is not one of auto, native, torch");
+  }
+  std::string reason;
+  if (options.engine != "torch") {
+    torch::jit::Module root;
+    try {
+      root = torch::jit::load(path, torch::kCPU);
+    } catch (const c10::Error&) {
+      // Not a TorchScript file the native reader could read either: the LibTorch runner's
+      // messages name what is wrong with it.
+      out = std::make_unique<mlpot::TorchMacePotential>(path, options.device, options.rewrite);
+      return;
+    }
+    try {
+      mlpot::mace_native::Model model = mlpot::mace_native::read_model(path, root);
+      out = mlpot::mace_native::make_native_mace(model, options.device, options.backend);
+      return;
+    } catch (const mlpot::mace_native::Unsupported& e) {
+      if (options.engine == "native") throw mlpot::Error(path + ": " + e.what());
+      reason = e.what();
+    }
+  }
   out = std::make_unique<mlpot::TorchMacePotential>(path, options.device, options.rewrite);
+  if (!reason.empty()) {
+    auto* t = static_cast<mlpot::TorchMacePotential*>(out.get());
+    t->set_engine_reason(reason);
+  }
 }

@@ -31,6 +31,8 @@ class TorchMacePotential : public MacePotential {
                              bool with_virial = true, bool with_atom_virial = false) override;
   Totals compute_periodic(const CellAtoms& atoms, DeviceGraphBuilder& builder, const OutputsRef& out) override;
   const MaceMetadata& metadata() const override;
+  // Why the native engine does not run this model (MaceMetadata::engine_reason).
+  void set_engine_reason(const std::string& reason);
   std::string graph_rewrites() const override;
   std::unique_ptr<StepProfiler> torch_profiler(bool cuda) const override;
 

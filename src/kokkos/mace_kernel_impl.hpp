@@ -1,0 +1,494 @@
+#pragma once
+// MaceEngine's host glue and kernels (included by mace_kernel.hpp).
+#include <algorithm>
+#include <functional>
+#include <map>
+
+namespace mlpot::kokkos::mace {
+
+template <class ExecSpace, class Real>
+MaceEngine<ExecSpace, Real>::MaceEngine(const mace_native::Model& m) {
+  using detail::upload;
+  using detail::upload_real;
+  radial_.bessel_w = upload_real<Real, space>(m.bessel_w, "mace::bessel_w");
+  radial_.n_bessel = int(m.bessel_w.size());
+  radial_.sh_lmax = m.sh_lmax;
+  radial_.sh_dim = (m.sh_lmax + 1) * (m.sh_lmax + 1);
+  radial_.cutoff_on_basis = m.cutoff_on_basis;
+  radial_.r_max = Real(m.r_max);
+  radial_.prefactor = Real(m.bessel_prefactor);
+  radial_.p = Real(m.cutoff_p);
+  embedding_ = upload_real<Real, space>(m.embedding, "mace::embedding");
+  e0_ = upload_real<Real, space>(m.e0, "mace::e0");
+  channels0_ = m.layers.at(0).node_in.dim;
+  scale_ = Real(m.scale);
+  shift_ = Real(m.shift);
+  const int n_elem = m.n_elements();
+  for (const auto& src : m.layers) {
+    Layer L;
+    L.residual = src.residual;
+    L.use_sc = src.use_sc;
+    L.has_readout = src.has_readout;
+    L.readout_nonlinear = src.readout_nonlinear;
+    L.head = m.head;
+    L.inv_avg = Real(1.0 / src.avg_num_neighbors);
+    L.dim_in = src.node_in.dim;
+    L.dim_mid = src.mid.dim;
+    L.dim_target = src.target.dim;
+    L.dim_prod = src.product_out.dim;
+    L.dim_hidden = src.hidden.dim;
+    L.linear_up = DeviceLinear<Real, space>::make({&src.linear_up});
+    L.linear = DeviceLinear<Real, space>::make({&src.linear});
+    std::vector<const mace_native::BlockLinear*> skips;
+    for (const auto& s : src.skip) skips.push_back(&s);
+    if (!skips.empty()) L.skip = DeviceLinear<Real, space>::make(skips);
+    L.product_linear = DeviceLinear<Real, space>::make({&src.product_linear});
+    if (src.has_readout) {
+      L.readout_1 = DeviceLinear<Real, space>::make({&src.readout_1});
+      L.readout_act_scale = Real(src.readout_act_scale);
+      if (src.readout_nonlinear) {
+        L.readout_2 = DeviceLinear<Real, space>::make({&src.readout_2});
+        L.dim_mlp = src.readout_1.out.dim;
+        L.dim_heads = src.readout_2.out.dim;
+      } else {
+        L.dim_heads = src.readout_1.out.dim;
+      }
+    }
+    // radial MLP
+    std::vector<int> mlp;
+    std::vector<double> w, sc;
+    int width = 0;
+    for (const auto& layer : src.radial_mlp) {
+      mlp.insert(mlp.end(), {layer.n_in, layer.n_out, int(w.size()), layer.act ? 1 : 0});
+      w.insert(w.end(), layer.w.begin(), layer.w.end());
+      sc.push_back(layer.act_scale);
+      width = std::max({width, layer.n_in, layer.n_out});
+    }
+    L.n_mlp = int(src.radial_mlp.size());
+    L.n_weights = src.n_weights;
+    L.mlp_width = width;
+    L.mlp = upload<int, space>(mlp, "mace::mlp");
+    L.mlp_w = upload_real<Real, space>(w, "mace::mlp_w");
+    L.mlp_scale = upload_real<Real, space>(sc, "mace::mlp_scale");
+    // tensor product
+    std::vector<int> tp, tpm;
+    std::vector<double> tpv;
+    for (const auto& p : src.tp) {
+      const auto& b1 = src.node_in.blocks.at(p.in_block);
+      const auto& b3 = src.mid.blocks.at(p.out_block);
+      const int first = int(tpv.size());
+      for (const auto& e : p.cg) {
+        tpm.insert(tpm.end(), {e.m1, e.m2, e.m3});
+        tpv.push_back(e.value);
+      }
+      tp.insert(tp.end(), {b1.offset, 2 * b1.l + 1, p.sh_l * p.sh_l, b3.offset, 2 * b3.l + 1, p.weight_offset, first,
+                           int(tpv.size())});
+      L.channels_in = b1.mul;
+    }
+    L.n_tp = int(src.tp.size());
+    L.tp = upload<int, space>(tp, "mace::tp");
+    L.tp_m = upload<int, space>(tpm, "mace::tp_m");
+    L.tp_v = upload_real<Real, space>(tpv, "mace::tp_v");
+    // contraction: components of a channel, monomials as a tree, terms
+    std::vector<int> xb, xs;
+    for (const auto& b : src.target.blocks) {
+      for (int mm = 0; mm < 2 * b.l + 1; ++mm) {
+        xb.push_back(b.offset + mm);
+        xs.push_back(2 * b.l + 1);
+      }
+      L.channels = b.mul;
+    }
+    L.n_x = int(xb.size());
+    std::map<std::array<int, 3>, int> index;  // sorted factors (-1 padded at the end) -> k
+    std::vector<int> parent, factor;
+    std::function<int(std::array<int, 3>)> mono_id = [&](std::array<int, 3> f) -> int {
+      auto it = index.find(f);
+      if (it != index.end()) return it->second;
+      int deg = 0;
+      while (deg < 3 && f[deg] >= 0) ++deg;
+      int par = -1;
+      if (deg > 1) {
+        std::array<int, 3> pf = f;
+        pf[deg - 1] = -1;
+        par = mono_id(pf);
+      }
+      const int k = int(parent.size());
+      parent.push_back(par);
+      factor.push_back(f[deg - 1]);
+      index[f] = k;
+      return k;
+    };
+    std::vector<int> t_out, t_stride, t_mono;
+    std::vector<std::vector<double>> t_coeff;  // per term: [element][channel]
+    for (size_t b = 0; b < src.contraction.size(); ++b) {
+      const auto& cb = src.contraction[b];
+      const auto& ob = src.product_out.blocks.at(b);
+      const int n_m = 2 * cb.l_out + 1, n_k = int(cb.mono.size());
+      const int C = ob.mul;
+      for (int mo = 0; mo < n_m; ++mo) {
+        for (int k = 0; k < n_k; ++k) {
+          std::vector<double> cf(size_t(n_elem) * C);
+          bool any = false;
+          for (int e = 0; e < n_elem; ++e)
+            for (int c = 0; c < C; ++c) {
+              const double v = cb.coeff[((size_t(e) * C + c) * n_m + mo) * n_k + k];
+              cf[size_t(e) * C + c] = v;
+              any = any || v != 0.0;
+            }
+          if (!any) continue;
+          t_out.push_back(ob.offset + mo);
+          t_stride.push_back(n_m);
+          t_mono.push_back(mono_id(cb.mono[k]));
+          t_coeff.push_back(std::move(cf));
+        }
+      }
+    }
+    L.n_mono = int(parent.size());
+    L.n_terms = int(t_out.size());
+    std::vector<double> coeff(size_t(n_elem) * L.channels * L.n_terms);
+    for (int t = 0; t < L.n_terms; ++t)
+      for (int e = 0; e < n_elem; ++e)
+        for (int c = 0; c < L.channels; ++c)
+          coeff[(size_t(e) * L.channels + c) * L.n_terms + t] = t_coeff[t][size_t(e) * L.channels + c];
+    L.x_base = upload<int, space>(xb, "mace::x_base");
+    L.x_stride = upload<int, space>(xs, "mace::x_stride");
+    L.mono_parent = upload<int, space>(parent, "mace::mono_parent");
+    L.mono_factor = upload<int, space>(factor, "mace::mono_factor");
+    L.term_out = upload<int, space>(t_out, "mace::term_out");
+    L.term_stride = upload<int, space>(t_stride, "mace::term_stride");
+    L.term_mono = upload<int, space>(t_mono, "mace::term_mono");
+    L.coeff = upload_real<Real, space>(coeff, "mace::coeff");
+    layers_.push_back(L);
+  }
+}
+
+template <class ExecSpace, class Real>
+void MaceEngine<ExecSpace, Real>::reserve(int n) {
+  if (n <= capacity_ && !H_.empty()) return;
+  const int cap = std::max(n, int(capacity_ * 1.1) + 1);
+  const int T = int(layers_.size());
+  H_.assign(T + 1, Nodes());
+  U_.assign(T, Nodes());
+  X_.assign(T, Nodes());
+  int w_mid = 1, w_in = 1;
+  for (int t = 0; t < T; ++t) {
+    const Layer& L = layers_[t];
+    H_[t] = Nodes("mace::H", cap, L.dim_in);
+    U_[t] = Nodes("mace::U", cap, L.dim_in);
+    X_[t] = Nodes("mace::X", cap, L.dim_target);
+    w_mid = std::max(w_mid, L.dim_mid);
+    w_in = std::max({w_in, L.dim_in, L.dim_hidden});
+  }
+  H_[T] = Nodes("mace::H", cap, layers_.back().dim_hidden);
+  M_ = Nodes("mace::M", cap, w_mid);
+  dM_ = Nodes("mace::dM", cap, w_mid);
+  dU_ = Nodes("mace::dU", cap, w_in);
+  G_[0] = Nodes("mace::G0", cap, w_in);
+  G_[1] = Nodes("mace::G1", cap, w_in);
+  capacity_ = cap;
+}
+
+template <class ExecSpace, class Real>
+double MaceEngine<ExecSpace, Real>::run(const DeviceGraph<space>& g, Kokkos::View<double*, space> node_energy,
+                                        Kokkos::View<double* [3], space> edge_grad) {
+  reserve(g.n_nodes);
+  const int n = g.n_nodes;
+  // Embedding and the reference energies.
+  {
+    auto H0 = H_[0];
+    auto emb = embedding_;
+    auto e0 = e0_;
+    auto species = g.species;
+    const int C = channels0_, n_energy = g.n_energy;
+    const Real shift = shift_;
+    Kokkos::parallel_for(
+        "mace::embedding", Kokkos::RangePolicy<ExecSpace>(0, n), KOKKOS_LAMBDA(int i) {
+          const int e = species(i);
+          for (int c = 0; c < C; ++c) H0(i, c) = emb(e * C + c);
+          node_energy(i) = i < n_energy ? double(e0(e)) + double(shift) : 0.0;
+        });
+  }
+  for (int t = 0; t < int(layers_.size()); ++t) forward_layer(t, g, node_energy);
+  Kokkos::deep_copy(edge_grad, 0.0);
+  Kokkos::deep_copy(G_[int(layers_.size()) % 2], Real(0));
+  for (int t = int(layers_.size()) - 1; t >= 0; --t) backward_layer(t, g, edge_grad);
+  double total = 0;
+  Kokkos::parallel_reduce(
+      "mace::energy", Kokkos::RangePolicy<ExecSpace>(0, n), KOKKOS_LAMBDA(int i, double& s) { s += node_energy(i); },
+      total);
+  return total;
+}
+
+template <class ExecSpace, class Real>
+void MaceEngine<ExecSpace, Real>::forward_layer(int t, const DeviceGraph<space>& g,
+                                                Kokkos::View<double*, space> node_energy) {
+  const Layer L = layers_[t];
+  const DeviceRadial<Real, space> R = radial_;
+  const int n = g.n_nodes, n_energy = g.n_energy;
+  Nodes H = H_[t], U = U_[t], X = X_[t], Hn = H_[t + 1], M = M_;
+  auto species = g.species;
+  auto offsets = g.offsets;
+  auto sender = g.sender;
+  auto vec = g.vec;
+  const Real scale = scale_;
+
+  Kokkos::parallel_for(
+      "mace::linear_up", Kokkos::RangePolicy<ExecSpace>(0, n), KOKKOS_LAMBDA(int i) {
+        Real* u = &U(i, 0);
+        for (int k = 0; k < L.dim_in; ++k) u[k] = 0;
+        L.linear_up.apply(&H(i, 0), u);
+      });
+
+  // message: gather over the receiver's edges
+  const int n_edge_scratch = R.n_bessel * 2 + L.n_weights + 4 * L.mlp_width + 16 + 48;
+  const size_t bytes = ScratchReal::shmem_size(n_edge_scratch);
+  const int level = level_for(bytes);
+  Kokkos::parallel_for(
+      "mace::message", team_policy(n, 1).set_scratch_size(level, Kokkos::PerTeam(bytes)),
+      KOKKOS_LAMBDA(const member& team) {
+        const int i = team.league_rank();
+        ScratchReal s(team.team_scratch(level), n_edge_scratch);
+        Real* f = s.data();
+        Real* df = f + R.n_bessel;
+        Real* w = df + R.n_bessel;
+        Real* buf = w + L.n_weights;
+        Real* Y = buf + 4 * L.mlp_width;
+        Real(*dY)[3] = reinterpret_cast<Real(*)[3]>(Y + 16);
+        Real* m = &M(i, 0);
+        for (int k = 0; k < L.dim_mid; ++k) m[k] = 0;
+        for (long e = offsets(i); e < offsets(i + 1); ++e) {
+          const Real v[3] = {Real(vec(e, 0)), Real(vec(e, 1)), Real(vec(e, 2))};
+          const Real r = spherical_harmonics(R.sh_lmax, v, Y, dY);
+          Real cut, dcut;
+          R.features(r, f, df, cut, dcut);
+          radial_mlp(L, f, df, w, static_cast<Real*>(nullptr), buf);
+          const Real* u = &U(sender(e), 0);
+          for (int p = 0; p < L.n_tp; ++p) {
+            const int io = L.tp(8 * p), d1 = L.tp(8 * p + 1), sho = L.tp(8 * p + 2), oo = L.tp(8 * p + 3),
+                      d3 = L.tp(8 * p + 4), wo = L.tp(8 * p + 5), b = L.tp(8 * p + 6), end = L.tp(8 * p + 7);
+            for (int q = b; q < end; ++q) {
+              const int m1 = L.tp_m(3 * q), m2 = L.tp_m(3 * q + 1), m3 = L.tp_m(3 * q + 2);
+              const Real cy = L.tp_v(q) * Y[sho + m2] * cut;
+              for (int c = 0; c < L.channels_in; ++c) m[oo + c * d3 + m3] += w[wo + c] * cy * u[io + c * d1 + m1];
+            }
+          }
+        }
+      });
+
+  // product basis, skip connection, readout
+  const int n_prod = L.dim_target + L.dim_prod + L.n_x + L.n_mono + L.dim_mlp + L.dim_heads + 4;
+  const size_t pbytes = ScratchReal::shmem_size(n_prod);
+  const int plevel = level_for(pbytes);
+  Kokkos::parallel_for(
+      "mace::product", team_policy(n, 1).set_scratch_size(plevel, Kokkos::PerTeam(pbytes)),
+      KOKKOS_LAMBDA(const member& team) {
+        const int i = team.league_rank();
+        const int el = species(i);
+        ScratchReal s(team.team_scratch(plevel), n_prod);
+        Real* a = s.data();
+        Real* B = a + L.dim_target;
+        Real* x = B + L.dim_prod;
+        Real* mono = x + L.n_x;
+        Real* z = mono + L.n_mono;
+        Real* o = z + L.dim_mlp;
+        Real* Xi = &X(i, 0);
+        for (int k = 0; k < L.dim_target; ++k) a[k] = 0;
+        L.linear.apply(&M(i, 0), a, 0, L.inv_avg);
+        if (L.residual) {
+          for (int k = 0; k < L.dim_target; ++k) Xi[k] = a[k];
+        } else {
+          for (int k = 0; k < L.dim_target; ++k) Xi[k] = 0;
+          L.skip.apply(a, Xi, el);
+        }
+        for (int k = 0; k < L.dim_prod; ++k) B[k] = 0;
+        for (int c = 0; c < L.channels; ++c) {
+          contraction_monomials(L, Xi, c, x, mono);
+          const Real* cf = &L.coeff((long(el) * L.channels + c) * L.n_terms);
+          for (int q = 0; q < L.n_terms; ++q) B[L.term_out(q) + c * L.term_stride(q)] += cf[q] * mono[L.term_mono(q)];
+        }
+        Real* h = &Hn(i, 0);
+        for (int k = 0; k < L.dim_hidden; ++k) h[k] = 0;
+        L.product_linear.apply(B, h);
+        if (L.residual && L.use_sc) L.skip.apply(&H(i, 0), h, el);
+        if (L.has_readout && i < n_energy) {
+          Real value;
+          if (L.readout_nonlinear) {
+            for (int k = 0; k < L.dim_mlp; ++k) z[k] = 0;
+            L.readout_1.apply(h, z);
+            for (int k = 0; k < L.dim_mlp; ++k) z[k] = L.readout_act_scale * z[k] * sigmoid(z[k]);
+            for (int k = 0; k < L.dim_heads; ++k) o[k] = 0;
+            L.readout_2.apply(z, o);
+            value = o[L.head];
+          } else {
+            for (int k = 0; k < L.dim_heads; ++k) o[k] = 0;
+            L.readout_1.apply(h, o);
+            value = o[L.head];
+          }
+          node_energy(i) += double(scale) * double(value);
+        }
+      });
+}
+
+template <class ExecSpace, class Real>
+void MaceEngine<ExecSpace, Real>::backward_layer(int t, const DeviceGraph<space>& g,
+                                                 Kokkos::View<double* [3], space> edge_grad) {
+  const Layer L = layers_[t];
+  const DeviceRadial<Real, space> R = radial_;
+  const int n = g.n_nodes, n_energy = g.n_energy;
+  const int T = int(layers_.size());
+  // G_[(t + 1) % 2] holds dE/dH_{t+1} from the layer above (zero for the last), G_[t % 2] gets dE/dH_t.
+  Nodes H = H_[t], U = U_[t], X = X_[t], Hn = H_[t + 1], dM = dM_, dU = dU_;
+  Nodes Gout = G_[(t + 1) % 2], Gin = G_[t % 2];
+  auto species = g.species;
+  auto offsets = g.offsets;
+  auto sender = g.sender;
+  auto vec = g.vec;
+  const Real scale = scale_;
+  (void)T;
+
+  const int n_prod = L.dim_hidden + L.dim_prod + L.dim_target * 2 + 2 * L.n_x + 2 * L.n_mono + 2 * L.dim_mlp +
+                     L.dim_heads + 4;
+  const size_t pbytes = ScratchReal::shmem_size(n_prod);
+  const int plevel = level_for(pbytes);
+  Kokkos::parallel_for(
+      "mace::product_adjoint", team_policy(n, 1).set_scratch_size(plevel, Kokkos::PerTeam(pbytes)),
+      KOKKOS_LAMBDA(const member& team) {
+        const int i = team.league_rank();
+        const int el = species(i);
+        ScratchReal s(team.team_scratch(plevel), n_prod);
+        Real* gh = s.data();
+        Real* dB = gh + L.dim_hidden;
+        Real* dX = dB + L.dim_prod;
+        Real* dA = dX + L.dim_target;
+        Real* x = dA + L.dim_target;
+        Real* dx = x + L.n_x;
+        Real* mono = dx + L.n_x;
+        Real* dmono = mono + L.n_mono;
+        Real* z = dmono + L.n_mono;
+        Real* dz = z + L.dim_mlp;
+        Real* o = dz + L.dim_mlp;
+        const Real* h = &Hn(i, 0);
+        for (int k = 0; k < L.dim_hidden; ++k) gh[k] = Gout(i, k);
+        if (L.has_readout && i < n_energy) {
+          for (int k = 0; k < L.dim_heads; ++k) o[k] = k == L.head ? scale : Real(0);
+          if (L.readout_nonlinear) {
+            for (int k = 0; k < L.dim_mlp; ++k) z[k] = 0, dz[k] = 0;
+            L.readout_1.apply(h, z);
+            L.readout_2.apply_transpose(o, dz);
+            for (int k = 0; k < L.dim_mlp; ++k) {
+              const Real sg = sigmoid(z[k]);
+              dz[k] *= L.readout_act_scale * sg * (Real(1) + z[k] * (Real(1) - sg));
+            }
+            L.readout_1.apply_transpose(dz, gh);
+          } else {
+            L.readout_1.apply_transpose(o, gh);
+          }
+        }
+        for (int k = 0; k < L.dim_prod; ++k) dB[k] = 0;
+        L.product_linear.apply_transpose(gh, dB);
+        Real* gin = &Gin(i, 0);
+        for (int k = 0; k < L.dim_in; ++k) gin[k] = 0;
+        if (L.residual && L.use_sc) L.skip.apply_transpose(gh, gin, el);
+        const Real* Xi = &X(i, 0);
+        for (int k = 0; k < L.dim_target; ++k) dX[k] = 0;
+        for (int c = 0; c < L.channels; ++c) {
+          contraction_monomials(L, Xi, c, x, mono);
+          for (int k = 0; k < L.n_mono; ++k) dmono[k] = 0;
+          for (int d = 0; d < L.n_x; ++d) dx[d] = 0;
+          const Real* cf = &L.coeff((long(el) * L.channels + c) * L.n_terms);
+          for (int q = 0; q < L.n_terms; ++q) dmono[L.term_mono(q)] += cf[q] * dB[L.term_out(q) + c * L.term_stride(q)];
+          for (int k = L.n_mono - 1; k >= 0; --k) {
+            const int p = L.mono_parent(k), fct = L.mono_factor(k);
+            if (p < 0) {
+              dx[fct] += dmono[k];
+            } else {
+              dmono[p] += dmono[k] * x[fct];
+              dx[fct] += dmono[k] * mono[p];
+            }
+          }
+          for (int d = 0; d < L.n_x; ++d) dX[L.x_base(d) + c * L.x_stride(d)] += dx[d];
+        }
+        if (L.residual) {
+          for (int k = 0; k < L.dim_target; ++k) dA[k] = dX[k];
+        } else {
+          for (int k = 0; k < L.dim_target; ++k) dA[k] = 0;
+          L.skip.apply_transpose(dX, dA, el);
+        }
+        Real* dm = &dM(i, 0);
+        for (int k = 0; k < L.dim_mid; ++k) dm[k] = 0;
+        L.linear.apply_transpose(dA, dm, 0, L.inv_avg);
+        for (int k = 0; k < L.dim_in; ++k) dU(i, k) = 0;
+      });
+
+  // edges: dE/dU of the senders (atomics), dE/dv per edge
+  const int n_edge_scratch = R.n_bessel * 2 + 3 * L.n_weights + 4 * L.mlp_width + 16 + 48 + 16 + L.dim_in;
+  const size_t bytes = ScratchReal::shmem_size(n_edge_scratch);
+  const int level = level_for(bytes);
+  Kokkos::parallel_for(
+      "mace::message_adjoint", team_policy(n, 1).set_scratch_size(level, Kokkos::PerTeam(bytes)),
+      KOKKOS_LAMBDA(const member& team) {
+        const int i = team.league_rank();
+        ScratchReal s(team.team_scratch(level), n_edge_scratch);
+        Real* f = s.data();
+        Real* df = f + R.n_bessel;
+        Real* w = df + R.n_bessel;
+        Real* dw = w + L.n_weights;
+        Real* gw = dw + L.n_weights;
+        Real* buf = gw + L.n_weights;
+        Real* Y = buf + 4 * L.mlp_width;
+        Real(*dY)[3] = reinterpret_cast<Real(*)[3]>(Y + 16);
+        Real* gY = Y + 64;
+        Real* gu = gY + 16;
+        const Real* lam = &dM(i, 0);
+        for (long e = offsets(i); e < offsets(i + 1); ++e) {
+          const Real v[3] = {Real(vec(e, 0)), Real(vec(e, 1)), Real(vec(e, 2))};
+          const Real r = spherical_harmonics(R.sh_lmax, v, Y, dY);
+          Real cut, dcut;
+          R.features(r, f, df, cut, dcut);
+          radial_mlp(L, f, df, w, dw, buf);
+          for (int k = 0; k < L.n_weights; ++k) gw[k] = 0;
+          for (int k = 0; k < 16; ++k) gY[k] = 0;
+          for (int k = 0; k < L.dim_in; ++k) gu[k] = 0;
+          const int j = sender(e);
+          const Real* u = &U(j, 0);
+          for (int p = 0; p < L.n_tp; ++p) {
+            const int io = L.tp(8 * p), d1 = L.tp(8 * p + 1), sho = L.tp(8 * p + 2), oo = L.tp(8 * p + 3),
+                      d3 = L.tp(8 * p + 4), wo = L.tp(8 * p + 5), b = L.tp(8 * p + 6), end = L.tp(8 * p + 7);
+            for (int q = b; q < end; ++q) {
+              const int m1 = L.tp_m(3 * q), m2 = L.tp_m(3 * q + 1), m3 = L.tp_m(3 * q + 2);
+              const Real cv = L.tp_v(q), y = Y[sho + m2];
+              Real sY = 0;
+              for (int c = 0; c < L.channels_in; ++c) {
+                const Real lu = lam[oo + c * d3 + m3], uu = u[io + c * d1 + m1], wc = w[wo + c];
+                gw[wo + c] += cv * y * uu * lu;
+                sY += wc * uu * lu;
+                gu[io + c * d1 + m1] += wc * cv * y * cut * lu;
+              }
+              gY[sho + m2] += cv * sY * cut;
+            }
+          }
+          // w enters as w * cut (cut = 1 when the envelope is on the basis)
+          Real gr = 0, gcut = 0;
+          for (int k = 0; k < L.n_weights; ++k) {
+            gr += gw[k] * dw[k] * cut;
+            gcut += gw[k] * w[k];
+          }
+          gr += gcut * dcut;
+          double g3[3];
+          for (int a = 0; a < 3; ++a) {
+            Real ga = gr * v[a] / r;
+            for (int k = 0; k < R.sh_dim; ++k) ga += gY[k] * dY[k][a];
+            g3[a] = double(ga);
+          }
+          for (int a = 0; a < 3; ++a) edge_grad(e, a) += g3[a];
+          for (int k = 0; k < L.dim_in; ++k)
+            if (gu[k] != Real(0)) Kokkos::atomic_add(&dU(j, k), gu[k]);
+        }
+      });
+
+  Kokkos::parallel_for(
+      "mace::linear_up_adjoint", Kokkos::RangePolicy<ExecSpace>(0, n),
+      KOKKOS_LAMBDA(int i) { L.linear_up.apply_transpose(&dU(i, 0), &Gin(i, 0)); });
+}
+
+}  // namespace mlpot::kokkos::mace

@@ -1,0 +1,117 @@
+#pragma once
+// A MACE model as the native engine evaluates it: plain arrays, no LibTorch.
+//
+// src/torch/mace_native_reader.cpp fills it from the `*-lammps.pt` file users deploy (weights,
+// buffers and the coupling tensors, read and probed through LibTorch's module API), and
+// mace_kernel.hpp evaluates it. Every linear map of the model is kept in the block form e3nn
+// gives it (one matrix per pair of irrep blocks, shared by the 2l+1 components), with e3nn's
+// normalisation constants folded in, so the kernels never see e3nn's conventions.
+//
+// Feature layout (e3nn's "mul_ir"): an irreps vector is a concatenation of blocks `mul x l`;
+// component m of channel c of block b sits at blocks[b].offset + c * (2l+1) + m.
+#include <array>
+#include <string>
+#include <vector>
+
+namespace mlpot::mace_native {
+
+struct IrrepBlock {
+  int mul = 0, l = 0, parity = 1;  // parity +1 (even) or -1 (odd)
+  int offset = 0;                  // first index of the block in the flat vector
+  int dim() const { return mul * (2 * l + 1); }
+};
+
+struct Irreps {
+  std::vector<IrrepBlock> blocks;
+  int dim = 0;
+  std::string str() const;  // "8x0e+8x1o"
+};
+
+// out[b_out][c_out, m] += sum_{c_in} w[c_in * mul_out + c_out] * in[b_in][c_in, m]
+struct LinearPath {
+  int in_block = 0, out_block = 0;
+  std::vector<double> w;  // [mul_in][mul_out], normalisation folded in
+};
+struct BlockLinear {
+  Irreps in, out;
+  std::vector<LinearPath> paths;
+};
+
+// One path of the channel-wise ("uvu") tensor product of a node's features with an edge's
+// spherical harmonics: for each channel c,
+//   out[out_block][c, m3] += w_edge[weight_offset + c] * sum cg(m1, m2, m3) in[in_block][c, m1] Y_l2[m2]
+struct TpPath {
+  int in_block = 0, sh_l = 0, out_block = 0, weight_offset = 0;
+  struct Entry {
+    int m1, m2, m3;
+    double value;
+  };
+  std::vector<Entry> cg;  // non-zero couplings, e3nn's path normalisation folded in
+};
+
+// e3nn FullyConnectedNet: x -> act(x W_0) ... -> x W_last, act(z) = act_scale * silu(z).
+struct MlpLayer {
+  int n_in = 0, n_out = 0;
+  std::vector<double> w;  // [n_in][n_out], 1/sqrt(fan_in) and the variances folded in
+  bool act = false;
+  double act_scale = 1.0;
+};
+
+// The symmetric contraction for one output block (irrep l_out), per channel c of node element e:
+//   out[c, m_out] = sum_k coeff[((e * channels + c) * (2 l_out + 1) + m_out) * n_mono + k] * prod x[c, mono[k]]
+// over monomials of degree 1..correlation in the channel's components x[c, 0..n_x) (the blocks
+// of the input irreps in order, m within; index -1 in mono marks an unused factor).
+struct ContractionBlock {
+  int l_out = 0;
+  std::vector<std::array<int, 3>> mono;
+  std::vector<double> coeff;
+};
+
+struct Layer {
+  bool residual = false;       // RealAgnosticResidualInteractionBlock (skip on the input), else
+                               // RealAgnosticInteractionBlock (element-dependent linear on the message)
+  double avg_num_neighbors = 1.0;
+  Irreps node_in;              // features entering the layer
+  BlockLinear linear_up;       // node_in -> node_in
+  std::vector<MlpLayer> radial_mlp;
+  int n_weights = 0;           // per-edge tensor-product weights (radial MLP outputs)
+  Irreps mid;                  // tensor product outputs
+  std::vector<TpPath> tp;
+  BlockLinear linear;          // mid -> target
+  std::vector<BlockLinear> skip;  // per element: residual: node_in -> hidden; else target -> target
+  Irreps target;               // contraction input, mul x (0e, 1o, ...) with one multiplicity
+  int correlation = 1;
+  std::vector<ContractionBlock> contraction;
+  Irreps product_out;          // the contraction's outputs, in block order
+  BlockLinear product_linear;  // product_out -> hidden
+  Irreps hidden;               // features leaving the layer
+  bool use_sc = true;
+  // Readout of this layer's features (none: only the last layer has one, use_last_readout_only)
+  bool has_readout = false;
+  bool readout_nonlinear = false;
+  BlockLinear readout_1;  // hidden -> 1x0e (linear) or -> MLP irreps (non-linear); column `head`
+  double readout_act_scale = 1.0;
+  BlockLinear readout_2;  // MLP irreps -> 1x0e (non-linear only)
+};
+
+struct Model {
+  std::string source;  // file name, for messages
+  std::string dtype;   // "float64" or "float32"
+  std::vector<int> atomic_numbers;
+  double r_max = 0.0;
+  int head = 0;                // readout column
+  std::vector<double> e0;      // [n_elements], the head's atomic reference energies
+  double scale = 1.0, shift = 0.0;
+  // Radial embedding: bessel_n(r) = prefactor sin(bessel_w[n] r) / r, times the polynomial
+  // cutoff envelope of order p (on the basis when cutoff_on_basis, else on the MLP outputs).
+  std::vector<double> bessel_w;
+  double bessel_prefactor = 0.0;
+  double cutoff_p = 6.0;
+  bool cutoff_on_basis = true;
+  int sh_lmax = 0;
+  std::vector<double> embedding;  // [n_elements][channels of layer 0's input]
+  std::vector<Layer> layers;
+  int n_elements() const { return static_cast<int>(atomic_numbers.size()); }
+};
+
+}  // namespace mlpot::mace_native

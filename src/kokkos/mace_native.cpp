@@ -1,0 +1,304 @@
+// The native MACE engine's host glue: graphs from every input the MacePotential interface takes,
+// forces and virials from the kernels' per-edge gradients. Instantiated for every enabled
+// Kokkos backend and both precisions.
+#include "mace_native.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "mace_kernel.hpp"
+#include "mlpot/error.hpp"
+
+namespace mlpot::mace_native {
+
+namespace {
+
+// Directed edges sender -> receiver with vectors x_receiver - x_sender (+ shift), host side.
+struct EdgeList {
+  int n_nodes = 0, n_energy = 0;
+  std::vector<int> species;
+  std::vector<int> receiver, sender;
+  std::vector<double> vec;
+  void add(int recv, int send, const double v[3], double r_max2) {
+    const double r2 = v[0] * v[0] + v[1] * v[1] + v[2] * v[2];
+    if (r2 >= r_max2 || r2 == 0.0) return;
+    receiver.push_back(recv);
+    sender.push_back(send);
+    vec.insert(vec.end(), v, v + 3);
+  }
+};
+
+template <class ExecSpace, class Real>
+class NativeMacePotential final : public MacePotential {
+ public:
+  using space = typename ExecSpace::memory_space;
+  NativeMacePotential(const Model& m, const std::string& device) : model_(m), engine_(m), device_(device) {
+    meta_.r_max = m.r_max;
+    meta_.atomic_numbers = m.atomic_numbers;
+    meta_.num_interactions = int(m.layers.size());
+    meta_.dtype = m.dtype;
+    meta_.engine = "native";
+  }
+
+  int num_species() const override { return model_.n_elements(); }
+  std::vector<int> atomic_numbers() const override { return model_.atomic_numbers; }
+  double cutoff() const override { return model_.r_max; }
+  double ghost_cutoff() const override { return model_.r_max * double(model_.layers.size()); }
+  std::string backend() const override { return ExecSpace::name(); }
+  bool accepts_device_memory() const override { return false; }
+  const MaceMetadata& metadata() const override { return meta_; }
+  void set_reason(const std::string& r) { meta_.engine_reason = r; }
+  std::string graph_rewrites() const override { return "none (native engine)"; }
+  std::unique_ptr<StepProfiler> torch_profiler(bool) const override {
+    throw Error("--torch-profile: the native MACE engine runs no LibTorch (use --kernel-times, or --mace-engine torch)");
+  }
+
+  Totals compute(const AtomsRef& atoms, const NeighborsRef& nbr, const OutputsRef& out) override {
+    check(atoms.memory, out);
+    EdgeList el;
+    el.n_nodes = atoms.n_total;
+    el.n_energy = atoms.n_local;
+    el.species.assign(atoms.species, atoms.species + atoms.n_total);
+    const int n_listed = nbr.n_listed < 0 ? atoms.n_local : nbr.n_listed;
+    const double r2 = model_.r_max * model_.r_max;
+    for (int i = 0; i < n_listed; ++i) {
+      const double* xi = atoms.positions + 3 * size_t(i);
+      auto visit = [&](int k) {
+        k &= nbr.index_mask;
+        if (k < 0 || k >= atoms.n_total) throw Error("mace: neighbour index outside [0, n_total)");
+        const double* xk = atoms.positions + 3 * size_t(k);
+        const double v[3] = {xi[0] - xk[0], xi[1] - xk[1], xi[2] - xk[2]};
+        el.add(i, k, v, r2);
+      };
+      if (nbr.rows) {
+        for (int jj = 0; jj < nbr.counts[i]; ++jj) visit(nbr.rows[i][jj]);
+      } else if (nbr.offsets) {
+        for (std::int64_t jj = nbr.offsets[i]; jj < nbr.offsets[i + 1]; ++jj) visit(nbr.neighbors[jj]);
+      } else {
+        for (int jj = 0; jj < nbr.counts[i]; ++jj) visit(nbr.neighbors[i * nbr.row_stride + jj * nbr.slot_stride]);
+      }
+    }
+    Result r = run(el, out.atom_virial != nullptr);
+    Totals t;
+    t.energy = r.energy;
+    t.virial = r.virial;
+    deliver(r, atoms.n_total, atoms.n_local, out);
+    return t;
+  }
+
+  Evaluation evaluate_periodic(const Structure& s, bool with_virial, DeviceGraphBuilder*,
+                               bool with_atom_virial) override {
+    require_species_in_model(s, *this);
+    GhostedSystem g = build_neighbor_list(s, cutoff());
+    return evaluate_images(g, s.cell, s.pbc, with_virial, with_atom_virial);
+  }
+
+  Evaluation evaluate_images(const GhostedSystem& g, const Mat3&, const std::array<bool, 3>&, bool,
+                             bool with_atom_virial) override {
+    EdgeList el;
+    el.n_nodes = g.n_local;
+    el.n_energy = g.n_local;
+    el.species.assign(g.species.begin(), g.species.begin() + g.n_local);
+    const double r2 = model_.r_max * model_.r_max;
+    for (int i = 0; i < g.n_local; ++i) {
+      const double* xi = &g.positions[3 * size_t(i)];
+      for (std::int64_t jj = g.offsets[i]; jj < g.offsets[i + 1]; ++jj) {
+        const int k = g.neighbors[jj];
+        const double* xk = &g.positions[3 * size_t(k)];
+        const double v[3] = {xi[0] - xk[0], xi[1] - xk[1], xi[2] - xk[2]};
+        el.add(i, g.owner[k], v, r2);
+      }
+    }
+    Result r = run(el, with_atom_virial);
+    Evaluation ev;
+    ev.energy = r.energy;
+    ev.atom_energy.assign(r.node_energy.begin(), r.node_energy.begin() + g.n_local);
+    ev.forces = r.forces;
+    ev.virial = r.virial;
+    if (with_atom_virial) ev.atom_virial = r.atom_virial;
+    return ev;
+  }
+
+  Totals compute_periodic(const CellAtoms& atoms, DeviceGraphBuilder& builder, const OutputsRef& out) override {
+    check(atoms.memory, out);
+    builder.build(atoms, cutoff());
+    const DeviceEdgeView& e = builder.mace_edges(cutoff(), num_species());
+    DeviceGraphBuilder::HostEdges h = builder.edges_to_host();
+    std::vector<double> pos(3 * size_t(e.n_nodes));
+    if (e.memory == MemorySpace::Host) {
+      std::copy(e.positions, e.positions + pos.size(), pos.begin());
+    } else {
+      builder.copy_to_host(e.positions, pos.size(), pos.data());
+    }
+    EdgeList el;
+    el.n_nodes = e.n_nodes;
+    el.n_energy = e.n_nodes;
+    el.species.resize(e.n_nodes);
+    for (int i = 0; i < e.n_nodes; ++i) {
+      int sp = 0;
+      for (int k = 0; k < e.n_species; ++k)
+        if (h.node_attrs[size_t(i) * e.n_species + k] > 0.5) sp = k;
+      el.species[i] = sp;
+    }
+    const double r2 = model_.r_max * model_.r_max;
+    for (std::int64_t q = 0; q < e.n_edges; ++q) {
+      const int s = int(h.senders[q]), rcv = int(h.receivers[q]);
+      double v[3];
+      for (int a = 0; a < 3; ++a) v[a] = pos[3 * size_t(rcv) + a] - pos[3 * size_t(s) + a] + h.shifts[3 * q + a];
+      el.add(rcv, s, v, r2);
+    }
+    Result r = run(el, out.atom_virial != nullptr);
+    deliver(r, atoms.n, atoms.n, out);
+    Totals t;
+    t.energy = r.energy;
+    t.virial = r.virial;
+    return t;
+  }
+
+ private:
+  struct Result {
+    double energy = 0;
+    std::vector<double> node_energy, forces, atom_virial;
+    std::array<double, 6> virial{};
+  };
+
+  Model model_;
+  kokkos::mace::MaceEngine<ExecSpace, Real> engine_;
+  std::string device_;
+  MaceMetadata meta_;
+  kokkos::mace::DeviceGraph<space> graph_;
+  Kokkos::View<double*, space> node_energy_;
+  Kokkos::View<double* [3], space> edge_grad_;
+
+  void check(MemorySpace memory, const OutputsRef& out) const {
+    if (memory == MemorySpace::Device) throw Error("mace (native engine): device pointers are not taken yet");
+    if (out.atom_centroid_virial) throw Error("mace: per-atom virials in the centroid form are not available");
+    if (out.site_virial) throw Error("mace: site virials are not available (MACE's energy has no site terms)");
+  }
+
+  void deliver(const Result& r, int n_forces, int n_local, const OutputsRef& out) const {
+    if (out.forces)
+      for (size_t k = 0; k < 3 * size_t(n_forces); ++k) out.forces[k] += r.forces[k];
+    if (out.atom_energy) std::copy(r.node_energy.begin(), r.node_energy.begin() + n_local, out.atom_energy);
+    if (out.atom_virial)
+      for (size_t k = 0; k < 6 * size_t(n_forces); ++k) out.atom_virial[k] += r.atom_virial[k];
+  }
+
+  // Runs the engine on the edge list (grouped by receiver here), forms forces and virials.
+  Result run(const EdgeList& el, bool with_atom_virial) {
+    const int n = el.n_nodes;
+    const long E = long(el.receiver.size());
+    for (int i = 0; i < n; ++i)
+      if (el.species[i] < 0 || el.species[i] >= model_.n_elements())
+        throw Error("mace: atom " + std::to_string(i) + " has species " + std::to_string(el.species[i]) +
+                    ", outside the model's " + std::to_string(model_.n_elements()));
+    std::vector<long> offsets(n + 1, 0);
+    for (int r : el.receiver) ++offsets[r + 1];
+    for (int i = 0; i < n; ++i) offsets[i + 1] += offsets[i];
+    std::vector<long> slot(offsets.begin(), offsets.end() - 1);
+    std::vector<long> order(E);
+    for (long q = 0; q < E; ++q) order[slot[el.receiver[q]]++] = q;
+
+    if (long(graph_.sender.extent(0)) < E || int(graph_.species.extent(0)) < n) {
+      const long ecap = std::max<long>(E, 1) * 11 / 10 + 16;
+      const int ncap = n * 11 / 10 + 16;
+      graph_.species = Kokkos::View<int*, space>("mace::species", ncap);
+      graph_.offsets = Kokkos::View<long*, space>("mace::offsets", ncap + 1);
+      graph_.sender = Kokkos::View<int*, space>("mace::sender", ecap);
+      graph_.vec = Kokkos::View<double* [3], space>("mace::vec", ecap);
+      node_energy_ = Kokkos::View<double*, space>("mace::node_energy", ncap);
+      edge_grad_ = Kokkos::View<double* [3], space>("mace::edge_grad", ecap);
+    }
+    graph_.n_nodes = n;
+    graph_.n_energy = el.n_energy;
+    graph_.n_edges = E;
+    {
+      auto hs = Kokkos::create_mirror_view(graph_.species);
+      auto ho = Kokkos::create_mirror_view(graph_.offsets);
+      auto hsend = Kokkos::create_mirror_view(graph_.sender);
+      auto hv = Kokkos::create_mirror_view(graph_.vec);
+      for (int i = 0; i < n; ++i) hs(i) = el.species[i];
+      for (int i = 0; i <= n; ++i) ho(i) = offsets[i];
+      for (long k = 0; k < E; ++k) {
+        const long q = order[k];
+        hsend(k) = el.sender[q];
+        for (int a = 0; a < 3; ++a) hv(k, a) = el.vec[3 * q + a];
+      }
+      Kokkos::deep_copy(graph_.species, hs);
+      Kokkos::deep_copy(graph_.offsets, ho);
+      Kokkos::deep_copy(graph_.sender, hsend);
+      Kokkos::deep_copy(graph_.vec, hv);
+    }
+    Result res;
+    res.energy = engine_.run(graph_, node_energy_, edge_grad_);
+    auto he = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), node_energy_);
+    auto hg = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), edge_grad_);
+    auto hsend = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), graph_.sender);
+    auto hv = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), graph_.vec);
+    res.node_energy.assign(he.data(), he.data() + n);
+    res.forces.assign(3 * size_t(n), 0.0);
+    if (with_atom_virial) res.atom_virial.assign(6 * size_t(n), 0.0);
+    for (int i = 0; i < n; ++i) {
+      for (long k = offsets[i]; k < offsets[i + 1]; ++k) {
+        const int j = hsend(k);
+        const double g[3] = {hg(k, 0), hg(k, 1), hg(k, 2)};
+        const double v[3] = {hv(k, 0), hv(k, 1), hv(k, 2)};
+        for (int a = 0; a < 3; ++a) {
+          res.forces[3 * size_t(i) + a] -= g[a];
+          res.forces[3 * size_t(j) + a] += g[a];
+        }
+        // -dE/dv (x) v, symmetrised: xx yy zz xy xz yz
+        const double w[6] = {-g[0] * v[0], -g[1] * v[1], -g[2] * v[2], -0.5 * (g[0] * v[1] + g[1] * v[0]),
+                             -0.5 * (g[0] * v[2] + g[2] * v[0]), -0.5 * (g[1] * v[2] + g[2] * v[1])};
+        for (int c = 0; c < 6; ++c) res.virial[c] += w[c];
+        if (with_atom_virial)
+          for (int c = 0; c < 6; ++c) {
+            res.atom_virial[6 * size_t(i) + c] += 0.5 * w[c];
+            res.atom_virial[6 * size_t(j) + c] += 0.5 * w[c];
+          }
+      }
+    }
+    return res;
+  }
+};
+
+template <class ExecSpace>
+std::unique_ptr<MacePotential> make_for(const Model& m, const std::string& device) {
+  if (m.dtype == "float32") return std::make_unique<NativeMacePotential<ExecSpace, float>>(m, device);
+  return std::make_unique<NativeMacePotential<ExecSpace, double>>(m, device);
+}
+
+}  // namespace
+
+std::unique_ptr<MacePotential> make_native_mace(const Model& model, const std::string& device,
+                                                const std::string& backend) {
+  if (!Kokkos::is_initialized()) throw Error("Kokkos is not initialised (create an mlpot::KokkosRuntime first)");
+  std::string b = backend;
+  std::transform(b.begin(), b.end(), b.begin(), ::tolower);
+  const bool cuda = device.rfind("cuda", 0) == 0;
+  if (b == "default") {
+#if defined(KOKKOS_ENABLE_CUDA)
+    if (cuda) b = "cuda";
+#endif
+    if (b == "default") {
+#if defined(KOKKOS_ENABLE_OPENMP)
+      b = "openmp";
+#else
+      b = "serial";
+#endif
+    }
+  }
+  if (cuda && b != "cuda") throw Error("mace (native engine): device " + device + " needs the Cuda backend");
+#if defined(KOKKOS_ENABLE_SERIAL)
+  if (b == "serial") return make_for<Kokkos::Serial>(model, device);
+#endif
+#if defined(KOKKOS_ENABLE_OPENMP)
+  if (b == "openmp") return make_for<Kokkos::OpenMP>(model, device);
+#endif
+#if defined(KOKKOS_ENABLE_CUDA)
+  if (b == "cuda") return make_for<Kokkos::Cuda>(model, device);
+#endif
+  throw Error("mace (native engine): backend '" + backend + "' is not available in this build");
+}
+
+}  // namespace mlpot::mace_native
