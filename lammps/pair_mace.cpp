@@ -14,12 +14,14 @@
 #include "neigh_list.h"
 #include "neigh_request.h"
 #include "neighbor.h"
+#include "utils.h"
 
 using namespace LAMMPS_NS;
 
 PairMACE::PairMACE(LAMMPS *lmp) : PairMlpot(lmp) {}
 
-// pair_style mace FILE [device cpu|cuda|cuda:N] [periodic]      + pair_coeff * * El1 El2 ...
+// pair_style mace FILE [device cpu|cuda|cuda:N] [periodic] [engine auto|native|torch]
+//                                                                 + pair_coeff * * El1 El2 ...
 // or mace-torch's LAMMPS syntax (ACEsuit's pair_style mace), so its scripts run unchanged:
 //    pair_style mace [no_domain_decomposition]                   + pair_coeff * * FILE El1 El2 ...
 // no_domain_decomposition is our periodic mode; the model file then comes with pair_coeff.
@@ -29,19 +31,25 @@ void PairMACE::settings(int narg, char **arg)
   potential_.reset();
   periodic_ = false;
   device_ = default_device();
+  engine_ = "auto";
   auto is_periodic = [](const char *a) {
     return strcmp(a, "periodic") == 0 || strcmp(a, "no_domain_decomposition") == 0;
   };
   int i = 0;
-  if (narg > 0 && strcmp(arg[0], "device") != 0 && !is_periodic(arg[0])) model_path_ = arg[i++];
+  if (narg > 0 && strcmp(arg[0], "device") != 0 && strcmp(arg[0], "engine") != 0 && !is_periodic(arg[0]))
+    model_path_ = arg[i++];
   for (; i < narg; ++i) {
     if (strcmp(arg[i], "device") == 0 && i + 1 < narg) {
       device_ = arg[++i];
+    } else if (strcmp(arg[i], "engine") == 0 && i + 1 < narg) {
+      engine_ = arg[++i];
+      if (engine_ != "auto" && engine_ != "native" && engine_ != "torch")
+        error->all(FLERR, "pair_style {}: engine '{}' is not one of auto, native, torch", force->pair_style, engine_);
     } else if (is_periodic(arg[i])) {
       periodic_ = true;
     } else {
       error->all(FLERR, "pair_style {}: unknown keyword '{}' (pair_style {} [FILE] [device D] [periodic | "
-                 "no_domain_decomposition])", force->pair_style, arg[i], force->pair_style);
+                 "no_domain_decomposition] [engine auto|native|torch])", force->pair_style, arg[i], force->pair_style);
     }
   }
   if (!model_path_.empty()) load_model();
@@ -52,7 +60,13 @@ void PairMACE::load_model()
   try {
     mlpot::MaceOptions options;
     options.device = device_;
+    options.engine = engine_;
+    ensure_kokkos();    // the native engine's kernels
     potential_ = mlpot::open_mace(model_path_, options);
+    const auto &meta = potential_->metadata();
+    if (comm->me == 0)
+      utils::logmesg(lmp, "pair_style {}: {} engine ({}){}{}\n", force->pair_style, meta.engine, potential_->backend(),
+                     meta.engine_reason.empty() ? "" : ": ", meta.engine_reason);
   } catch (const std::exception &e) {
     error->all(FLERR, "pair_style {}: {}", force->pair_style, mlpot::error_message(e));
   }

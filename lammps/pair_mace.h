@@ -42,6 +42,7 @@ class PairMACE : public PairMlpot {
   mlpot::GhostedSystem images_;  // per-step buffers of the periodic mode
   std::string model_path_;
   std::string device_ = "cpu";
+  std::string engine_ = "auto";  // MaceOptions::engine
   std::unique_ptr<mlpot::MacePotential> potential_;
 };
 

@@ -5,6 +5,7 @@
 #include "error.h"
 #include "force.h"
 #include "mlpot/error.hpp"
+#include "mlpot/mtp_potential.hpp"
 #include "memory.h"
 #include "neigh_list.h"
 #include "neighbor.h"
@@ -13,6 +14,11 @@
 #include <cstring>
 
 using namespace LAMMPS_NS;
+
+void PairMlpot::ensure_kokkos()
+{
+  static mlpot::KokkosRuntime runtime;
+}
 
 PairMlpot::PairMlpot(LAMMPS *lmp) : Pair(lmp)
 {

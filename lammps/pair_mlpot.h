@@ -29,6 +29,9 @@ class PairMlpot : public Pair {
   // warns when neigh_modify exclude drops pairs.
   void init_list(int id, class NeighList *ptr) override;
   void allocate_type_arrays();
+  // Pair styles without /kk run the Kokkos host backend, which must be initialised once per
+  // process (LAMMPS initialises Kokkos itself only with `-k on`); a no-op when it is.
+  static void ensure_kokkos();
   // LAMMPS' host arrays as the library sees them: atoms with model species (from
   // species_of_type_), and the per-row neighbour lists of the first n_listed atoms.
   mlpot::AtomsRef host_atoms();

@@ -21,15 +21,6 @@
 
 using namespace LAMMPS_NS;
 
-namespace {
-// Pair styles without /kk run the Kokkos host backend, which must be initialised once per process
-// (LAMMPS initialises Kokkos itself only with `-k on`).
-mlpot::KokkosRuntime &kokkos_runtime()
-{
-  static mlpot::KokkosRuntime runtime;
-  return runtime;
-}
-}    // namespace
 
 // compute centroid/stress/atom: each site energy's terms go whole to the neighbours (the
 // library's OutputsRef::atom_centroid_virial).
@@ -197,7 +188,7 @@ void PairMTP::coeff(int narg, char **arg)
 
 void PairMTP::create_potential()
 {
-  kokkos_runtime();
+  ensure_kokkos();
   potential_ = mlpot::make_mtp_potential(model_, backend_);
 }
 

@@ -23,6 +23,8 @@ struct MaceMetadata {
   // "torch" (the TorchScript file through LibTorch), and why that one ("" when asked for).
   std::string engine = "torch";
   std::string engine_reason;
+  // How the native engine evaluates the radial MLPs, per interaction ("" for LibTorch).
+  std::string radial;
 };
 
 // Graph modes:

@@ -35,10 +35,10 @@ Options take a value, as --key value or --key=value; yes/no options take yes or 
 An option a command does not know is an error.
 )";
 
-const char* kInfo = R"(  info MODEL [--device D] [--mace-rewrite yes|no]
+const char* kInfo = R"(  info MODEL [--device D] [--mace-engine E] [--backend B] [--mace-rewrite yes|no]
                                   summarise a model (MTP: level, species, basis, sizes,
-                                  trained or not; MACE: r_max, elements, dtype, the graph
-                                  rewrites applied)
+                                  trained or not; MACE: r_max, elements, dtype, which engine
+                                  runs it and why, its radial MLPs or graph rewrites)
 )";
 
 const char* kEval = R"(  eval --model M --input IN [--output OUT] [--elements H,Li,...] [--backend B] [--threads N]
@@ -106,7 +106,9 @@ const char* kGraphOption = R"(Graph option (eval, bench):
 )";
 
 const char* kCommonOptions = R"(Common options (eval, bench, grade):
-        [--backend Serial|OpenMP|Cuda] the Kokkos backend of an MTP (default: the fastest built)
+        [--backend Serial|OpenMP|Cuda] the Kokkos backend of an MTP or of the native MACE
+                                       engine (default: the fastest built; Cuda for
+                                       --device cuda)
         [--threads N]                  OpenMP and LibTorch threads (0, the default:
                                        OMP_NUM_THREADS)
 )";
@@ -336,6 +338,7 @@ int cmd_info(const Args& a) {
     const auto& meta = m.mace->metadata();
     std::printf("engine             %s (%s)%s%s\n", meta.engine.c_str(), m.potential->backend().c_str(),
                 meta.engine_reason.empty() ? "" : ": ", meta.engine_reason.c_str());
+    if (!meta.radial.empty()) std::printf("radial MLPs        %s\n", meta.radial.c_str());
     std::printf("graph rewrites     %s\n", m.mace->graph_rewrites().c_str());
     return 0;
   }

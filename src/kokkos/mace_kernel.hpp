@@ -5,24 +5,35 @@
 //
 // The graph: nodes (atoms, or atoms and ghosts) and directed edges sender -> receiver with the
 // edge vector v = x_receiver - x_sender (+ shift), the convention of MACE's
-// get_edge_vectors_and_lengths. Edges are grouped by receiver (CSR), so every sum over
-// neighbours is a gather by the receiving node: no per-edge message tensor is ever stored.
+// get_edge_vectors_and_lengths. Edges are grouped by receiver (CSR); a second index groups them
+// by sender. Every sum over neighbours is a gather by the node that owns the result: no per-edge
+// message tensor is stored and no atomics are needed.
 //
-// Per layer t (one parallel pass over nodes each, a node per thread on the host):
+// Per layer t:
 //   up      U = linear_up(H_t)
-//   message M_i = sum over edges j->i of TP(U_j, Y(v), W(|v|)), W the radial MLP of the Bessel
-//           basis (recomputed per edge, never stored), Y the spherical harmonics
+//   message M_i = sum over edges j->i of TP(U_j, Y(v), W(|v|)), gathered by receiver; W the
+//           radial MLP (a quintic Hermite table over r for float32 models, mace_radial_table.hpp,
+//           else the network evaluated per edge), Y the spherical harmonics
 //   product X = skip_e(linear(M) / avg) (first block) or linear(M) / avg (residual block),
 //           H_{t+1} = product_linear(contraction_e(X)) + skip_e(H_t) (residual), readout
-// The reverse pass runs the layers backwards with the adjoints dE/dH; per edge it recomputes
-// W, dW/dr, Y and dY/dv, scatters dE/dU to the sender (atomics) and accumulates dE/dv per edge
-// (3 numbers), from which forces and virials are formed at the end.
+// The reverse pass runs the layers backwards with the adjoints dE/dH: a node pass for the
+// product basis and readouts, then an edge pass gathered by *sender*, which recomputes W, dW/dr,
+// Y and dY/dv per edge, sums dE/dU into the sender's own row and writes dE/dv of each edge
+// (3 numbers) once; forces and virials are formed from those at the end.
+//
+// Parallel layout: a team per node; the loops over channels (and over weights) run on the
+// team's vector lanes (32 on CUDA, one on the host, where they are plain SIMD loops). Features
+// are stored per node as e3nn's blocks in order but m-major within a block ("ir_mul"):
+// component m of channel c of a block at offset + m * mul + c, so channel loops are contiguous.
 #include <Kokkos_Core.hpp>
 #include <cstdint>
+#include <string>
+#include <type_traits>
 #include <vector>
 
 #include "mace_functions.hpp"
 #include "mace_model.hpp"
+#include "mace_radial_table.hpp"
 
 namespace mlpot::kokkos::mace {
 
@@ -42,13 +53,28 @@ Kokkos::View<Real*, Space> upload_real(const std::vector<double>& v, const char*
 }
 }  // namespace detail
 
+// A loop over a team's vector lanes.
+template <class Member, class F>
+KOKKOS_FORCEINLINE_FUNCTION void lanes(const Member& team, int n, const F& f) {
+  Kokkos::parallel_for(Kokkos::ThreadVectorRange(team, n), f);
+}
+
+// Makes every lane's earlier writes visible to the others (a warp sync on CUDA, where Kokkos ends
+// each vector loop with one; nothing on the host).
+template <class Member>
+KOKKOS_FORCEINLINE_FUNCTION void lane_barrier(const Member& team) {
+  Kokkos::parallel_for(Kokkos::ThreadVectorRange(team, 0), [](int) {});
+}
+
 // A block linear map (mace_native::BlockLinear) on the device, optionally one set of weights
-// per element (the element-dependent skip connections).
+// per element (the element-dependent skip connections). Both products are written as updates
+// of contiguous output rows (the transpose keeps its own copy of the weights), so they run on
+// vector lanes / SIMD without reductions.
 template <class Real, class Space>
 struct DeviceLinear {
   // per path: in offset, out offset, mul_in, mul_out, components (2l+1), weight offset
   Kokkos::View<int*, Space> paths;
-  Kokkos::View<Real*, Space> w;
+  Kokkos::View<Real*, Space> w, wt;  // [set][path][mul_in][mul_out] and [set][path][mul_out][mul_in]
   int n_paths = 0, dim_in = 0, dim_out = 0;
   long set_stride = 0;  // weights per element set
 
@@ -56,7 +82,6 @@ struct DeviceLinear {
     DeviceLinear d;
     const auto& L = *sets.at(0);
     std::vector<int> p;
-    std::vector<double> w;
     long offset = 0;
     for (const auto& path : L.paths) {
       const auto& bi = L.in.blocks.at(path.in_block);
@@ -65,44 +90,57 @@ struct DeviceLinear {
       offset += long(bi.mul) * bo.mul;
     }
     d.set_stride = offset;
+    std::vector<double> w, wt;
     for (const auto* s : sets) {
-      for (const auto& path : s->paths) w.insert(w.end(), path.w.begin(), path.w.end());
+      for (size_t q = 0; q < s->paths.size(); ++q) {
+        const auto& path = s->paths[q];
+        const int mi = L.in.blocks.at(path.in_block).mul, mo = L.out.blocks.at(path.out_block).mul;
+        w.insert(w.end(), path.w.begin(), path.w.end());
+        for (int co = 0; co < mo; ++co)
+          for (int ci = 0; ci < mi; ++ci) wt.push_back(path.w[size_t(ci) * mo + co]);
+      }
     }
     d.n_paths = int(L.paths.size());
     d.dim_in = L.in.dim;
     d.dim_out = L.out.dim;
     d.paths = detail::upload<int, Space>(p, "mace::linear_paths");
     d.w = detail::upload_real<Real, Space>(w, "mace::linear_weights");
+    d.wt = detail::upload_real<Real, Space>(wt, "mace::linear_weights_t");
     return d;
   }
 
-  // out += A in (out not cleared)
-  KOKKOS_INLINE_FUNCTION void apply(const Real* in, Real* out, int set = 0, Real factor = 1) const {
+  // out += factor A in (out not cleared)
+  template <class Member>
+  KOKKOS_INLINE_FUNCTION void apply(const Member& team, const Real* in, Real* out, int set = 0,
+                                    Real factor = 1) const {
     for (int p = 0; p < n_paths; ++p) {
       const int io = paths(6 * p), oo = paths(6 * p + 1), mi = paths(6 * p + 2), mo = paths(6 * p + 3),
                 nc = paths(6 * p + 4);
       const Real* W = &w(set * set_stride + paths(6 * p + 5));
-      for (int ci = 0; ci < mi; ++ci) {
-        for (int m = 0; m < nc; ++m) {
-          const Real x = factor * in[io + ci * nc + m];
+      for (int m = 0; m < nc; ++m) {
+        Real* o = out + oo + m * mo;
+        for (int ci = 0; ci < mi; ++ci) {
+          const Real x = factor * in[io + m * mi + ci];
           const Real* row = W + ci * mo;
-          for (int co = 0; co < mo; ++co) out[oo + co * nc + m] += row[co] * x;
+          lanes(team, mo, [&](int co) { o[co] += row[co] * x; });
         }
       }
     }
   }
-  // din += A^T dout
-  KOKKOS_INLINE_FUNCTION void apply_transpose(const Real* dout, Real* din, int set = 0, Real factor = 1) const {
+  // din += factor A^T dout
+  template <class Member>
+  KOKKOS_INLINE_FUNCTION void apply_transpose(const Member& team, const Real* dout, Real* din, int set = 0,
+                                              Real factor = 1) const {
     for (int p = 0; p < n_paths; ++p) {
       const int io = paths(6 * p), oo = paths(6 * p + 1), mi = paths(6 * p + 2), mo = paths(6 * p + 3),
                 nc = paths(6 * p + 4);
-      const Real* W = &w(set * set_stride + paths(6 * p + 5));
-      for (int ci = 0; ci < mi; ++ci) {
-        const Real* row = W + ci * mo;
-        for (int m = 0; m < nc; ++m) {
-          Real s = 0;
-          for (int co = 0; co < mo; ++co) s += row[co] * dout[oo + co * nc + m];
-          din[io + ci * nc + m] += factor * s;
+      const Real* WT = &wt(set * set_stride + paths(6 * p + 5));
+      for (int m = 0; m < nc; ++m) {
+        Real* d = din + io + m * mi;
+        for (int co = 0; co < mo; ++co) {
+          const Real y = factor * dout[oo + m * mo + co];
+          const Real* row = WT + co * mi;
+          lanes(team, mi, [&](int ci) { d[ci] += row[ci] * y; });
         }
       }
     }
@@ -120,17 +158,20 @@ struct DeviceLayer {
   int n_mlp = 0, n_weights = 0, mlp_width = 0;
   Kokkos::View<int*, Space> mlp;
   Kokkos::View<Real*, Space> mlp_w, mlp_scale;
+  // the radial table (use_table): knots r_lo + k h, [knot][value, h d/dr, h^2 d2/dr2][n_weights]
+  int use_table = 0, table_knots = 0;
+  Real table_r_lo = 0, table_inv_h = 0;
+  Kokkos::View<Real*, Space> table;
   // tensor product: per path in offset, d1, sh offset, out offset, d3, weight offset, first
   // entry, end entry (channels: `channels_in`); entries m1, m2, m3 and values
   int n_tp = 0, channels_in = 0;
   Kokkos::View<int*, Space> tp, tp_m;
   Kokkos::View<Real*, Space> tp_v;
-  // contraction: component d of channel c at x_base(d) + c * x_stride(d); monomial k =
-  // mono_parent(k) * x[mono_factor(k)] (parent -1: the factor alone); term t adds
-  // coeff[(e * channels + c) * n_terms + t] * monomial term_mono(t) to output
-  // term_out(t) + c * term_stride(t)
+  // contraction: component d of a channel at x_base(d) + c; monomial k = mono_parent(k) *
+  // x[mono_factor(k)] (parent -1: the factor alone); term t adds
+  // coeff[((e * n_terms) + t) * channels + c] * monomial term_mono(t) to output term_out(t) + c
   int channels = 0, n_x = 0, n_mono = 0, n_terms = 0;
-  Kokkos::View<int*, Space> x_base, x_stride, mono_parent, mono_factor, term_out, term_stride, term_mono;
+  Kokkos::View<int*, Space> x_base, mono_parent, mono_factor, term_out, term_mono;
   Kokkos::View<Real*, Space> coeff;
 };
 
@@ -141,29 +182,27 @@ struct DeviceRadial {
   int n_bessel = 0, sh_lmax = 0, sh_dim = 1, cutoff_on_basis = 1;
   Real r_max = 0, prefactor = 0, p = 6;
 
-  // f[n] and df[n] = d/dr of the MLP's input; cut, dcut: the envelope (1, 0 when it is on f)
-  KOKKOS_INLINE_FUNCTION void features(Real r, Real* f, Real* df, Real& cut, Real& dcut) const {
+  // f[n] and df[n] = d/dr of the MLP's input; cut, dcut: the envelope when it applies to the
+  // MLP's outputs (1, 0 when it is on the basis)
+  template <class Member>
+  KOKKOS_INLINE_FUNCTION void features(const Member& team, Real r, Real* f, Real* df, Real& cut, Real& dcut) const {
     Real e, de;
     polynomial_cutoff(r, r_max, p, e, de);
-    for (int n = 0; n < n_bessel; ++n) {
+    const int on_basis = cutoff_on_basis;
+    lanes(team, n_bessel, [&](int n) {
       const Real k = bessel_w(n);
       const Real s = Kokkos::sin(k * r), c = Kokkos::cos(k * r);
       const Real b = prefactor * (s / r), db = prefactor * (k * c / r - s / (r * r));
-      if (cutoff_on_basis) {
+      if (on_basis) {
         f[n] = b * e;
         df[n] = db * e + b * de;
       } else {
         f[n] = b;
         df[n] = db;
       }
-    }
-    if (cutoff_on_basis) {
-      cut = 1;
-      dcut = 0;
-    } else {
-      cut = e;
-      dcut = de;
-    }
+    });
+    cut = on_basis ? Real(1) : e;
+    dcut = on_basis ? Real(0) : de;
   }
 };
 
@@ -172,59 +211,81 @@ struct DeviceGraph {
   int n_nodes = 0, n_energy = 0;
   long n_edges = 0;
   Kokkos::View<int*, Space> species;
-  Kokkos::View<long*, Space> offsets;  // [n_nodes + 1], edges grouped by receiver
-  Kokkos::View<int*, Space> sender;    // [n_edges]
+  Kokkos::View<long*, Space> offsets;    // [n_nodes + 1], edges grouped by receiver
+  Kokkos::View<int*, Space> sender;      // [n_edges]
+  Kokkos::View<int*, Space> receiver;    // [n_edges]
   Kokkos::View<double* [3], Space> vec;  // x_receiver - x_sender (+ shift)
+  Kokkos::View<long*, Space> sender_offsets;  // [n_nodes + 1]: edges by_sender[..] of each sender
+  Kokkos::View<long*, Space> by_sender;       // [n_edges]: edge indices grouped by sender
 };
 
-// The radial MLP of one edge: w[n_weights] and, with dw, dw/dr by forward-mode differentiation
-// (the tangent df of the features). buf: 4 * mlp_width.
-template <class Real, class Space>
-KOKKOS_INLINE_FUNCTION void radial_mlp(const DeviceLayer<Real, Space>& L, const Real* f, const Real* df, Real* w,
-                                       Real* dw, Real* buf) {
+// The tensor-product weights of one edge, w[n_weights] = W(r) (times the envelope where it
+// applies to the MLP outputs) and dw = dW/dr, from the table or the network. buf: scratch of
+// 2 * n_bessel + 4 * mlp_width.
+template <class Member, class Real, class Space>
+KOKKOS_INLINE_FUNCTION void edge_weights(const Member& team, const DeviceLayer<Real, Space>& L,
+                                         const DeviceRadial<Real, Space>& R, Real r, Real* w, Real* dw, Real* buf) {
+  const int nw = L.n_weights;
+  if (L.use_table && r >= L.table_r_lo) {
+    const Real t = (r - L.table_r_lo) * L.table_inv_h;
+    int k = int(t);
+    if (k > L.table_knots - 2) k = L.table_knots - 2;
+    const Real s = t - Real(k), s2 = s * s, s3 = s2 * s, s4 = s3 * s, s5 = s4 * s;
+    const Real b0 = 1 - 10 * s3 + 15 * s4 - 6 * s5, b1 = s - 6 * s3 + 8 * s4 - 3 * s5,
+               b2 = Real(0.5) * s2 - Real(1.5) * s3 + Real(1.5) * s4 - Real(0.5) * s5, b3 = 10 * s3 - 15 * s4 + 6 * s5,
+               b4 = -4 * s3 + 7 * s4 - 3 * s5, b5 = Real(0.5) * s3 - s4 + Real(0.5) * s5;
+    const Real ih = L.table_inv_h;
+    const Real d0 = (-30 * s2 + 60 * s3 - 30 * s4) * ih, d1 = (1 - 18 * s2 + 32 * s3 - 15 * s4) * ih,
+               d2 = (s - Real(4.5) * s2 + 6 * s3 - Real(2.5) * s4) * ih, d3 = (30 * s2 - 60 * s3 + 30 * s4) * ih,
+               d4 = (-12 * s2 + 28 * s3 - 15 * s4) * ih, d5 = (Real(1.5) * s2 - 4 * s3 + Real(2.5) * s4) * ih;
+    const Real* A = &L.table(long(k) * 3 * nw);
+    const Real* C = A + 3 * nw;
+    lanes(team, nw, [&](int j) {
+      const Real a0 = A[j], a1 = A[nw + j], a2 = A[2 * nw + j], c0 = C[j], c1 = C[nw + j], c2 = C[2 * nw + j];
+      w[j] = b0 * a0 + b1 * a1 + b2 * a2 + b3 * c0 + b4 * c1 + b5 * c2;
+      dw[j] = d0 * a0 + d1 * a1 + d2 * a2 + d3 * c0 + d4 * c1 + d5 * c2;
+    });
+    return;
+  }
+  // The network, with its derivative by forward-mode differentiation.
+  Real* f = buf;
+  Real* df = f + R.n_bessel;
+  Real* work = df + R.n_bessel;
   const int W = L.mlp_width;
+  Real cut, dcut;
+  R.features(team, r, f, df, cut, dcut);
   const Real* in = f;
   const Real* din = df;
   for (int l = 0; l < L.n_mlp; ++l) {
     const int n_in = L.mlp(4 * l), n_out = L.mlp(4 * l + 1), off = L.mlp(4 * l + 2), act = L.mlp(4 * l + 3);
     const bool last = l == L.n_mlp - 1;
-    Real* out = last ? w : buf + (l % 2) * 2 * W;
-    Real* dout = last ? dw : buf + (l % 2) * 2 * W + W;
-    for (int j = 0; j < n_out; ++j) out[j] = 0;
-    if (dw)
-      for (int j = 0; j < n_out; ++j) dout[j] = 0;
+    Real* out = last ? w : work + (l % 2) * 2 * W;
+    Real* dout = last ? dw : work + (l % 2) * 2 * W + W;
+    lanes(team, n_out, [&](int j) { out[j] = 0, dout[j] = 0; });
     for (int i = 0; i < n_in; ++i) {
       const Real* row = &L.mlp_w(off + i * n_out);
-      const Real x = in[i];
-      for (int j = 0; j < n_out; ++j) out[j] += x * row[j];
-      if (dw) {
-        const Real dx = din[i];
-        for (int j = 0; j < n_out; ++j) dout[j] += dx * row[j];
-      }
+      const Real x = in[i], dx = din[i];
+      lanes(team, n_out, [&](int j) {
+        out[j] += x * row[j];
+        dout[j] += dx * row[j];
+      });
     }
     if (act) {
-      const Real s = L.mlp_scale(l);
-      for (int j = 0; j < n_out; ++j) {
+      const Real sc = L.mlp_scale(l);
+      lanes(team, n_out, [&](int j) {
         const Real z = out[j], sg = sigmoid(z);
-        out[j] = s * z * sg;
-        if (dw) dout[j] *= s * sg * (Real(1) + z * (Real(1) - sg));
-      }
+        out[j] = sc * z * sg;
+        dout[j] *= sc * sg * (Real(1) + z * (Real(1) - sg));
+      });
     }
     in = out;
     din = dout;
   }
-}
-
-// Per-channel monomials of the contraction input: mono[k] for channel c of row x.
-template <class Real, class Space>
-KOKKOS_INLINE_FUNCTION void contraction_monomials(const DeviceLayer<Real, Space>& L, const Real* X, int c, Real* x,
-                                                  Real* mono) {
-  for (int d = 0; d < L.n_x; ++d) x[d] = X[L.x_base(d) + c * L.x_stride(d)];
-  for (int k = 0; k < L.n_mono; ++k) {
-    const int p = L.mono_parent(k);
-    const Real xf = x[L.mono_factor(k)];
-    mono[k] = p < 0 ? xf : mono[p] * xf;
-  }
+  if (cut != Real(1) || dcut != Real(0))
+    lanes(team, nw, [&](int j) {
+      dw[j] = dw[j] * cut + w[j] * dcut;
+      w[j] *= cut;
+    });
 }
 
 template <class ExecSpace, class Real>
@@ -238,15 +299,30 @@ class MaceEngine {
   using Layer = DeviceLayer<Real, space>;
   using Nodes = Kokkos::View<Real**, Kokkos::LayoutRight, space>;
 
-  explicit MaceEngine(const mace_native::Model& m);
+  // radial_table: tabulate the radial MLPs (to table_tolerance, relative; a layer whose table
+  // does not reach it evaluates its network).
+  MaceEngine(const mace_native::Model& m, bool radial_table, double table_tolerance = 2e-9);
 
   // Node energies [n_nodes] (zero beyond n_energy), and dE/dv per edge [n_edges][3] (overwritten).
   // Returns the sum of the node energies.
   double run(const DeviceGraph<space>& g, Kokkos::View<double*, space> node_energy,
              Kokkos::View<double* [3], space> edge_grad);
 
+  // Per layer: knots of its radial table (0: the network is evaluated) and the table's measured
+  // error relative to the largest weight (and derivative).
+  std::vector<std::pair<int, double>> radial_tables() const { return tables_; }
+  // A layer's and the radial basis' device data (for the kernel tests).
+  const Layer& layer(int t) const { return layers_.at(t); }
+  const DeviceRadial<Real, space>& radial() const { return radial_; }
+
+  // One layer's kernels. Public only because nvcc refuses extended __host__ __device__ lambdas
+  // inside private or protected member functions; call run().
+  void forward_layer(int t, const DeviceGraph<space>& g, Kokkos::View<double*, space> node_energy);
+  void backward_layer(int t, const DeviceGraph<space>& g, Kokkos::View<double* [3], space> edge_grad);
+
  private:
   std::vector<Layer> layers_;
+  std::vector<std::pair<int, double>> tables_;
   DeviceRadial<Real, space> radial_;
   Kokkos::View<Real*, space> embedding_, e0_;
   int channels0_ = 0;
@@ -256,9 +332,13 @@ class MaceEngine {
   int capacity_ = 0;
 
   void reserve(int n_nodes);
-  void forward_layer(int t, const DeviceGraph<space>& g, Kokkos::View<double*, space> node_energy);
-  void backward_layer(int t, const DeviceGraph<space>& g, Kokkos::View<double* [3], space> edge_grad);
   static int level_for(size_t bytes) { return bytes <= 16384 ? 0 : 1; }
+  static team_policy policy(int n, size_t bytes) {
+    // 32 vector lanes (a warp per node) where the backend has them; one on the host.
+    constexpr bool host = std::is_same_v<typename ExecSpace::memory_space, Kokkos::HostSpace>;
+    team_policy p(n, 1, host ? 1 : 32);
+    return p.set_scratch_size(level_for(bytes), Kokkos::PerTeam(bytes));
+  }
 };
 
 }  // namespace mlpot::kokkos::mace

@@ -7,7 +7,7 @@
 namespace mlpot::kokkos::mace {
 
 template <class ExecSpace, class Real>
-MaceEngine<ExecSpace, Real>::MaceEngine(const mace_native::Model& m) {
+MaceEngine<ExecSpace, Real>::MaceEngine(const mace_native::Model& m, bool radial_table, double table_tolerance) {
   using detail::upload;
   using detail::upload_real;
   radial_.bessel_w = upload_real<Real, space>(m.bessel_w, "mace::bessel_w");
@@ -70,6 +70,18 @@ MaceEngine<ExecSpace, Real>::MaceEngine(const mace_native::Model& m) {
     L.mlp = upload<int, space>(mlp, "mace::mlp");
     L.mlp_w = upload_real<Real, space>(w, "mace::mlp_w");
     L.mlp_scale = upload_real<Real, space>(sc, "mace::mlp_scale");
+    tables_.emplace_back(0, 0.0);
+    if (radial_table) {
+      HostRadialTable tab = build_radial_table(m, src, table_tolerance);
+      if (tab.ok) {
+        L.use_table = 1;
+        L.table_knots = tab.n_knots;
+        L.table_r_lo = Real(tab.r_lo);
+        L.table_inv_h = Real(1.0 / tab.h);
+        L.table = upload_real<Real, space>(tab.data, "mace::radial_table");
+        tables_.back() = {tab.n_knots, tab.error};
+      }
+    }
     // tensor product
     std::vector<int> tp, tpm;
     std::vector<double> tpv;
@@ -90,12 +102,9 @@ MaceEngine<ExecSpace, Real>::MaceEngine(const mace_native::Model& m) {
     L.tp_m = upload<int, space>(tpm, "mace::tp_m");
     L.tp_v = upload_real<Real, space>(tpv, "mace::tp_v");
     // contraction: components of a channel, monomials as a tree, terms
-    std::vector<int> xb, xs;
+    std::vector<int> xb;
     for (const auto& b : src.target.blocks) {
-      for (int mm = 0; mm < 2 * b.l + 1; ++mm) {
-        xb.push_back(b.offset + mm);
-        xs.push_back(2 * b.l + 1);
-      }
+      for (int mm = 0; mm < 2 * b.l + 1; ++mm) xb.push_back(b.offset + mm * b.mul);
       L.channels = b.mul;
     }
     L.n_x = int(xb.size());
@@ -118,7 +127,7 @@ MaceEngine<ExecSpace, Real>::MaceEngine(const mace_native::Model& m) {
       index[f] = k;
       return k;
     };
-    std::vector<int> t_out, t_stride, t_mono;
+    std::vector<int> t_out, t_mono;
     std::vector<std::vector<double>> t_coeff;  // per term: [element][channel]
     for (size_t b = 0; b < src.contraction.size(); ++b) {
       const auto& cb = src.contraction[b];
@@ -136,8 +145,7 @@ MaceEngine<ExecSpace, Real>::MaceEngine(const mace_native::Model& m) {
               any = any || v != 0.0;
             }
           if (!any) continue;
-          t_out.push_back(ob.offset + mo);
-          t_stride.push_back(n_m);
+          t_out.push_back(ob.offset + mo * C);
           t_mono.push_back(mono_id(cb.mono[k]));
           t_coeff.push_back(std::move(cf));
         }
@@ -145,17 +153,15 @@ MaceEngine<ExecSpace, Real>::MaceEngine(const mace_native::Model& m) {
     }
     L.n_mono = int(parent.size());
     L.n_terms = int(t_out.size());
-    std::vector<double> coeff(size_t(n_elem) * L.channels * L.n_terms);
+    std::vector<double> coeff(size_t(n_elem) * L.n_terms * L.channels);
     for (int t = 0; t < L.n_terms; ++t)
       for (int e = 0; e < n_elem; ++e)
         for (int c = 0; c < L.channels; ++c)
-          coeff[(size_t(e) * L.channels + c) * L.n_terms + t] = t_coeff[t][size_t(e) * L.channels + c];
+          coeff[(size_t(e) * L.n_terms + t) * L.channels + c] = t_coeff[t][size_t(e) * L.channels + c];
     L.x_base = upload<int, space>(xb, "mace::x_base");
-    L.x_stride = upload<int, space>(xs, "mace::x_stride");
     L.mono_parent = upload<int, space>(parent, "mace::mono_parent");
     L.mono_factor = upload<int, space>(factor, "mace::mono_factor");
     L.term_out = upload<int, space>(t_out, "mace::term_out");
-    L.term_stride = upload<int, space>(t_stride, "mace::term_stride");
     L.term_mono = upload<int, space>(t_mono, "mace::term_mono");
     L.coeff = upload_real<Real, space>(coeff, "mace::coeff");
     layers_.push_back(L);
@@ -209,7 +215,7 @@ double MaceEngine<ExecSpace, Real>::run(const DeviceGraph<space>& g, Kokkos::Vie
         });
   }
   for (int t = 0; t < int(layers_.size()); ++t) forward_layer(t, g, node_energy);
-  Kokkos::deep_copy(edge_grad, 0.0);
+  Kokkos::deep_copy(Kokkos::subview(edge_grad, std::make_pair(long(0), g.n_edges), Kokkos::ALL), 0.0);
   Kokkos::deep_copy(G_[int(layers_.size()) % 2], Real(0));
   for (int t = int(layers_.size()) - 1; t >= 0; --t) backward_layer(t, g, edge_grad);
   double total = 0;
@@ -233,98 +239,106 @@ void MaceEngine<ExecSpace, Real>::forward_layer(int t, const DeviceGraph<space>&
   const Real scale = scale_;
 
   Kokkos::parallel_for(
-      "mace::linear_up", Kokkos::RangePolicy<ExecSpace>(0, n), KOKKOS_LAMBDA(int i) {
+      "mace::linear_up", policy(n, 0), KOKKOS_LAMBDA(const member& team) {
+        const int i = team.league_rank();
         Real* u = &U(i, 0);
-        for (int k = 0; k < L.dim_in; ++k) u[k] = 0;
-        L.linear_up.apply(&H(i, 0), u);
+        lanes(team, L.dim_in, [&](int k) { u[k] = 0; });
+        L.linear_up.apply(team, &H(i, 0), u);
       });
 
-  // message: gather over the receiver's edges
-  const int n_edge_scratch = R.n_bessel * 2 + L.n_weights + 4 * L.mlp_width + 16 + 48;
+  // message: gathered over the receiver's edges
+  const int C = L.channels_in;
+  const int n_edge_scratch = 2 * L.n_weights + 2 * R.n_bessel + 4 * L.mlp_width;
   const size_t bytes = ScratchReal::shmem_size(n_edge_scratch);
   const int level = level_for(bytes);
   Kokkos::parallel_for(
-      "mace::message", team_policy(n, 1).set_scratch_size(level, Kokkos::PerTeam(bytes)),
-      KOKKOS_LAMBDA(const member& team) {
+      "mace::message", policy(n, bytes), KOKKOS_LAMBDA(const member& team) {
         const int i = team.league_rank();
         ScratchReal s(team.team_scratch(level), n_edge_scratch);
-        Real* f = s.data();
-        Real* df = f + R.n_bessel;
-        Real* w = df + R.n_bessel;
-        Real* buf = w + L.n_weights;
-        Real* Y = buf + 4 * L.mlp_width;
-        Real(*dY)[3] = reinterpret_cast<Real(*)[3]>(Y + 16);
+        Real* w = s.data();
+        Real* dw = w + L.n_weights;
+        Real* buf = dw + L.n_weights;
         Real* m = &M(i, 0);
-        for (int k = 0; k < L.dim_mid; ++k) m[k] = 0;
+        lanes(team, L.dim_mid, [&](int k) { m[k] = 0; });
         for (long e = offsets(i); e < offsets(i + 1); ++e) {
           const Real v[3] = {Real(vec(e, 0)), Real(vec(e, 1)), Real(vec(e, 2))};
+          Real Y[16], dY[16][3];
           const Real r = spherical_harmonics(R.sh_lmax, v, Y, dY);
-          Real cut, dcut;
-          R.features(r, f, df, cut, dcut);
-          radial_mlp(L, f, df, w, static_cast<Real*>(nullptr), buf);
+          edge_weights(team, L, R, r, w, dw, buf);
           const Real* u = &U(sender(e), 0);
           for (int p = 0; p < L.n_tp; ++p) {
-            const int io = L.tp(8 * p), d1 = L.tp(8 * p + 1), sho = L.tp(8 * p + 2), oo = L.tp(8 * p + 3),
-                      d3 = L.tp(8 * p + 4), wo = L.tp(8 * p + 5), b = L.tp(8 * p + 6), end = L.tp(8 * p + 7);
+            const int io = L.tp(8 * p), sho = L.tp(8 * p + 2), oo = L.tp(8 * p + 3), wo = L.tp(8 * p + 5),
+                      b = L.tp(8 * p + 6), end = L.tp(8 * p + 7);
+            const Real* wp = w + wo;
             for (int q = b; q < end; ++q) {
-              const int m1 = L.tp_m(3 * q), m2 = L.tp_m(3 * q + 1), m3 = L.tp_m(3 * q + 2);
-              const Real cy = L.tp_v(q) * Y[sho + m2] * cut;
-              for (int c = 0; c < L.channels_in; ++c) m[oo + c * d3 + m3] += w[wo + c] * cy * u[io + c * d1 + m1];
+              const Real cy = L.tp_v(q) * Y[sho + L.tp_m(3 * q + 1)];
+              const Real* uq = u + io + L.tp_m(3 * q) * C;
+              Real* mq = m + oo + L.tp_m(3 * q + 2) * C;
+              lanes(team, C, [&](int c) { mq[c] += wp[c] * cy * uq[c]; });
             }
           }
         }
       });
 
   // product basis, skip connection, readout
-  const int n_prod = L.dim_target + L.dim_prod + L.n_x + L.n_mono + L.dim_mlp + L.dim_heads + 4;
+  const int CC = L.channels;
+  const int n_prod = L.dim_target + L.dim_prod + L.n_mono * CC + L.dim_mlp + L.dim_heads;
   const size_t pbytes = ScratchReal::shmem_size(n_prod);
   const int plevel = level_for(pbytes);
   Kokkos::parallel_for(
-      "mace::product", team_policy(n, 1).set_scratch_size(plevel, Kokkos::PerTeam(pbytes)),
-      KOKKOS_LAMBDA(const member& team) {
+      "mace::product", policy(n, pbytes), KOKKOS_LAMBDA(const member& team) {
         const int i = team.league_rank();
         const int el = species(i);
         ScratchReal s(team.team_scratch(plevel), n_prod);
         Real* a = s.data();
         Real* B = a + L.dim_target;
-        Real* x = B + L.dim_prod;
-        Real* mono = x + L.n_x;
-        Real* z = mono + L.n_mono;
+        Real* mono = B + L.dim_prod;
+        Real* z = mono + L.n_mono * CC;
         Real* o = z + L.dim_mlp;
         Real* Xi = &X(i, 0);
-        for (int k = 0; k < L.dim_target; ++k) a[k] = 0;
-        L.linear.apply(&M(i, 0), a, 0, L.inv_avg);
+        lanes(team, L.dim_target, [&](int k) { a[k] = 0; });
+        L.linear.apply(team, &M(i, 0), a, 0, L.inv_avg);
         if (L.residual) {
-          for (int k = 0; k < L.dim_target; ++k) Xi[k] = a[k];
+          lanes(team, L.dim_target, [&](int k) { Xi[k] = a[k]; });
         } else {
-          for (int k = 0; k < L.dim_target; ++k) Xi[k] = 0;
-          L.skip.apply(a, Xi, el);
+          lanes(team, L.dim_target, [&](int k) { Xi[k] = 0; });
+          L.skip.apply(team, a, Xi, el);
         }
-        for (int k = 0; k < L.dim_prod; ++k) B[k] = 0;
-        for (int c = 0; c < L.channels; ++c) {
-          contraction_monomials(L, Xi, c, x, mono);
-          const Real* cf = &L.coeff((long(el) * L.channels + c) * L.n_terms);
-          for (int q = 0; q < L.n_terms; ++q) B[L.term_out(q) + c * L.term_stride(q)] += cf[q] * mono[L.term_mono(q)];
+        for (int k = 0; k < L.n_mono; ++k) {
+          const int p = L.mono_parent(k);
+          const Real* xf = Xi + L.x_base(L.mono_factor(k));
+          Real* mk = mono + k * CC;
+          if (p < 0) {
+            lanes(team, CC, [&](int c) { mk[c] = xf[c]; });
+          } else {
+            const Real* mp = mono + p * CC;
+            lanes(team, CC, [&](int c) { mk[c] = mp[c] * xf[c]; });
+          }
+        }
+        lanes(team, L.dim_prod, [&](int k) { B[k] = 0; });
+        const Real* cf = &L.coeff(long(el) * L.n_terms * CC);
+        for (int q = 0; q < L.n_terms; ++q) {
+          const Real* cq = cf + q * CC;
+          const Real* mq = mono + L.term_mono(q) * CC;
+          Real* bq = B + L.term_out(q);
+          lanes(team, CC, [&](int c) { bq[c] += cq[c] * mq[c]; });
         }
         Real* h = &Hn(i, 0);
-        for (int k = 0; k < L.dim_hidden; ++k) h[k] = 0;
-        L.product_linear.apply(B, h);
-        if (L.residual && L.use_sc) L.skip.apply(&H(i, 0), h, el);
+        lanes(team, L.dim_hidden, [&](int k) { h[k] = 0; });
+        L.product_linear.apply(team, B, h);
+        if (L.residual && L.use_sc) L.skip.apply(team, &H(i, 0), h, el);
         if (L.has_readout && i < n_energy) {
-          Real value;
           if (L.readout_nonlinear) {
-            for (int k = 0; k < L.dim_mlp; ++k) z[k] = 0;
-            L.readout_1.apply(h, z);
-            for (int k = 0; k < L.dim_mlp; ++k) z[k] = L.readout_act_scale * z[k] * sigmoid(z[k]);
-            for (int k = 0; k < L.dim_heads; ++k) o[k] = 0;
-            L.readout_2.apply(z, o);
-            value = o[L.head];
+            lanes(team, L.dim_mlp, [&](int k) { z[k] = 0; });
+            L.readout_1.apply(team, h, z);
+            lanes(team, L.dim_mlp, [&](int k) { z[k] = L.readout_act_scale * z[k] * sigmoid(z[k]); });
+            lanes(team, L.dim_heads, [&](int k) { o[k] = 0; });
+            L.readout_2.apply(team, z, o);
           } else {
-            for (int k = 0; k < L.dim_heads; ++k) o[k] = 0;
-            L.readout_1.apply(h, o);
-            value = o[L.head];
+            lanes(team, L.dim_heads, [&](int k) { o[k] = 0; });
+            L.readout_1.apply(team, h, o);
           }
-          node_energy(i) += double(scale) * double(value);
+          Kokkos::single(Kokkos::PerThread(team), [&]() { node_energy(i) += double(scale) * double(o[L.head]); });
         }
       });
 }
@@ -335,24 +349,22 @@ void MaceEngine<ExecSpace, Real>::backward_layer(int t, const DeviceGraph<space>
   const Layer L = layers_[t];
   const DeviceRadial<Real, space> R = radial_;
   const int n = g.n_nodes, n_energy = g.n_energy;
-  const int T = int(layers_.size());
   // G_[(t + 1) % 2] holds dE/dH_{t+1} from the layer above (zero for the last), G_[t % 2] gets dE/dH_t.
   Nodes H = H_[t], U = U_[t], X = X_[t], Hn = H_[t + 1], dM = dM_, dU = dU_;
   Nodes Gout = G_[(t + 1) % 2], Gin = G_[t % 2];
   auto species = g.species;
-  auto offsets = g.offsets;
-  auto sender = g.sender;
+  auto receiver = g.receiver;
+  auto sender_offsets = g.sender_offsets;
+  auto by_sender = g.by_sender;
   auto vec = g.vec;
   const Real scale = scale_;
-  (void)T;
 
-  const int n_prod = L.dim_hidden + L.dim_prod + L.dim_target * 2 + 2 * L.n_x + 2 * L.n_mono + 2 * L.dim_mlp +
-                     L.dim_heads + 4;
+  const int CC = L.channels;
+  const int n_prod = L.dim_hidden + L.dim_prod + 2 * L.dim_target + 2 * L.n_mono * CC + 2 * L.dim_mlp + L.dim_heads;
   const size_t pbytes = ScratchReal::shmem_size(n_prod);
   const int plevel = level_for(pbytes);
   Kokkos::parallel_for(
-      "mace::product_adjoint", team_policy(n, 1).set_scratch_size(plevel, Kokkos::PerTeam(pbytes)),
-      KOKKOS_LAMBDA(const member& team) {
+      "mace::product_adjoint", policy(n, pbytes), KOKKOS_LAMBDA(const member& team) {
         const int i = team.league_rank();
         const int el = species(i);
         ScratchReal s(team.team_scratch(plevel), n_prod);
@@ -360,135 +372,145 @@ void MaceEngine<ExecSpace, Real>::backward_layer(int t, const DeviceGraph<space>
         Real* dB = gh + L.dim_hidden;
         Real* dX = dB + L.dim_prod;
         Real* dA = dX + L.dim_target;
-        Real* x = dA + L.dim_target;
-        Real* dx = x + L.n_x;
-        Real* mono = dx + L.n_x;
-        Real* dmono = mono + L.n_mono;
-        Real* z = dmono + L.n_mono;
+        Real* mono = dA + L.dim_target;
+        Real* dmono = mono + L.n_mono * CC;
+        Real* z = dmono + L.n_mono * CC;
         Real* dz = z + L.dim_mlp;
         Real* o = dz + L.dim_mlp;
         const Real* h = &Hn(i, 0);
-        for (int k = 0; k < L.dim_hidden; ++k) gh[k] = Gout(i, k);
+        lanes(team, L.dim_hidden, [&](int k) { gh[k] = Gout(i, k); });
         if (L.has_readout && i < n_energy) {
-          for (int k = 0; k < L.dim_heads; ++k) o[k] = k == L.head ? scale : Real(0);
+          lanes(team, L.dim_heads, [&](int k) { o[k] = k == L.head ? scale : Real(0); });
           if (L.readout_nonlinear) {
-            for (int k = 0; k < L.dim_mlp; ++k) z[k] = 0, dz[k] = 0;
-            L.readout_1.apply(h, z);
-            L.readout_2.apply_transpose(o, dz);
-            for (int k = 0; k < L.dim_mlp; ++k) {
+            lanes(team, L.dim_mlp, [&](int k) { z[k] = 0, dz[k] = 0; });
+            L.readout_1.apply(team, h, z);
+            L.readout_2.apply_transpose(team, o, dz);
+            lanes(team, L.dim_mlp, [&](int k) {
               const Real sg = sigmoid(z[k]);
               dz[k] *= L.readout_act_scale * sg * (Real(1) + z[k] * (Real(1) - sg));
-            }
-            L.readout_1.apply_transpose(dz, gh);
+            });
+            L.readout_1.apply_transpose(team, dz, gh);
           } else {
-            L.readout_1.apply_transpose(o, gh);
+            L.readout_1.apply_transpose(team, o, gh);
           }
         }
-        for (int k = 0; k < L.dim_prod; ++k) dB[k] = 0;
-        L.product_linear.apply_transpose(gh, dB);
+        lanes(team, L.dim_prod, [&](int k) { dB[k] = 0; });
+        L.product_linear.apply_transpose(team, gh, dB);
         Real* gin = &Gin(i, 0);
-        for (int k = 0; k < L.dim_in; ++k) gin[k] = 0;
-        if (L.residual && L.use_sc) L.skip.apply_transpose(gh, gin, el);
+        lanes(team, L.dim_in, [&](int k) { gin[k] = 0; });
+        if (L.residual && L.use_sc) L.skip.apply_transpose(team, gh, gin, el);
+        // the contraction's adjoint: monomials again, then back through the monomial tree
         const Real* Xi = &X(i, 0);
-        for (int k = 0; k < L.dim_target; ++k) dX[k] = 0;
-        for (int c = 0; c < L.channels; ++c) {
-          contraction_monomials(L, Xi, c, x, mono);
-          for (int k = 0; k < L.n_mono; ++k) dmono[k] = 0;
-          for (int d = 0; d < L.n_x; ++d) dx[d] = 0;
-          const Real* cf = &L.coeff((long(el) * L.channels + c) * L.n_terms);
-          for (int q = 0; q < L.n_terms; ++q) dmono[L.term_mono(q)] += cf[q] * dB[L.term_out(q) + c * L.term_stride(q)];
-          for (int k = L.n_mono - 1; k >= 0; --k) {
-            const int p = L.mono_parent(k), fct = L.mono_factor(k);
-            if (p < 0) {
-              dx[fct] += dmono[k];
-            } else {
-              dmono[p] += dmono[k] * x[fct];
-              dx[fct] += dmono[k] * mono[p];
-            }
+        for (int k = 0; k < L.n_mono; ++k) {
+          const int p = L.mono_parent(k);
+          const Real* xf = Xi + L.x_base(L.mono_factor(k));
+          Real* mk = mono + k * CC;
+          Real* dk = dmono + k * CC;
+          if (p < 0) {
+            lanes(team, CC, [&](int c) { mk[c] = xf[c], dk[c] = 0; });
+          } else {
+            const Real* mp = mono + p * CC;
+            lanes(team, CC, [&](int c) { mk[c] = mp[c] * xf[c], dk[c] = 0; });
           }
-          for (int d = 0; d < L.n_x; ++d) dX[L.x_base(d) + c * L.x_stride(d)] += dx[d];
+        }
+        const Real* cf = &L.coeff(long(el) * L.n_terms * CC);
+        for (int q = 0; q < L.n_terms; ++q) {
+          const Real* cq = cf + q * CC;
+          Real* dq = dmono + L.term_mono(q) * CC;
+          const Real* bq = dB + L.term_out(q);
+          lanes(team, CC, [&](int c) { dq[c] += cq[c] * bq[c]; });
+        }
+        lanes(team, L.dim_target, [&](int k) { dX[k] = 0; });
+        for (int k = L.n_mono - 1; k >= 0; --k) {
+          const int p = L.mono_parent(k), xo = L.x_base(L.mono_factor(k));
+          const Real* dk = dmono + k * CC;
+          Real* dxf = dX + xo;
+          if (p < 0) {
+            lanes(team, CC, [&](int c) { dxf[c] += dk[c]; });
+          } else {
+            const Real* xf = Xi + xo;
+            const Real* mp = mono + p * CC;
+            Real* dp = dmono + p * CC;
+            lanes(team, CC, [&](int c) {
+              dp[c] += dk[c] * xf[c];
+              dxf[c] += dk[c] * mp[c];
+            });
+          }
         }
         if (L.residual) {
-          for (int k = 0; k < L.dim_target; ++k) dA[k] = dX[k];
+          lanes(team, L.dim_target, [&](int k) { dA[k] = dX[k]; });
         } else {
-          for (int k = 0; k < L.dim_target; ++k) dA[k] = 0;
-          L.skip.apply_transpose(dX, dA, el);
+          lanes(team, L.dim_target, [&](int k) { dA[k] = 0; });
+          L.skip.apply_transpose(team, dX, dA, el);
         }
         Real* dm = &dM(i, 0);
-        for (int k = 0; k < L.dim_mid; ++k) dm[k] = 0;
-        L.linear.apply_transpose(dA, dm, 0, L.inv_avg);
-        for (int k = 0; k < L.dim_in; ++k) dU(i, k) = 0;
+        lanes(team, L.dim_mid, [&](int k) { dm[k] = 0; });
+        L.linear.apply_transpose(team, dA, dm, 0, L.inv_avg);
       });
 
-  // edges: dE/dU of the senders (atomics), dE/dv per edge
-  const int n_edge_scratch = R.n_bessel * 2 + 3 * L.n_weights + 4 * L.mlp_width + 16 + 48 + 16 + L.dim_in;
+  // edges, gathered by sender j: dE/dU_j over j's outgoing edges, dE/dv of each edge
+  const int C = L.channels_in;
+  const int n_edge_scratch = 2 * L.n_weights + 2 * R.n_bessel + 4 * L.mlp_width;
   const size_t bytes = ScratchReal::shmem_size(n_edge_scratch);
   const int level = level_for(bytes);
   Kokkos::parallel_for(
-      "mace::message_adjoint", team_policy(n, 1).set_scratch_size(level, Kokkos::PerTeam(bytes)),
-      KOKKOS_LAMBDA(const member& team) {
-        const int i = team.league_rank();
+      "mace::message_adjoint", policy(n, bytes), KOKKOS_LAMBDA(const member& team) {
+        const int j = team.league_rank();
         ScratchReal s(team.team_scratch(level), n_edge_scratch);
-        Real* f = s.data();
-        Real* df = f + R.n_bessel;
-        Real* w = df + R.n_bessel;
+        Real* w = s.data();
         Real* dw = w + L.n_weights;
-        Real* gw = dw + L.n_weights;
-        Real* buf = gw + L.n_weights;
-        Real* Y = buf + 4 * L.mlp_width;
-        Real(*dY)[3] = reinterpret_cast<Real(*)[3]>(Y + 16);
-        Real* gY = Y + 64;
-        Real* gu = gY + 16;
-        const Real* lam = &dM(i, 0);
-        for (long e = offsets(i); e < offsets(i + 1); ++e) {
+        Real* buf = dw + L.n_weights;
+        Real* du = &dU(j, 0);
+        const Real* u = &U(j, 0);
+        lanes(team, L.dim_in, [&](int k) { du[k] = 0; });
+        for (long k = sender_offsets(j); k < sender_offsets(j + 1); ++k) {
+          const long e = by_sender(k);
+          const int i = receiver(e);
           const Real v[3] = {Real(vec(e, 0)), Real(vec(e, 1)), Real(vec(e, 2))};
+          Real Y[16], dY[16][3];
           const Real r = spherical_harmonics(R.sh_lmax, v, Y, dY);
-          Real cut, dcut;
-          R.features(r, f, df, cut, dcut);
-          radial_mlp(L, f, df, w, dw, buf);
-          for (int k = 0; k < L.n_weights; ++k) gw[k] = 0;
-          for (int k = 0; k < 16; ++k) gY[k] = 0;
-          for (int k = 0; k < L.dim_in; ++k) gu[k] = 0;
-          const int j = sender(e);
-          const Real* u = &U(j, 0);
+          edge_weights(team, L, R, r, w, dw, buf);
+          const Real* lam = &dM(i, 0);
+          Real gY[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+          Real gr = 0;
           for (int p = 0; p < L.n_tp; ++p) {
-            const int io = L.tp(8 * p), d1 = L.tp(8 * p + 1), sho = L.tp(8 * p + 2), oo = L.tp(8 * p + 3),
-                      d3 = L.tp(8 * p + 4), wo = L.tp(8 * p + 5), b = L.tp(8 * p + 6), end = L.tp(8 * p + 7);
+            const int io = L.tp(8 * p), sho = L.tp(8 * p + 2), oo = L.tp(8 * p + 3), wo = L.tp(8 * p + 5),
+                      b = L.tp(8 * p + 6), end = L.tp(8 * p + 7);
+            const Real* wp = w + wo;
+            const Real* dwp = dw + wo;
             for (int q = b; q < end; ++q) {
-              const int m1 = L.tp_m(3 * q), m2 = L.tp_m(3 * q + 1), m3 = L.tp_m(3 * q + 2);
-              const Real cv = L.tp_v(q), y = Y[sho + m2];
-              Real sY = 0;
-              for (int c = 0; c < L.channels_in; ++c) {
-                const Real lu = lam[oo + c * d3 + m3], uu = u[io + c * d1 + m1], wc = w[wo + c];
-                gw[wo + c] += cv * y * uu * lu;
-                sY += wc * uu * lu;
-                gu[io + c * d1 + m1] += wc * cv * y * cut * lu;
-              }
-              gY[sho + m2] += cv * sY * cut;
+              const int m2 = L.tp_m(3 * q + 1);
+              const Real cv = L.tp_v(q), cy = cv * Y[sho + m2];
+              const Real* uq = u + io + L.tp_m(3 * q) * C;
+              const Real* lq = lam + oo + L.tp_m(3 * q + 2) * C;
+              Real* duq = du + io + L.tp_m(3 * q) * C;
+              // sum_c w_c u_c lambda_c (-> dE/dY) and sum_c dw_c u_c lambda_c (-> dE/dr)
+              Kokkos::complex<Real> sums(0, 0);
+              Kokkos::parallel_reduce(
+                  Kokkos::ThreadVectorRange(team, C),
+                  [&](int c, Kokkos::complex<Real>& acc) {
+                    const Real ul = uq[c] * lq[c];
+                    acc += Kokkos::complex<Real>(wp[c] * ul, dwp[c] * ul);
+                    duq[c] += wp[c] * cy * lq[c];
+                  },
+                  sums);
+              gY[sho + m2] += cv * sums.real();
+              gr += cy * sums.imag();
             }
           }
-          // w enters as w * cut (cut = 1 when the envelope is on the basis)
-          Real gr = 0, gcut = 0;
-          for (int k = 0; k < L.n_weights; ++k) {
-            gr += gw[k] * dw[k] * cut;
-            gcut += gw[k] * w[k];
-          }
-          gr += gcut * dcut;
-          double g3[3];
+          Real g3[3];
           for (int a = 0; a < 3; ++a) {
             Real ga = gr * v[a] / r;
-            for (int k = 0; k < R.sh_dim; ++k) ga += gY[k] * dY[k][a];
-            g3[a] = double(ga);
+            for (int q = 0; q < R.sh_dim; ++q) ga += gY[q] * dY[q][a];
+            g3[a] = ga;
           }
-          for (int a = 0; a < 3; ++a) edge_grad(e, a) += g3[a];
-          for (int k = 0; k < L.dim_in; ++k)
-            if (gu[k] != Real(0)) Kokkos::atomic_add(&dU(j, k), gu[k]);
+          Kokkos::single(Kokkos::PerThread(team), [&]() {
+            for (int a = 0; a < 3; ++a) edge_grad(e, a) += double(g3[a]);
+          });
         }
+        lane_barrier(team);  // du was written lane by lane inside the reductions
+        L.linear_up.apply_transpose(team, du, &Gin(j, 0));
       });
-
-  Kokkos::parallel_for(
-      "mace::linear_up_adjoint", Kokkos::RangePolicy<ExecSpace>(0, n),
-      KOKKOS_LAMBDA(int i) { L.linear_up.apply_transpose(&dU(i, 0), &Gin(i, 0)); });
 }
 
 }  // namespace mlpot::kokkos::mace

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <type_traits>
 
 #include "mace_kernel.hpp"
 #include "mlpot/error.hpp"
@@ -32,12 +34,24 @@ template <class ExecSpace, class Real>
 class NativeMacePotential final : public MacePotential {
  public:
   using space = typename ExecSpace::memory_space;
-  NativeMacePotential(const Model& m, const std::string& device) : model_(m), engine_(m), device_(device) {
+  // float32 models tabulate the radial MLPs (mace_radial_table.hpp: within 2e-9 of the network,
+  // far below float32's round-off); float64 models evaluate the networks, so they stay within
+  // round-off of mace-torch.
+  NativeMacePotential(const Model& m, const std::string& device)
+      : model_(m), engine_(m, std::is_same_v<Real, float>), device_(device) {
     meta_.r_max = m.r_max;
     meta_.atomic_numbers = m.atomic_numbers;
     meta_.num_interactions = int(m.layers.size());
     meta_.dtype = m.dtype;
     meta_.engine = "native";
+    char buf[96];
+    for (const auto& [knots, error] : engine_.radial_tables()) {
+      if (knots > 0)
+        std::snprintf(buf, sizeof buf, "table of %d knots (within %.1e)", knots, error);
+      else
+        std::snprintf(buf, sizeof buf, "network per edge");
+      meta_.radial += (meta_.radial.empty() ? "" : "; ") + std::string(buf);
+    }
   }
 
   int num_species() const override { return model_.n_elements(); }
@@ -205,6 +219,9 @@ class NativeMacePotential final : public MacePotential {
       graph_.species = Kokkos::View<int*, space>("mace::species", ncap);
       graph_.offsets = Kokkos::View<long*, space>("mace::offsets", ncap + 1);
       graph_.sender = Kokkos::View<int*, space>("mace::sender", ecap);
+      graph_.receiver = Kokkos::View<int*, space>("mace::receiver", ecap);
+      graph_.sender_offsets = Kokkos::View<long*, space>("mace::sender_offsets", ncap + 1);
+      graph_.by_sender = Kokkos::View<long*, space>("mace::by_sender", ecap);
       graph_.vec = Kokkos::View<double* [3], space>("mace::vec", ecap);
       node_energy_ = Kokkos::View<double*, space>("mace::node_energy", ncap);
       edge_grad_ = Kokkos::View<double* [3], space>("mace::edge_grad", ecap);
@@ -216,18 +233,30 @@ class NativeMacePotential final : public MacePotential {
       auto hs = Kokkos::create_mirror_view(graph_.species);
       auto ho = Kokkos::create_mirror_view(graph_.offsets);
       auto hsend = Kokkos::create_mirror_view(graph_.sender);
+      auto hrecv = Kokkos::create_mirror_view(graph_.receiver);
       auto hv = Kokkos::create_mirror_view(graph_.vec);
+      auto hso = Kokkos::create_mirror_view(graph_.sender_offsets);
+      auto hbs = Kokkos::create_mirror_view(graph_.by_sender);
       for (int i = 0; i < n; ++i) hs(i) = el.species[i];
       for (int i = 0; i <= n; ++i) ho(i) = offsets[i];
+      for (int i = 0; i <= n; ++i) hso(i) = 0;
       for (long k = 0; k < E; ++k) {
         const long q = order[k];
         hsend(k) = el.sender[q];
+        hrecv(k) = el.receiver[q];
+        ++hso(el.sender[q] + 1);
         for (int a = 0; a < 3; ++a) hv(k, a) = el.vec[3 * q + a];
       }
+      for (int i = 0; i < n; ++i) hso(i + 1) += hso(i);
+      std::vector<long> next(hso.data(), hso.data() + n);
+      for (long k = 0; k < E; ++k) hbs(next[hsend(k)]++) = k;
       Kokkos::deep_copy(graph_.species, hs);
       Kokkos::deep_copy(graph_.offsets, ho);
       Kokkos::deep_copy(graph_.sender, hsend);
+      Kokkos::deep_copy(graph_.receiver, hrecv);
       Kokkos::deep_copy(graph_.vec, hv);
+      Kokkos::deep_copy(graph_.sender_offsets, hso);
+      Kokkos::deep_copy(graph_.by_sender, hbs);
     }
     Result res;
     res.energy = engine_.run(graph_, node_energy_, edge_grad_);

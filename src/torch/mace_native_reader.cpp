@@ -122,17 +122,31 @@ struct Reader {
     return L;
   }
 
-  BlockLinear linear(const Module& m, const std::string& what) const {
+  // The engine stores features m-major within each block (mace_kernel.hpp), so a vector's block
+  // structure must be the one its producer writes: `in_as` / `out_as` decompose a map against
+  // the producer's (or consumer's) irreps where the module's own are grouped differently (older
+  // mace-torch exports: a linear reading 8x1o+8x1o+8x1o as 24x1o; the same in e3nn's
+  // channel-major layout, not in ours).
+  Irreps as(const Irreps& own, const Irreps* want, const std::string& what) const {
+    if (!want) return own;
+    if (want->dim != own.dim) fail(what + ": " + own.str() + " where " + want->str() + " was expected");
+    return *want;
+  }
+
+  BlockLinear linear(const Module& m, const std::string& what, const Irreps* in_as = nullptr,
+                     const Irreps* out_as = nullptr) const {
     if (type_name(m) != "Linear") throw Unsupported(what + " of type " + type_name(m));
-    Irreps in = irreps(m, "irreps_in"), out = irreps(m, "irreps_out");
+    Irreps in = as(irreps(m, "irreps_in"), in_as, what), out = as(irreps(m, "irreps_out"), out_as, what);
     torch::Tensor dense = call(m, {torch::eye(in.dim, torch::kFloat64)});
     return blocks(dense, in, out, what);
   }
 
   // A FullyConnectedTensorProduct with the one-hot element attributes: one linear map per element.
-  std::vector<BlockLinear> element_linear(const Module& m, int n_elem, const std::string& what) const {
+  std::vector<BlockLinear> element_linear(const Module& m, int n_elem, const std::string& what,
+                                         const Irreps* in_as = nullptr, const Irreps* out_as = nullptr) const {
     if (type_name(m) != "FullyConnectedTensorProduct") throw Unsupported(what + " of type " + type_name(m));
-    Irreps in = irreps(m, "irreps_in1"), attrs = irreps(m, "irreps_in2"), out = irreps(m, "irreps_out");
+    Irreps in = as(irreps(m, "irreps_in1"), in_as, what), attrs = irreps(m, "irreps_in2"),
+           out = as(irreps(m, "irreps_out"), out_as, what);
     if (attrs.dim != n_elem) fail(what + ": expected " + std::to_string(n_elem) + " element attributes");
     std::vector<BlockLinear> sets;
     for (int e = 0; e < n_elem; ++e) {
@@ -148,6 +162,21 @@ struct Reader {
       }
     }
     return sets;
+  }
+
+  // The constant c of an activation module that computes c * silu(x) (e3nn's normalize2mom
+  // around SiLU), read by evaluating it; any other function is refused.
+  double silu_scale(const Module& act, const std::string& what) const {
+    torch::Tensor x = torch::tensor({-2.5, -0.5, 0.75, 1.0, 3.0}, torch::kFloat64);
+    torch::Tensor y = call(act, {x});
+    const double tol = dtype == torch::kFloat32 ? 1e-5 : 1e-12;
+    const double c = y[3].item<double>() * (1.0 + std::exp(-1.0));
+    for (int k = 0; k < 5; ++k) {
+      const double xv = x[k].item<double>(), silu = xv / (1.0 + std::exp(-xv));
+      if (std::abs(y[k].item<double>() - c * silu) > tol * std::abs(c) * (1 + std::abs(silu)))
+        throw Unsupported(what + " with an activation other than SiLU");
+    }
+    return c;
   }
 
   std::vector<MlpLayer> radial_mlp(const Module& net, const std::string& what) const {
@@ -168,10 +197,7 @@ struct Reader {
       if (L.act) {
         Module a = act.toModule();
         // normalize2mom(silu): c0 * silu(x), c0 a constant of the compiled code: read by evaluating.
-        torch::Tensor x = torch::full({1}, 1.0, torch::kFloat64);
-        const double y = call(a, {x}).item<double>();
-        const double silu1 = 1.0 / (1.0 + std::exp(-1.0));
-        L.act_scale = y / silu1 * std::sqrt(var_out);
+        L.act_scale = silu_scale(a, what) * std::sqrt(var_out);
         factor = 1.0 / std::sqrt(h_in * var_in);
       } else {
         factor = 1.0 / std::sqrt(h_in * var_in / var_out);
@@ -259,6 +285,12 @@ struct Reader {
     return paths;
   }
 
+  // Whether a contraction's weights of one order are switched off (mace-torch >= 0.3.14 marks them;
+  // older exports have no such flags and use every order).
+  bool zeroed(const Module& c, const std::string& flag) const {
+    return c.hasattr(flag) && tensor(c, flag).item<bool>();
+  }
+
   // Symmetric contraction of one product block into ContractionBlocks (coefficients of the
   // monomials of each channel's components, per element), from its U matrices and weights.
   std::vector<ContractionBlock> contraction(const Module& sc, const Irreps& target, int n_elem, int& correlation,
@@ -283,11 +315,11 @@ struct Reader {
         torch::Tensor U = tensor(c, "U_matrix_" + std::to_string(nu)).to(torch::kFloat64);
         torch::Tensor W;
         if (nu == corr) {
-          if (tensor(c, "weights_max_zeroed").item<bool>()) continue;
+          if (zeroed(c, "weights_max_zeroed")) continue;
           W = tensor(c, "weights_max");
         } else {
           const int idx = corr - 1 - nu;
-          if (tensor(c, "weights_" + std::to_string(idx) + "_zeroed").item<bool>()) continue;
+          if (zeroed(c, "weights_" + std::to_string(idx) + "_zeroed")) continue;
           W = tensor(child(c, "weights"), std::to_string(idx));
         }
         W = W.to(torch::kFloat64).contiguous();  // [n_elem, K, C]
@@ -405,6 +437,8 @@ Model read_model(const std::string& path, const torch::jit::Module& root) {
   }
   if (M.sh_lmax > 3) throw Unsupported("spherical harmonics of max_ell " + std::to_string(M.sh_lmax) + " (above 3)");
   Irreps sh_irreps = rd.irreps(sh, "irreps_out");
+  for (const auto& b : sh_irreps.blocks)
+    if (b.l % 2 == 1 && b.parity > 0) throw Unsupported("the SO(3) variant (use_so3: spherical harmonics " + sh_irreps.str() + ")");
 
   // Embedding: element e -> channels
   {
@@ -453,20 +487,23 @@ Model read_model(const std::string& path, const torch::jit::Module& root) {
     if (I.hasattr("conv_fusion")) throw Unsupported("fused convolutions (conv_fusion)");
     L.avg_num_neighbors = rd.scalar(I, "avg_num_neighbors");
     Module up = rd.child(I, "linear_up");
-    L.node_in = rd.irreps(up, "irreps_in");
-    L.linear_up = rd.linear(up, tag + " linear_up");
+    // Each feature vector keeps the block structure of the module that writes it: H_t that of
+    // the previous layer's product linear, U the tensor product's input, M its output.
+    L.node_in = t == 0 ? rd.irreps(up, "irreps_in") : rd.as(rd.irreps(up, "irreps_in"), &M.layers[t - 1].hidden, tag);
+    Module tp = rd.child(I, "conv_tp");
+    const Irreps tp_in = rd.irreps(tp, "irreps_in1");
+    L.linear_up = rd.linear(up, tag + " linear_up", &L.node_in, &tp_in);
     if (L.linear_up.out.dim != L.node_in.dim) throw Unsupported(tag + " with edge_irreps different from its input");
     L.radial_mlp = rd.radial_mlp(rd.child(I, "conv_tp_weights"), tag + " radial MLP");
     if (L.radial_mlp.front().n_in != int(M.bessel_w.size())) rd.fail(tag + ": radial MLP input");
-    Module tp = rd.child(I, "conv_tp");
     L.mid = rd.irreps(tp, "irreps_out");
     Irreps in2 = rd.irreps(tp, "irreps_in2");
     if (in2.dim != sh_irreps.dim) rd.fail(tag + ": edge attributes do not match the spherical harmonics");
     L.tp = rd.tensor_product(tp, L.linear_up.out, in2, L.mid, L.n_weights, tag + " conv_tp");
     if (L.radial_mlp.back().n_out != L.n_weights) rd.fail(tag + ": radial MLP output");
-    L.linear = rd.linear(rd.child(I, "linear"), tag + " linear");
+    L.linear = rd.linear(rd.child(I, "linear"), tag + " linear", &L.mid);
     L.target = L.linear.out;
-    L.skip = rd.element_linear(rd.child(I, "skip_tp"), n_elem, tag + " skip_tp");
+    if (!L.residual) L.skip = rd.element_linear(rd.child(I, "skip_tp"), n_elem, tag + " skip_tp", &L.target, &L.target);
     for (const auto& b : L.target.blocks)
       if (b.mul != L.target.blocks[0].mul) throw Unsupported(tag + " with unequal multiplicities " + L.target.str());
 
@@ -484,6 +521,7 @@ Model read_model(const std::string& path, const torch::jit::Module& root) {
       if (L.contraction[b].l_out != L.product_out.blocks[b].l) rd.fail(tag + ": contraction output order");
     L.product_linear = rd.linear(prod_linear, tag + " product linear");
     L.hidden = L.product_linear.out;
+    if (L.residual) L.skip = rd.element_linear(rd.child(I, "skip_tp"), n_elem, tag + " skip_tp", &L.node_in, &L.hidden);
     if (L.residual && L.use_sc) {
       if (L.skip.at(0).out.dim != L.hidden.dim || L.skip.at(0).in.dim != L.node_in.dim) rd.fail(tag + ": skip shapes");
     }
@@ -494,18 +532,17 @@ Model read_model(const std::string& path, const torch::jit::Module& root) {
       const std::string rk = type_name(R);
       L.has_readout = true;
       if (rk == "LinearReadoutBlock") {
-        L.readout_1 = rd.linear(rd.child(R, "linear"), tag + " readout");
+        L.readout_1 = rd.linear(rd.child(R, "linear"), tag + " readout", &L.hidden);
       } else if (rk == "NonLinearReadoutBlock") {
         L.readout_nonlinear = true;
-        L.readout_1 = rd.linear(rd.child(R, "linear_1"), tag + " readout");
+        L.readout_1 = rd.linear(rd.child(R, "linear_1"), tag + " readout", &L.hidden);
         L.readout_2 = rd.linear(rd.child(R, "linear_2"), tag + " readout");
         Module act = rd.child(R, "non_linearity");
         Module acts = rd.child(act, "acts");
         Module a0 = rd.child(acts, "0");
         if (acts.hasattr("1")) throw Unsupported("readouts with several activations");
         if (type_name(a0) != "normalize2mom") throw Unsupported("readout activation " + type_name(a0));
-        const double y = rd.call(a0, {torch::full({1}, 1.0, torch::kFloat64)}).item<double>();
-        L.readout_act_scale = y / (1.0 / (1.0 + std::exp(-1.0)));
+        L.readout_act_scale = rd.silu_scale(a0, tag + " readout activation");
         for (const auto& b : L.readout_1.out.blocks)
           if (b.l != 0) throw Unsupported("non-scalar readout MLP irreps");
       } else {

@@ -368,7 +368,12 @@ void mlpot_mace_open(const std::string& path, const mlpot::MaceOptions& options,
     throw mlpot::Error("--mace-engine: '" + options.engine + "' is not one of auto, native, torch");
   }
   std::string reason;
-  if (options.engine != "torch") {
+  // auto keeps GPU runs on the LibTorch runner until the native engine's CUDA build has passed the
+  // device check (perf/device/run_all.sh); --mace-engine native runs it there on request.
+  if (options.engine == "auto" && options.device.rfind("cuda", 0) == 0) {
+    reason = "auto picks the native engine on the CPU only so far (--mace-engine native runs it on " + options.device +
+             ")";
+  } else if (options.engine != "torch") {
     torch::jit::Module root;
     try {
       root = torch::jit::load(path, torch::kCPU);
@@ -378,13 +383,22 @@ void mlpot_mace_open(const std::string& path, const mlpot::MaceOptions& options,
       out = std::make_unique<mlpot::TorchMacePotential>(path, options.device, options.rewrite);
       return;
     }
+    mlpot::mace_native::Model model;
+    bool readable = false;
     try {
-      mlpot::mace_native::Model model = mlpot::mace_native::read_model(path, root);
-      out = mlpot::mace_native::make_native_mace(model, options.device, options.backend);
-      return;
+      model = mlpot::mace_native::read_model(path, root);
+      readable = true;
     } catch (const mlpot::mace_native::Unsupported& e) {
       if (options.engine == "native") throw mlpot::Error(path + ": " + e.what());
       reason = e.what();
+    } catch (const mlpot::Error& e) {
+      // A module tree the reader did not expect: auto falls back to the runner, saying why.
+      if (options.engine == "native") throw;
+      reason = e.what();
+    }
+    if (readable) {
+      out = mlpot::mace_native::make_native_mace(model, options.device, options.backend);
+      return;
     }
   }
   out = std::make_unique<mlpot::TorchMacePotential>(path, options.device, options.rewrite);

@@ -155,13 +155,15 @@ def read_dump(path):
 
 
 def compare_run0(lmp, label, data, cfg_results, pair_style, pair_coeff, ranks=1, kokkos=False, tol=RUN0_TOL,
-                 per_atom_virial=True, pre="", atom_virial_ref=None, centroid=False, centroid_ref=None, motep_ref=None):
+                 per_atom_virial=True, pre="", atom_virial_ref=None, centroid=False, centroid_ref=None, motep_ref=None,
+                 engine=None):
     """run 0 against mlpot eval's results; with `atom_virial_ref` ([n,3,3], mace-torch's
     atomic_virials) the per-atom virials of compute stress/atom against it too. With `centroid`
     (or a `centroid_ref` [n,9] from another run), compute centroid/stress/atom must sum to the
     global virial (and equal centroid_ref). With `motep_ref` (motep's energy, forces, virial
     xx yy zz xy xz yz and per-atom energies) the energy, forces, virial and compute pe/atom
-    against motep, the independent MTP code. Returns (energy, forces, centroid virials or None)."""
+    against motep, the independent MTP code. With `engine` (MACE: native or torch), the style's
+    log line must name that engine. Returns (energy, forces, centroid virials or None)."""
     dump = lmp.dir / f"forces-{label.replace(' ', '_').replace('/', '_')}.dump"
     script = run0_script(data, pair_style, pair_coeff, dump, pre)
     dump_pe = lmp.dir / f"pe-{label.replace(' ', '_').replace('/', '_')}.dump"
@@ -188,6 +190,9 @@ def compare_run0(lmp, label, data, cfg_results, pair_style, pair_coeff, ranks=1,
     if r.returncode != 0 or not values(out, "ENERGY"):
         check(f"{label}: LAMMPS run 0", False, out[-1500:])
         return None
+    if engine:
+        line = next((x for x in out.splitlines() if " engine (" in x), "")
+        check(f"{label}: the {engine} engine runs it", f": {engine} engine (" in line, line)
     e = values(out, "ENERGY")[0]
     vol = values(out, "VOL")[0]
     w_lmp = np.array([values(out, f"VIR{k}")[0] for k in range(1, 7)]) * vol / NKTV2P  # xx yy zz xy xz yz
@@ -458,13 +463,21 @@ print "ENERGY $(pe:%.17g)"
         # communicated across ranks.
         import torch
         av_tiny = mace_reference(torch.jit.load(str(mace)), cell, pos, species, torch.float64, atomic_virials=True)[3]
-        compare_run0(lmp, "mace", data, ref_mace, ps_mace, pc_mace, atom_virial_ref=av_tiny)
+        compare_run0(lmp, "mace", data, ref_mace, ps_mace, pc_mace, atom_virial_ref=av_tiny, engine="native")
         # And against mace-torch's own evaluation of the file directly, not through mlpot eval.
         ref_torch = as_cfg_results(*mace_reference(torch.jit.load(str(mace)), cell, pos, species, torch.float64)[:3])
         compare_run0(lmp, "mace/kk -np 2 vs mace-torch", data, ref_torch, ps_mace, pc_mace, ranks=2, kokkos=True,
                      atom_virial_ref=av_tiny)
         compare_run0(lmp, "mace/kk", data, ref_mace, ps_mace, pc_mace, kokkos=True, atom_virial_ref=av_tiny)
         compare_run0(lmp, "mace device cpu", data, ref_mace, ps_mace + " device cpu", pc_mace, atom_virial_ref=av_tiny)
+        # The engine keyword: the styles run the native engine by default (auto, on the CPU); the
+        # LibTorch runner and the native engine named explicitly give the same run 0.
+        compare_run0(lmp, "mace engine torch", data, ref_mace, ps_mace + " engine torch", pc_mace,
+                     atom_virial_ref=av_tiny, engine="torch")
+        compare_run0(lmp, "mace/kk -np 2 engine native vs mace-torch", data, ref_torch, ps_mace + " engine native",
+                     pc_mace, ranks=2, kokkos=True, atom_virial_ref=av_tiny, engine="native")
+        compare_run0(lmp, "mace/kk engine torch", data, ref_mace, ps_mace + " engine torch", pc_mace, kokkos=True,
+                     atom_virial_ref=av_tiny, engine="torch")
         compare_run0(lmp, "mace -np 2", data, ref_mace, ps_mace, pc_mace, ranks=2, atom_virial_ref=av_tiny)
         compare_run0(lmp, "mace/kk -np 2", data, ref_mace, ps_mace, pc_mace, ranks=2, kokkos=True, atom_virial_ref=av_tiny)
         compare_run0(lmp, "mace -np 4", data, ref_mace, ps_mace, pc_mace, ranks=4, atom_virial_ref=av_tiny)
@@ -622,6 +635,11 @@ print "ENERGY $(pe:%.17g)"
         expect_error("unknown mtp keyword", f"pair_style mtp {mtp} bogus 1", pc_mtp, "unknown keyword 'bogus'")
         expect_error("mace device cuda on a machine without a GPU", ps_mace + " device cuda", pc_mace, "CUDA")
         expect_error("not a MACE model", f"pair_style mace {mtp}", pc_mace, "not a TorchScript")
+        expect_error("unknown mace engine", ps_mace + " engine bogus", pc_mace,
+                     "engine 'bogus' is not one of auto, native, torch")
+        expect_error("engine native for a model it does not implement",
+                     f"pair_style mace {Path(args.models) / 'variant-float64-lammps.pt'} engine native", pc_mace,
+                     "the ZBL pair repulsion (pair_repulsion) is not supported")
         # A file with the wrapper's metadata but no MACE model inside: runs need only its forward,
         # per-atom virials need the inner model (mace_potential.cpp), and say so.
         no_inner = tmp / "no-inner-lammps.pt"

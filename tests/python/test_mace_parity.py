@@ -1,5 +1,8 @@
-"""Parity of mlpot's LibTorch MACE runner with mace-torch in Python on the same model files
-(three architectures: tiny, the seed study's, and a variant with what those two leave out).
+"""Parity of mlpot's MACE engines with mace-torch in Python on the same model files (three
+architectures: tiny, the seed study's, and a variant with what those two leave out).
+`--engine torch` checks the LibTorch runner, `--engine native` mlpot's own kernels
+(src/kokkos/mace_kernel.hpp; ctest runs both). The native engine refuses the variant (its ZBL
+repulsion, density-normalised blocks and distance transform), which is checked as a refusal.
 
 Two references: each LAMMPS-exported TorchScript model evaluated in Python with the graph built
 by mace-torch's own neighbourhood code (mace.data.neighborhood.get_neighborhood), and mace-torch's
@@ -25,8 +28,19 @@ from mlpot_testlib import (Checks, differences, mace_eager_reference, mace_refer
                            read_cfg_results, run, write_cfg)
 
 # (energy relative, forces and virial relative to the largest), against either reference.
-# Worst measured: float64 5.4e-16, 1.6e-14, 1.0e-14 (variant); float32 2.9e-7, 8.0e-6, 4.6e-6.
+# LibTorch runner, worst measured: float64 5.4e-16, 1.6e-14, 1.0e-14 (variant); float32 2.9e-7,
+# 8.0e-6, 4.6e-6.
 REF_TOL = {"float64": (5e-15, 1.6e-13, 1.1e-13), "float32": (2.9e-6, 8e-5, 4.6e-5)}
+# Native engine, ~10x the worst measured on 2026-12-07 (float64: 4.3e-16, 7.2e-15, 8.7e-15),
+# far inside the issue's 1e-10. float32 (measured 1.4e-7, 5.0e-6, 9.2e-6: float32 round-off of
+# the engine and of the float32 reference alike, the virial a sum over all edges with
+# cancellation): 2e-5 for forces and virial (docs/mace.md, "Precision").
+NATIVE_TOL = {"float64": (5e-15, 1e-13, 1e-13), "float32": (1e-6, 2e-5, 2e-5)}
+# Ghost-node against periodic graph, native. Worst: float64 0, 8.3e-16, 2.6e-15; float32 4.7e-10,
+# 5.9e-7, 3.5e-7.
+NATIVE_GHOST_TOL = {"float64": (1e-14, 1e-14, 3e-14), "float32": (5e-9, 6e-6, 4e-6)}
+# Serial against OpenMP (2 threads), float64: worst 2.9e-16 (the issue's bar: 1e-12).
+SERIAL_OPENMP_TOL = 3e-15
 # Ghost-node against periodic graph. Worst: float64 1.2e-15, 1.7e-14, 1.6e-14; float32 5.8e-9,
 # 1.9e-6, 2.7e-6 (tiny).
 GHOST_TOL = {"float64": (1.2e-14, 1.7e-13, 1.6e-13), "float32": (5.8e-8, 1.9e-5, 2.7e-5)}
@@ -42,8 +56,11 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--mlpot", required=True)
     ap.add_argument("--models", required=True)
+    ap.add_argument("--engine", choices=("torch", "native"), default="torch")
     args = ap.parse_args()
-    mlpot, models = args.mlpot, Path(args.models)
+    mlpot, models, engine = args.mlpot, Path(args.models), args.engine
+    eng = ["--mace-engine", engine]
+    ref_tol = REF_TOL if engine == "torch" else NATIVE_TOL
     check = Checks()
     rng = np.random.default_rng(7)
     structs = mace_test_structures(rng)
@@ -56,7 +73,7 @@ def main():
         torch.set_num_threads(1)  # the references too (see above)
         cases = [(arch, dt) for arch in ("tiny", "seed", "variant") for dt in ("float64", "float32")]
         for arch, dt in cases:
-            et, ft, wt = REF_TOL[dt]
+            et, ft, wt = ref_tol[dt]
             path = models / f"{arch}-{dt}-lammps.pt"
             model = torch.jit.load(str(path))
             dtype = torch.float64 if dt == "float64" else torch.float32
@@ -67,7 +84,14 @@ def main():
             # "plain": periodic without the TorchScript graph rewrites (src/torch/script_passes.cpp).
             # The variant's ghost shell is 3 x 6 A: float64 only.
             with_ghost = arch == "tiny" or (arch == "variant" and dt == "float64")
-            for mode in ("periodic", "device", "plain") + (("ghost",) if with_ghost else ()):
+            if engine == "native" and arch == "variant":
+                r = run([mlpot, "eval", "--model", path, "--input", cfg, "--output", tmp / "refused.cfg"] + eng)
+                check(f"{arch} {dt}: the native engine refuses it by name", r.returncode == 1 and str(path) in r.stderr
+                      and "native MACE" in r.stderr and "not supported" in r.stderr and "--mace-engine torch" in r.stderr,
+                      r.stderr.strip())
+                continue
+            modes = ("periodic", "device") + (("plain",) if engine == "torch" else ())
+            for mode in modes + (("ghost",) if with_ghost else ()):
                 out = tmp / f"out-{mode}.cfg"
                 extra = {"device": ["--mace-mode", "periodic", "--graph", "device"],
                          "plain": ["--mace-mode", "periodic", "--graph", "host", "--mace-rewrite", "no"]}.get(
@@ -78,7 +102,7 @@ def main():
                 # 2.4e-5 of the forces), which the bounds above would report; on one thread 40
                 # of 40 repeat.
                 threads = ["--threads", "1"]
-                r = run([mlpot, "eval", "--model", path, "--input", cfg, "--output", out] + extra + threads)
+                r = run([mlpot, "eval", "--model", path, "--input", cfg, "--output", out] + extra + threads + eng)
                 if r.returncode != 0:
                     check(f"{arch} {dt} {mode}: mlpot eval", False, r.stderr)
                     continue
@@ -131,7 +155,7 @@ def main():
                     dw2 = np.abs(np.array(h["plus_stress"]) - g["plus_stress"]).max() / np.abs(w).max()
                     # The two graphs sum the same terms in different orders; the virial, a sum of
                     # r (x) f over all edges, shows the largest relative round-off.
-                    gt = GHOST_TOL[dt]
+                    gt = GHOST_TOL[dt] if engine == "torch" else NATIVE_GHOST_TOL[dt]
                     ok2 = de2 <= gt[0] and df2 <= gt[1] and dw2 <= gt[2]
                     check(f"{arch} {dt} {name} ghost-node mode equals periodic mode", ok2,
                           f"relative: energy {de2:.1e}, forces {df2:.1e}, virial {dw2:.1e}")
@@ -140,11 +164,20 @@ def main():
         # interaction's node_feats[sender], the cell and position indexing, the tensor products'
         # weight blocks.
         for arch in ("tiny", "seed", "variant"):
-            r = run([mlpot, "info", models / f"{arch}-float32-lammps.pt"])
+            r = run([mlpot, "info", models / f"{arch}-float32-lammps.pt"] + eng)
             line = next((x for x in r.stdout.splitlines() if x.startswith("graph rewrites")), "")
             counts = [int(c) for c in re.findall(r"(\d+) ", line)]
-            check(f"{arch}: graph rewrites applied", r.returncode == 0 and len(counts) == 4 and min(counts) > 0,
-                  line.strip())
+            if engine == "torch":
+                check(f"{arch}: graph rewrites applied", r.returncode == 0 and len(counts) == 4 and min(counts) > 0,
+                      line.strip())
+            # Without --mace-engine (auto): the native engine where it implements the model, else
+            # the LibTorch runner with the reason.
+            r = run([mlpot, "info", models / f"{arch}-float32-lammps.pt"])
+            line = next((x for x in r.stdout.splitlines() if x.startswith("engine")), "")
+            want = ("engine             torch (LibTorch cpu float32): " if arch == "variant"
+                    else "engine             native (")
+            check(f"{arch}: mlpot info names the engine auto picks", r.returncode == 0 and line.startswith(want)
+                  and (arch != "variant" or "ZBL" in line), line)
 
         # Finite differences of the energy (float64 tiny model): forces and stress.
         path = models / "tiny-float64-lammps.pt"
@@ -168,7 +201,8 @@ def main():
         fd_cfg = tmp / "fd.cfg"
         write_cfg(fd_cfg, configs)
         # One LibTorch thread: float64 results repeat bit for bit only there (docs/limits.md).
-        r = run([mlpot, "eval", "--model", path, "--input", fd_cfg, "--output", tmp / "fd-out.cfg", "--threads", "1"])
+        r = run([mlpot, "eval", "--model", path, "--input", fd_cfg, "--output", tmp / "fd-out.cfg", "--threads", "1"]
+                + eng)
         check("finite-difference run", r.returncode == 0, r.stderr)
         if r.returncode == 0:
             res = read_cfg_results(tmp / "fd-out.cfg")
@@ -183,7 +217,31 @@ def main():
                   f"max diff {df:.1e} eV/A")
             check("virial = -dE/d(strain) (finite differences)", dw < FD_TOL[1], f"max diff {dw:.1e} eV")
 
-        # Bad input.
+        if engine == "native":
+            # The same kernels on Kokkos Serial and on OpenMP with two threads (float64 tiny and
+            # seed; the seed model on the first, smaller cell).
+            for arch in ("tiny", "seed"):
+                path = models / f"{arch}-float64-lammps.pt"
+                res = {}
+                for backend, threads in (("serial", "1"), ("openmp", "2")):
+                    out = tmp / f"out-{backend}.cfg"
+                    r = run([mlpot, "eval", "--model", path, "--input", cfg, "--output", out, "--backend", backend,
+                             "--threads", threads] + eng)
+                    check(f"{arch} float64 on {backend}", r.returncode == 0, r.stderr.strip())
+                    if r.returncode == 0:
+                        res[backend] = read_cfg_results(out)
+                if len(res) == 2:
+                    worst = 0.0
+                    for a, b in zip(res["serial"], res["openmp"]):
+                        worst = max(worst, abs(a["energy"] - b["energy"]) / abs(a["energy"]),
+                                    np.abs(a["forces"] - b["forces"]).max() / np.abs(a["forces"]).max(),
+                                    np.abs(np.subtract(a["plus_stress"], b["plus_stress"])).max()
+                                    / np.abs(a["plus_stress"]).max())
+                    check(f"{arch} float64: Serial = OpenMP (2 threads)", worst < SERIAL_OPENMP_TOL,
+                          f"worst relative difference {worst:.1e}")
+            return check.exit_status()
+
+        # Bad input (whichever engine auto picks), and what only the LibTorch runner has.
         def expect_error(label, cmd, *needles):
             r = run([mlpot] + cmd)
             check(label, r.returncode == 1 and all(n in r.stderr for n in needles), r.stderr.strip())
