@@ -1,5 +1,6 @@
 """MACE CPU benchmark: mlpot's LibTorch runner (periodic graph) against mace-torch's own ASE
-calculator on the same model weights, structure and thread count, in one run.
+calculator on the same model weights, structure and thread count, in one run. (The native
+engine against both: perf/bench_mace_native.py.)
 
 Cases (issue 3): the seed-architecture float32 model on 192 atoms (Li2CO3 2x2x2) and the tiny
 model on 1440 atoms (Li2CO3 3x5x4). Energy, forces and stress are computed by both every step.
@@ -40,11 +41,11 @@ CSV_HEADER = ("date,commit,machine,model,dtype,atoms,threads,mlpot_ms_per_step,m
               "speedup_kept_memory")
 
 
-def mlpot_bench(mlpot, model, structure, threads, steps, virial=True, rewrite=True):
+def mlpot_bench(mlpot, model, structure, threads, steps, virial=True, rewrite=True, engine="torch", warmup=3):
     env = dict(os.environ, OMP_PROC_BIND="false", OMP_NUM_THREADS=str(threads))
     r = subprocess.run([mlpot, "bench", "--model", model, "--input", structure, "--threads", str(threads),
-                        "--steps", str(steps), "--warmup", "3", "--virial", "yes" if virial else "no",
-                        "--mace-rewrite", "yes" if rewrite else "no"],
+                        "--steps", str(steps), "--warmup", str(warmup), "--virial", "yes" if virial else "no",
+                        "--mace-rewrite", "yes" if rewrite else "no", "--mace-engine", engine],
                        capture_output=True, text=True, env=env)
     if r.returncode != 0:
         sys.exit(f"mlpot bench failed: {r.stderr}")

@@ -5,8 +5,9 @@
 #      LAMMPS (mtp/kk, mace/kk) on Kokkos OpenMP, all cores; on a machine with a GPU, Kokkos CUDA
 #      through mlpot bench (no CUDA LAMMPS is built by this script). Table on stdout,
 #      perf/results/main_job.csv and main_job_<backend>.png.
-#   2-4. Library comparisons on the CPU: MTP against motep, MACE against mace-torch, and the
-#      extrapolation-grade overhead -> perf/results/{mtp,mace,grade}_cpu.csv
+#   2-4. Library comparisons on the CPU: MTP against motep, MACE (the native engine against the
+#      LibTorch runner and against mace-torch), and the extrapolation-grade overhead
+#      -> perf/results/{mtp,mace_native,grade}_cpu.csv
 #   5. `mlpot eval` as a whole process (start-up, reading, lists, writing) against motep's, one
 #      thread, and against MLIP-3's `mlp calculate_efs` where MLPOT_MLP names an mlp binary
 #      -> perf/results/eval_cpu.csv
@@ -38,8 +39,8 @@ echo "== 2/5 MTP library against motep (CPU)"
 "$mlpot" build li2co3 --cells 3x5x4 --out "$work/li2co3-3x5x4.cfg"
 "$py" "$root/perf/bench_mtp.py" --mlpot "$mlpot" --model "$work/synthetic-l16-6sp.mtp" \
   --structure "$work/li2co3-3x5x4.cfg" --out "$root/perf/results"
-echo "== 3/5 MACE library against mace-torch (CPU)"
-"$py" "$root/perf/bench_mace.py" --mlpot "$mlpot" --models "$root/build/models" --threads "$(nproc)" \
+echo "== 3/5 MACE: the native engine against the LibTorch runner and mace-torch (CPU)"
+"$py" "$root/perf/bench_mace_native.py" --mlpot "$mlpot" --models "$root/build/models" --threads "$(nproc)" \
   --out "$root/perf/results" 2>/dev/null
 echo "== 4/5 MTP extrapolation grade overhead (library, CPU)"
 "$py" "$root/perf/bench_grade.py" --mlpot "$mlpot" --template "$templates/16.almtp" \

@@ -31,10 +31,12 @@ for f in 8x1440 1000x24-96; do
   "$mlpot" eval --model "$dir/eval/synthetic-l16-6sp.mtp" --input "$dir/eval/$f.cfg" --output "$dir/eval/${f}_host.cfg"
 done
 # MACE: the seed-architecture models, the variant one (L = 2 features, 3 interactions, ZBL; its
-# species 1-3 are Li, C, O as in the others) and CPU results on the same structure.
-for model in seed-float32 seed-float64 variant-float64; do
+# species 1-3 are Li, C, O as in the others), the tiny one, and CPU results of the LibTorch
+# runner on the same structure (the references for both engines on the GPU).
+for model in seed-float32 seed-float64 variant-float64 tiny-float64; do
   cp "$root/build/models/$model-lammps.pt" "$dir/"
-  "$mlpot" eval --model "$dir/$model-lammps.pt" --input "$dir/check.cfg" --output "$dir/check_mace_${model}_host.cfg"
+  "$mlpot" eval --model "$dir/$model-lammps.pt" --input "$dir/check.cfg" --mace-engine torch \
+    --output "$dir/check_mace_${model}_host.cfg"
 done
 # Per-atom virials of LAMMPS mace/kk on the CPU (host LAMMPS, periodic graph), for
 # run_all.sh's GPU run of the same check (section 4b).

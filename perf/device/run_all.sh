@@ -212,6 +212,26 @@ else
   say "MACE build failed; see cmake.log"
   tail -20 "$out/cmake.log" | tee -a "$log"
 fi
+section "4c. Native MACE engine on CUDA: against the CPU references (float32 1e-5, float64 1e-9), then A/B against the LibTorch runner (seed float32, 1440 and 11 520 atoms)"
+if [[ -n "$dev" ]]; then
+  for model in seed-float32 seed-float64 tiny-float64; do
+    tol=$([[ $model == *float64 ]] && echo 1e-9 || echo 1e-5)
+    timeout 60 "$dev" eval --model "$in/$model-lammps.pt" --input "$in/check.cfg" --device $torch_device \
+      --mace-engine native --output "$out/check_mace_${model}_native_gpu.cfg" 2>&1 | tee -a "$log"
+    python3 perf/device/compare_cfg.py "$in/check_mace_${model}_host.cfg" "$out/check_mace_${model}_native_gpu.cfg" \
+      "$tol" "mace $model native gpu vs cpu" | tee -a "$log"
+  done
+  # One timed force call per line (energy, forces, virial), engines interleaved.
+  for cells in 3x5x4 6x10x8; do
+    for engine in native torch native torch; do
+      timeout 60 "$dev" bench --model "$in/seed-float32-lammps.pt" --system li2co3:$cells --device $torch_device \
+        --steps 10 --warmup 3 --mace-engine $engine 2>&1 | grep -E "ms/step|atoms|error" \
+        | sed "s/^/native A\/B li2co3:$cells $engine: /" | tee -a "$log"
+    done
+  done
+else
+  say "skipped: no MACE runner"
+fi
 # The MACE main job before the profilers: when the deadline stops the script, it stops the
 # sections at the end, and the profiles and the rewrite comparison are what a run can best lose.
 section "5b. The main job on the GPU, MACE seed architecture float32 (LAMMPS mace/kk with the carried build, else mlpot bench; series cut at 4 s)"

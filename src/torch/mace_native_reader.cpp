@@ -344,7 +344,8 @@ struct Reader {
             f[d] = int(rest % n_x);
             rest /= n_x;
           }
-          std::sort(f.begin(), f.begin() + nu);
+          for (int a = 1; a < nu; ++a)  // sort the (at most 3) factors
+            for (int b = a; b > 0 && f[b] < f[b - 1]; --b) std::swap(f[b], f[b - 1]);
           for (int mo = 0; mo < m_out; ++mo) {
             bool any = false;
             for (int k = 0; k < K; ++k) any = any || std::abs(ua[mo][tup][k]) > 1e-14 * umax;
