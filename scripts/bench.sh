@@ -41,7 +41,7 @@ echo "== 2/5 MTP library against motep (CPU)"
   --structure "$work/li2co3-3x5x4.cfg" --out "$root/perf/results"
 echo "== 3/5 MACE: the native engine against the LibTorch runner and mace-torch (CPU)"
 "$py" "$root/perf/bench_mace_native.py" --mlpot "$mlpot" --models "$root/build/models" --threads "$(nproc)" \
-  --out "$root/perf/results" 2>/dev/null
+  --lmp "$root/build/bin/lmp" --plugin-dir "$root/build/lib" --out "$root/perf/results" 2>/dev/null
 echo "== 4/5 MTP extrapolation grade overhead (library, CPU)"
 "$py" "$root/perf/bench_grade.py" --mlpot "$mlpot" --template "$templates/16.almtp" \
   --structure "$work/li2co3-3x5x4.cfg" --work "$work" --out "$root/perf/results"

@@ -38,12 +38,13 @@ def main():
         ap.add_argument(f"--{k}", required=True)
     ap.add_argument("--kokkos", default="g 1")
     ap.add_argument("--tol", type=float, default=1e-10)
-    ap.add_argument("--device", default="cuda", help="MACE: where LibTorch runs")
+    ap.add_argument("--device", default="cuda", help="MACE: where the model runs")
+    ap.add_argument("--engine", default="auto", help="MACE: auto, native or torch (pair_style mace ... engine E)")
     ap.add_argument("--atom-virials-out", help="write the per-atom virials here")
     ap.add_argument("--atom-virials-ref", help="compare the per-atom virials with this file")
     a = ap.parse_args()
     mace = a.model.endswith(".pt")
-    style = (f"pair_style mace {Path(a.model).resolve()} device {a.device} periodic" if mace
+    style = (f"pair_style mace {Path(a.model).resolve()} device {a.device} periodic engine {a.engine}" if mace
              else f"pair_style mtp {Path(a.model).resolve()} elements H Li C O F P")
     ref = numbers(a.ref)
     with tempfile.TemporaryDirectory() as tmp:

@@ -221,6 +221,17 @@ if [[ -n "$dev" ]]; then
     python3 perf/device/compare_cfg.py "$in/check_mace_${model}_host.cfg" "$out/check_mace_${model}_native_gpu.cfg" \
       "$tol" "mace $model native gpu vs cpu" | tee -a "$log"
   done
+  # LAMMPS mace/kk with the native engine on the GPU (inputs and forces in GPU memory, copied
+  # through the host each step for now), run 0 against the CPU references.
+  if [[ ($carried_mace == 1 || $rehearsal == 1) && -x "$lmp" && -f $plugin_dir/mlpotplugin.so ]]; then
+    for dt in float32 float64; do
+      tol=$([[ $dt == float64 ]] && echo 1e-9 || echo 1e-5)
+      timeout 120 python3 perf/device/lammps_check.py --lmp "$lmp" --plugin-dir $plugin_dir --device $torch_device \
+        --engine native --model "$in/seed-$dt-lammps.pt" --cfg "$in/check.cfg" --ref "$in/check_mace_seed-${dt}_host.cfg" \
+        --kokkos "$kokkos_args" --tol $tol --atom-virials-ref "$in/check_mace_seed-${dt}_atom_virials_host.txt" 2>&1 \
+        | sed "s/^/native $dt: /" | tee -a "$log"
+    done
+  fi
   # One timed force call per line (energy, forces, virial), engines interleaved.
   for cells in 3x5x4 6x10x8; do
     for engine in native torch native torch; do

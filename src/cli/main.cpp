@@ -107,8 +107,8 @@ const char* kGraphOption = R"(Graph option (eval, bench):
 
 const char* kCommonOptions = R"(Common options (eval, bench, grade):
         [--backend Serial|OpenMP|Cuda] the Kokkos backend of an MTP or of the native MACE
-                                       engine (default: the fastest built; Cuda for
-                                       --device cuda)
+                                       engine (default: the fastest built; Cuda for a
+                                       MACE model on the GPU)
         [--threads N]                  OpenMP and LibTorch threads (0, the default:
                                        OMP_NUM_THREADS)
 )";

@@ -333,6 +333,9 @@ class MaceEngine {
 
   void reserve(int n_nodes);
   static int level_for(size_t bytes) { return bytes <= 16384 ? 0 : 1; }
+  // Reals of team scratch an edge loop needs: the weights and their derivatives, and the
+  // network's features and activations where it is evaluated per edge (edge_weights).
+  int edge_scratch(const Layer& L) const { return 2 * L.n_weights + 2 * radial_.n_bessel + 4 * L.mlp_width; }
   static team_policy policy(int n, size_t bytes) {
     // 32 vector lanes (a warp per node) where the backend has them; one on the host.
     constexpr bool host = std::is_same_v<typename ExecSpace::memory_space, Kokkos::HostSpace>;

@@ -248,7 +248,7 @@ void MaceEngine<ExecSpace, Real>::forward_layer(int t, const DeviceGraph<space>&
 
   // message: gathered over the receiver's edges
   const int C = L.channels_in;
-  const int n_edge_scratch = 2 * L.n_weights + 2 * R.n_bessel + 4 * L.mlp_width;
+  const int n_edge_scratch = edge_scratch(L);
   const size_t bytes = ScratchReal::shmem_size(n_edge_scratch);
   const int level = level_for(bytes);
   Kokkos::parallel_for(
@@ -450,7 +450,7 @@ void MaceEngine<ExecSpace, Real>::backward_layer(int t, const DeviceGraph<space>
 
   // edges, gathered by sender j: dE/dU_j over j's outgoing edges, dE/dv of each edge
   const int C = L.channels_in;
-  const int n_edge_scratch = 2 * L.n_weights + 2 * R.n_bessel + 4 * L.mlp_width;
+  const int n_edge_scratch = edge_scratch(L);
   const size_t bytes = ScratchReal::shmem_size(n_edge_scratch);
   const int level = level_for(bytes);
   Kokkos::parallel_for(

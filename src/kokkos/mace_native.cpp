@@ -59,7 +59,9 @@ class NativeMacePotential final : public MacePotential {
   double cutoff() const override { return model_.r_max; }
   double ghost_cutoff() const override { return model_.r_max * double(model_.layers.size()); }
   std::string backend() const override { return ExecSpace::name(); }
-  bool accepts_device_memory() const override { return false; }
+  // On a GPU build the inputs may live in device memory (LAMMPS-Kokkos, the Thrust builder): they
+  // are copied to the host for the graph and the outputs added back where they live.
+  bool accepts_device_memory() const override { return !host_space; }
   const MaceMetadata& metadata() const override { return meta_; }
   void set_reason(const std::string& r) { meta_.engine_reason = r; }
   std::string graph_rewrites() const override { return "none (native engine)"; }
@@ -69,6 +71,7 @@ class NativeMacePotential final : public MacePotential {
 
   Totals compute(const AtomsRef& atoms, const NeighborsRef& nbr, const OutputsRef& out) override {
     check(atoms.memory, out);
+    if (atoms.memory == MemorySpace::Device) return compute_from_device(atoms, nbr, out);
     EdgeList el;
     el.n_nodes = atoms.n_total;
     el.n_energy = atoms.n_local;
@@ -162,7 +165,7 @@ class NativeMacePotential final : public MacePotential {
       el.add(rcv, s, v, r2);
     }
     Result r = run(el, out.atom_virial != nullptr);
-    deliver(r, atoms.n, atoms.n, out);
+    deliver(r, atoms.n, atoms.n, out, atoms.memory);
     Totals t;
     t.energy = r.energy;
     t.virial = r.virial;
@@ -184,18 +187,85 @@ class NativeMacePotential final : public MacePotential {
   Kokkos::View<double*, space> node_energy_;
   Kokkos::View<double* [3], space> edge_grad_;
 
+  static constexpr bool host_space = std::is_same_v<space, Kokkos::HostSpace>;
+
   void check(MemorySpace memory, const OutputsRef& out) const {
-    if (memory == MemorySpace::Device) throw Error("mace (native engine): device pointers are not taken yet");
+    if (memory == MemorySpace::Device && host_space)
+      throw Error("mace (native engine): device pointers, but this engine runs on the host (" +
+                  std::string(ExecSpace::name()) + ")");
     if (out.atom_centroid_virial) throw Error("mace: per-atom virials in the centroid form are not available");
     if (out.site_virial) throw Error("mace: site virials are not available (MACE's energy has no site terms)");
   }
 
-  void deliver(const Result& r, int n_forces, int n_local, const OutputsRef& out) const {
-    if (out.forces)
-      for (size_t k = 0; k < 3 * size_t(n_forces); ++k) out.forces[k] += r.forces[k];
-    if (out.atom_energy) std::copy(r.node_energy.begin(), r.node_energy.begin() + n_local, out.atom_energy);
-    if (out.atom_virial)
-      for (size_t k = 0; k < 6 * size_t(n_forces); ++k) out.atom_virial[k] += r.atom_virial[k];
+  template <class T>
+  using Unmanaged = Kokkos::View<T*, space, Kokkos::MemoryTraits<Kokkos::Unmanaged>>;
+  template <class T>
+  using HostUnmanaged = Kokkos::View<T*, Kokkos::HostSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>>;
+
+  // n values at a pointer in this engine's memory space, on the host.
+  template <class T>
+  std::vector<T> to_host(const T* p, size_t n) const {
+    std::vector<T> h(n);
+    if (n) Kokkos::deep_copy(HostUnmanaged<T>(h.data(), n), Unmanaged<const T>(p, n));
+    return h;
+  }
+  // dst[k] += src[k] (add) or dst[k] = src[k], dst in `memory`.
+  void store(double* dst, const double* src, size_t n, MemorySpace memory, bool add) const {
+    if (!dst || !n) return;
+    if (memory == MemorySpace::Host || host_space) {
+      for (size_t k = 0; k < n; ++k) dst[k] = add ? dst[k] + src[k] : src[k];
+      return;
+    }
+    std::vector<double> h = add ? to_host<double>(dst, n) : std::vector<double>(n, 0.0);
+    for (size_t k = 0; k < n; ++k) h[k] += src[k];
+    Kokkos::deep_copy(Unmanaged<double>(dst, n), HostUnmanaged<const double>(h.data(), n));
+  }
+
+  void deliver(const Result& r, int n_forces, int n_local, const OutputsRef& out,
+               MemorySpace memory = MemorySpace::Host) const {
+    store(out.forces, r.forces.data(), 3 * size_t(n_forces), memory, true);
+    store(out.atom_energy, r.node_energy.data(), size_t(n_local), memory, false);
+    if (out.atom_virial) store(out.atom_virial, r.atom_virial.data(), 6 * size_t(n_forces), memory, true);
+  }
+
+  // compute() on inputs in device memory: positions, species and lists to the host (the graph
+  // is built there), outputs added back in device memory.
+  Totals compute_from_device(const AtomsRef& atoms, const NeighborsRef& nbr, const OutputsRef& out) {
+    const int nt = atoms.n_total, n_listed = nbr.n_listed < 0 ? atoms.n_local : nbr.n_listed;
+    const std::vector<double> pos = to_host(atoms.positions, 3 * size_t(nt));
+    const std::vector<int> species = to_host(atoms.species, size_t(nt));
+    if (nbr.rows) throw Error("mace (native engine): per-row neighbour lists in device memory are not taken");
+    NeighborsRef h = nbr;
+    std::vector<std::int64_t> offsets;
+    std::vector<int> counts, neighbors;
+    if (nbr.offsets) {
+      offsets = to_host(nbr.offsets, size_t(n_listed) + 1);
+      neighbors = to_host(nbr.neighbors, size_t(offsets.back()));
+      h.offsets = offsets.data();
+    } else {
+      counts = to_host(nbr.counts, size_t(n_listed));
+      std::int64_t extent = 0;  // the padded array's entries up to the last one used
+      for (int i = 0; i < n_listed; ++i)
+        if (counts[i] > 0) extent = std::max(extent, i * nbr.row_stride + (counts[i] - 1) * nbr.slot_stride + 1);
+      neighbors = to_host(nbr.neighbors, size_t(extent));
+      h.counts = counts.data();
+    }
+    h.neighbors = neighbors.data();
+    AtomsRef ha = atoms;
+    ha.positions = pos.data();
+    ha.species = species.data();
+    ha.memory = MemorySpace::Host;
+    std::vector<double> forces(out.forces ? 3 * size_t(nt) : 0), energy(out.atom_energy ? atoms.n_local : 0),
+        virial(out.atom_virial ? 6 * size_t(nt) : 0);
+    OutputsRef ho = out;
+    ho.forces = out.forces ? forces.data() : nullptr;
+    ho.atom_energy = out.atom_energy ? energy.data() : nullptr;
+    ho.atom_virial = out.atom_virial ? virial.data() : nullptr;
+    const Totals t = compute(ha, h, ho);
+    store(out.forces, forces.data(), forces.size(), MemorySpace::Device, true);
+    store(out.atom_energy, energy.data(), energy.size(), MemorySpace::Device, false);
+    store(out.atom_virial, virial.data(), virial.size(), MemorySpace::Device, true);
+    return t;
   }
 
   // Runs the engine on the edge list (grouped by receiver here), forms forces and virials.

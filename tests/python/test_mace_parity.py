@@ -285,7 +285,7 @@ def main():
         # mlpot bench --torch-profile: LibTorch's profiler over extra steps; on the CPU a table of
         # the operators (the einsums and matrix products of the interactions among them).
         r = run([mlpot, "bench", "--model", path, "--system", "li2co3:1x1x1", "--steps", "2", "--warmup", "1",
-                 "--torch-profile", "yes"])
+                 "--torch-profile", "yes"] + eng)
         cpu = r.stdout.split("CPU (operators", 1)[-1].splitlines()
         table = cpu[next((k for k, l in enumerate(cpu) if "calls/step" in l), len(cpu)) + 1:]
         names = {l.split(None, 3)[-1] for l in table if len(l.split(None, 3)) == 4}
@@ -297,15 +297,15 @@ def main():
               re.search(r"fused by TorchScript: \d+ names, [\d.]+ calls and [\d.]+ us per step", "\n".join(cpu)) is not None,
               r.stdout)
 
-        # The heap policy of a process that runs MACE on the CPU (mace_potential.cpp), observed by
-        # mlpot bench: freed memory kept, unless MLPOT_KEEP_FREED_MEMORY=0; the same results.
+        # The heap policy of a process that runs the LibTorch runner on the CPU (mace_potential.cpp;
+        # the native engine needs none), observed by mlpot bench: freed memory kept, unless MLPOT_KEEP_FREED_MEMORY=0; the same results.
         heap = {}
         for keep in ("default", "0"):
             env = dict(os.environ)
             if keep == "0":
                 env["MLPOT_KEEP_FREED_MEMORY"] = "0"
             r = run([mlpot, "bench", "--model", path, "--system", "li2co3:1x1x1", "--steps", "1", "--warmup", "0",
-                     "--threads", "1"], env=env)
+                     "--threads", "1"] + eng, env=env)
             heap[keep] = (r.returncode, re.findall(r"^host heap\s+(.*)$", r.stdout, re.M),
                           re.findall(r"^energy\s+(\S+)", r.stdout, re.M))
         check("MACE on the CPU keeps freed memory by default", heap["default"][:2] == (0, ["keeps freed memory"]),
