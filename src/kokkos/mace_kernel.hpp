@@ -158,7 +158,8 @@ struct DeviceLayer {
   int n_mlp = 0, n_weights = 0, mlp_width = 0;
   Kokkos::View<int*, Space> mlp;
   Kokkos::View<Real*, Space> mlp_w, mlp_scale;
-  // the radial table (use_table): knots r_lo + k h, [knot][value, h d/dr, h^2 d2/dr2][n_weights]
+  // the radial table (use_table): knots r_lo + k h, per interval the coefficients of its
+  // polynomial in s = (r - r_k) / h, [interval][c0..c5][n_weights] (mace_radial_table.hpp)
   int use_table = 0, table_knots = 0;
   Real table_r_lo = 0, table_inv_h = 0;
   Kokkos::View<Real*, Space> table;
@@ -230,20 +231,12 @@ KOKKOS_INLINE_FUNCTION void edge_weights(const Member& team, const DeviceLayer<R
     const Real t = (r - L.table_r_lo) * L.table_inv_h;
     int k = int(t);
     if (k > L.table_knots - 2) k = L.table_knots - 2;
-    const Real s = t - Real(k), s2 = s * s, s3 = s2 * s, s4 = s3 * s, s5 = s4 * s;
-    const Real b0 = 1 - 10 * s3 + 15 * s4 - 6 * s5, b1 = s - 6 * s3 + 8 * s4 - 3 * s5,
-               b2 = Real(0.5) * s2 - Real(1.5) * s3 + Real(1.5) * s4 - Real(0.5) * s5, b3 = 10 * s3 - 15 * s4 + 6 * s5,
-               b4 = -4 * s3 + 7 * s4 - 3 * s5, b5 = Real(0.5) * s3 - s4 + Real(0.5) * s5;
-    const Real ih = L.table_inv_h;
-    const Real d0 = (-30 * s2 + 60 * s3 - 30 * s4) * ih, d1 = (1 - 18 * s2 + 32 * s3 - 15 * s4) * ih,
-               d2 = (s - Real(4.5) * s2 + 6 * s3 - Real(2.5) * s4) * ih, d3 = (30 * s2 - 60 * s3 + 30 * s4) * ih,
-               d4 = (-12 * s2 + 28 * s3 - 15 * s4) * ih, d5 = (Real(1.5) * s2 - 4 * s3 + Real(2.5) * s4) * ih;
-    const Real* A = &L.table(long(k) * 3 * nw);
-    const Real* C = A + 3 * nw;
+    const Real s = t - Real(k), ih = L.table_inv_h;
+    const Real* c = &L.table(long(k) * 6 * nw);
     lanes(team, nw, [&](int j) {
-      const Real a0 = A[j], a1 = A[nw + j], a2 = A[2 * nw + j], c0 = C[j], c1 = C[nw + j], c2 = C[2 * nw + j];
-      w[j] = b0 * a0 + b1 * a1 + b2 * a2 + b3 * c0 + b4 * c1 + b5 * c2;
-      dw[j] = d0 * a0 + d1 * a1 + d2 * a2 + d3 * c0 + d4 * c1 + d5 * c2;
+      const Real c1 = c[nw + j], c2 = c[2 * nw + j], c3 = c[3 * nw + j], c4 = c[4 * nw + j], c5 = c[5 * nw + j];
+      w[j] = c[j] + s * (c1 + s * (c2 + s * (c3 + s * (c4 + s * c5))));
+      dw[j] = (c1 + s * (2 * c2 + s * (3 * c3 + s * (4 * c4 + s * 5 * c5)))) * ih;
     });
     return;
   }

@@ -78,7 +78,7 @@ MaceEngine<ExecSpace, Real>::MaceEngine(const mace_native::Model& m, bool radial
         L.table_knots = tab.n_knots;
         L.table_r_lo = Real(tab.r_lo);
         L.table_inv_h = Real(1.0 / tab.h);
-        L.table = upload_real<Real, space>(tab.data, "mace::radial_table");
+        L.table = upload_real<Real, space>(tab.coeff, "mace::radial_table");
         tables_.back() = {tab.n_knots, tab.error};
       }
     }

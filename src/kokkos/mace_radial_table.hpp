@@ -5,7 +5,8 @@
 // alone, so the tensor-product weights w(r) (times the envelope when the model applies it to the
 // MLP's outputs) are tabulated once per model: at equally spaced knots the exact value, first and
 // second derivative, computed here in double precision by second-order forward-mode
-// differentiation of the network, and between knots the quintic Hermite interpolant. That turns
+// differentiation of the network, and between knots the quintic Hermite interpolant (stored per
+// interval as polynomial coefficients, HostRadialTable). That turns
 // ~1e5 multiply-adds per edge and layer (the seed architecture) into ~6 per weight.
 //
 // The knot spacing is chosen per layer: refined until the interpolant's value and derivative,
@@ -105,49 +106,51 @@ class HostRadialNetwork {
   }
 };
 
-// Quintic Hermite basis on s in [0, 1]: value at 0, h * derivative at 0, h^2 * second derivative
-// at 0, and the same at 1; `d` = d/ds of each.
-inline void quintic_hermite(double s, double h[6], double d[6]) {
-  const double s2 = s * s, s3 = s2 * s, s4 = s3 * s, s5 = s4 * s;
-  h[0] = 1 - 10 * s3 + 15 * s4 - 6 * s5;
-  h[1] = s - 6 * s3 + 8 * s4 - 3 * s5;
-  h[2] = 0.5 * s2 - 1.5 * s3 + 1.5 * s4 - 0.5 * s5;
-  h[3] = 10 * s3 - 15 * s4 + 6 * s5;
-  h[4] = -4 * s3 + 7 * s4 - 3 * s5;
-  h[5] = 0.5 * s3 - s4 + 0.5 * s5;
-  d[0] = -30 * s2 + 60 * s3 - 30 * s4;
-  d[1] = 1 - 18 * s2 + 32 * s3 - 15 * s4;
-  d[2] = s - 4.5 * s2 + 6 * s3 - 2.5 * s4;
-  d[3] = 30 * s2 - 60 * s3 + 30 * s4;
-  d[4] = -12 * s2 + 28 * s3 - 15 * s4;
-  d[5] = 1.5 * s2 - 4 * s3 + 2.5 * s4;
-}
-
-// A layer's table on the host: knots r_lo + k h, k = 0..n_knots-1 (the last at r_max), and per
-// knot [value, h * first, h^2 * second derivative][n_weights].
+// A layer's table on the host: knots r_lo + k h, k = 0..n_knots-1 (the last at r_max). Each
+// interval holds its quintic Hermite interpolant as a polynomial in s = (r - r_k) / h,
+// c0 + c1 s + ... + c5 s^5, [interval][6][n_weights]. The coefficients are formed here in double
+// from both knots' value, h * first and h^2 * second derivative, so the kernels evaluate each
+// weight and its derivative by Horner's rule without the cancellation that combining the two
+// knots' data in float32 would bring (a loss of ~1/(h k) in the derivative).
 struct HostRadialTable {
   double r_lo = 0, h = 0;
   int n_knots = 0, n_weights = 0;
-  std::vector<double> data;  // [n_knots][3][n_weights]
-  double error = 0;          // achieved max error relative to the largest |w| (and |dw/dr|)
-  bool ok = false;           // within the tolerance (else the kernels evaluate the network)
+  std::vector<double> coeff;  // [n_knots - 1][6][n_weights]
+  double error = 0;           // achieved max error relative to the largest |w| (and |dw/dr|)
+  bool ok = false;            // within the tolerance (else the kernels evaluate the network)
+
+  // knot: [n_knots][3][n_weights] values, h * first, h^2 * second derivatives
+  void set_from_knots(const std::vector<double>& knot) {
+    const size_t nw = size_t(n_weights);
+    coeff.assign(size_t(n_knots - 1) * 6 * nw, 0.0);
+    for (int k = 0; k + 1 < n_knots; ++k) {
+      const double* A = &knot[size_t(k) * 3 * nw];
+      const double* B = A + 3 * nw;
+      double* c = &coeff[size_t(k) * 6 * nw];
+      for (size_t j = 0; j < nw; ++j) {
+        const double f0 = A[j], a1 = A[nw + j], a2 = A[2 * nw + j], f1 = B[j], b1 = B[nw + j], b2 = B[2 * nw + j];
+        const double d = f1 - f0;
+        c[j] = f0;
+        c[nw + j] = a1;
+        c[2 * nw + j] = 0.5 * a2;
+        c[3 * nw + j] = 10 * d - 6 * a1 - 4 * b1 - 1.5 * a2 + 0.5 * b2;
+        c[4 * nw + j] = -15 * d + 8 * a1 + 7 * b1 + 1.5 * a2 - b2;
+        c[5 * nw + j] = 6 * d - 3 * a1 - 3 * b1 - 0.5 * a2 + 0.5 * b2;
+      }
+    }
+  }
 
   void interpolate(double r, double* w, double* dw) const {
-    double t = (r - r_lo) / h;
-    int k = std::min(std::max(int(std::floor(t)), 0), n_knots - 2);
+    const double t = (r - r_lo) / h;
+    const int k = std::min(std::max(int(std::floor(t)), 0), n_knots - 2);
     const double s = t - k;
-    double b[6], db[6];
-    quintic_hermite(s, b, db);
-    const double* a = &data[size_t(k) * 3 * n_weights];
-    const double* c = a + 3 * size_t(n_weights);
-    for (int j = 0; j < n_weights; ++j) {
-      const double* A = a + j;
-      const double* C = c + j;
-      w[j] = b[0] * A[0] + b[1] * A[n_weights] + b[2] * A[2 * n_weights] + b[3] * C[0] + b[4] * C[n_weights] +
-             b[5] * C[2 * n_weights];
-      dw[j] = (db[0] * A[0] + db[1] * A[n_weights] + db[2] * A[2 * n_weights] + db[3] * C[0] +
-               db[4] * C[n_weights] + db[5] * C[2 * n_weights]) /
-              h;
+    const size_t nw = size_t(n_weights);
+    const double* c = &coeff[size_t(k) * 6 * nw];
+    for (size_t j = 0; j < nw; ++j) {
+      const double c0 = c[j], c1 = c[nw + j], c2 = c[2 * nw + j], c3 = c[3 * nw + j], c4 = c[4 * nw + j],
+                   c5 = c[5 * nw + j];
+      w[j] = c0 + s * (c1 + s * (c2 + s * (c3 + s * (c4 + s * c5))));
+      dw[j] = (c1 + s * (2 * c2 + s * (3 * c3 + s * (4 * c4 + s * 5 * c5)))) / h;
     }
   }
 };
@@ -166,11 +169,11 @@ inline HostRadialTable build_radial_table(const mace_native::Model& m, const mac
   for (int intervals = 64;;) {
     tab.h = (m.r_max - tab.r_lo) / intervals;
     tab.n_knots = intervals + 1;
-    tab.data.assign(size_t(tab.n_knots) * 3 * nw, 0.0);
+    std::vector<double> knot(size_t(tab.n_knots) * 3 * nw, 0.0);
     double wmax = 0, dwmax = 0;
     for (int k = 0; k < tab.n_knots; ++k) {
       net.eval(tab.r_lo + k * tab.h, w.data(), dw.data(), ddw.data());
-      double* row = &tab.data[size_t(k) * 3 * nw];
+      double* row = &knot[size_t(k) * 3 * nw];
       for (int j = 0; j < nw; ++j) {
         row[j] = w[j];
         row[nw + j] = tab.h * dw[j];
@@ -179,6 +182,7 @@ inline HostRadialTable build_radial_table(const mace_native::Model& m, const mac
         dwmax = std::max(dwmax, std::abs(dw[j]));
       }
     }
+    tab.set_from_knots(knot);
     double err = 0;
     for (int k = 0; k + 1 < tab.n_knots; ++k) {
       for (double s : {0.25, 0.5, 0.75}) {
