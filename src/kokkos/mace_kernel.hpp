@@ -221,12 +221,13 @@ struct DeviceGraph {
 };
 
 // The tensor-product weights of one edge, w[n_weights] = W(r) (times the envelope where it
-// applies to the MLP outputs) and dw = dW/dr, from the table or the network. buf: scratch of
-// 2 * n_bessel + 4 * mlp_width.
+// applies to the MLP outputs) and, unless dw is null (the forward pass), dw = dW/dr, from the
+// table or the network. buf: scratch of 2 * n_bessel + 4 * mlp_width.
 template <class Member, class Real, class Space>
 KOKKOS_INLINE_FUNCTION void edge_weights(const Member& team, const DeviceLayer<Real, Space>& L,
                                          const DeviceRadial<Real, Space>& R, Real r, Real* w, Real* dw, Real* buf) {
   const int nw = L.n_weights;
+  const bool with_d = dw != nullptr;
   if (L.use_table && r >= L.table_r_lo) {
     const Real t = (r - L.table_r_lo) * L.table_inv_h;
     int k = int(t);
@@ -236,11 +237,11 @@ KOKKOS_INLINE_FUNCTION void edge_weights(const Member& team, const DeviceLayer<R
     lanes(team, nw, [&](int j) {
       const Real c1 = c[nw + j], c2 = c[2 * nw + j], c3 = c[3 * nw + j], c4 = c[4 * nw + j], c5 = c[5 * nw + j];
       w[j] = c[j] + s * (c1 + s * (c2 + s * (c3 + s * (c4 + s * c5))));
-      dw[j] = (c1 + s * (2 * c2 + s * (3 * c3 + s * (4 * c4 + s * 5 * c5)))) * ih;
+      if (with_d) dw[j] = (c1 + s * (2 * c2 + s * (3 * c3 + s * (4 * c4 + s * 5 * c5)))) * ih;
     });
     return;
   }
-  // The network, with its derivative by forward-mode differentiation.
+  // The network, with its derivative by forward-mode differentiation where asked for.
   Real* f = buf;
   Real* df = f + R.n_bessel;
   Real* work = df + R.n_bessel;
@@ -254,21 +255,29 @@ KOKKOS_INLINE_FUNCTION void edge_weights(const Member& team, const DeviceLayer<R
     const bool last = l == L.n_mlp - 1;
     Real* out = last ? w : work + (l % 2) * 2 * W;
     Real* dout = last ? dw : work + (l % 2) * 2 * W + W;
-    lanes(team, n_out, [&](int j) { out[j] = 0, dout[j] = 0; });
+    lanes(team, n_out, [&](int j) {
+      out[j] = 0;
+      if (with_d) dout[j] = 0;
+    });
     for (int i = 0; i < n_in; ++i) {
       const Real* row = &L.mlp_w(off + i * n_out);
-      const Real x = in[i], dx = din[i];
-      lanes(team, n_out, [&](int j) {
-        out[j] += x * row[j];
-        dout[j] += dx * row[j];
-      });
+      const Real x = in[i];
+      if (with_d) {
+        const Real dx = din[i];
+        lanes(team, n_out, [&](int j) {
+          out[j] += x * row[j];
+          dout[j] += dx * row[j];
+        });
+      } else {
+        lanes(team, n_out, [&](int j) { out[j] += x * row[j]; });
+      }
     }
     if (act) {
       const Real sc = L.mlp_scale(l);
       lanes(team, n_out, [&](int j) {
         const Real z = out[j], sg = sigmoid(z);
         out[j] = sc * z * sg;
-        dout[j] *= sc * sg * (Real(1) + z * (Real(1) - sg));
+        if (with_d) dout[j] *= sc * sg * (Real(1) + z * (Real(1) - sg));
       });
     }
     in = out;
@@ -276,7 +285,7 @@ KOKKOS_INLINE_FUNCTION void edge_weights(const Member& team, const DeviceLayer<R
   }
   if (cut != Real(1) || dcut != Real(0))
     lanes(team, nw, [&](int j) {
-      dw[j] = dw[j] * cut + w[j] * dcut;
+      if (with_d) dw[j] = dw[j] * cut + w[j] * dcut;
       w[j] *= cut;
     });
 }

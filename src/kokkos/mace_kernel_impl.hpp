@@ -264,7 +264,7 @@ void MaceEngine<ExecSpace, Real>::forward_layer(int t, const DeviceGraph<space>&
           const Real v[3] = {Real(vec(e, 0)), Real(vec(e, 1)), Real(vec(e, 2))};
           Real Y[16], dY[16][3];
           const Real r = spherical_harmonics(R.sh_lmax, v, Y, dY);
-          edge_weights(team, L, R, r, w, dw, buf);
+          edge_weights(team, L, R, r, w, static_cast<Real*>(nullptr), buf);  // no derivatives forward
           const Real* u = &U(sender(e), 0);
           for (int p = 0; p < L.n_tp; ++p) {
             const int io = L.tp(8 * p), sho = L.tp(8 * p + 2), oo = L.tp(8 * p + 3), wo = L.tp(8 * p + 5),

@@ -121,7 +121,7 @@ void kernel_edge_weights_match_host(bool table) {
   const int n = int(radii.size());
   Kokkos::View<double*, typename ExecSpace::memory_space> r_d("r", n);
   Kokkos::View<double**, Kokkos::LayoutRight, typename ExecSpace::memory_space> w_d("w", n, kWeights),
-      dw_d("dw", n, kWeights);
+      dw_d("dw", n, kWeights), w_only_d("w_only", n, kWeights);
   auto r_h = Kokkos::create_mirror_view(r_d);
   for (int q = 0; q < n; ++q) r_h(q) = radii[q];
   Kokkos::deep_copy(r_d, r_h);
@@ -134,9 +134,14 @@ void kernel_edge_weights_match_host(bool table) {
         const int q = team.league_rank();
         scratch s(team.team_scratch(0), buf);
         edge_weights(team, L, R, r_d(q), &w_d(q, 0), &dw_d(q, 0), s.data());
+        // the forward pass's call: weights without derivatives
+        edge_weights(team, L, R, r_d(q), &w_only_d(q, 0), static_cast<double*>(nullptr), s.data());
       });
   auto w_h = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), w_d);
   auto dw_h = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), dw_d);
+  auto w_only_h = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), w_only_d);
+  for (int q = 0; q < n; ++q)
+    for (int j = 0; j < kWeights; ++j) EXPECT_EQ(w_only_h(q, j), w_h(q, j)) << "without derivatives, r " << radii[q];
   HostRadialNetwork net(m, m.layers[0]);
   std::vector<double> w(kWeights), dw(kWeights), ddw(kWeights);
   double sw = 0, sd = 0;  // the scales of the table's tolerance: the largest |w| and |dw/dr|
