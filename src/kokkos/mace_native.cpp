@@ -30,6 +30,18 @@ struct EdgeList {
   }
 };
 
+// Counting sort of `size` items by key(q) in [0, n): offsets[n + 1] of each key's run and the
+// items in key order (stable). Groups edges by receiver and by sender.
+template <class Key>
+void group_by(long size, int n, const Key& key, std::vector<long>& offsets, std::vector<long>& order) {
+  offsets.assign(size_t(n) + 1, 0);
+  for (long q = 0; q < size; ++q) ++offsets[key(q) + 1];
+  for (int i = 0; i < n; ++i) offsets[i + 1] += offsets[i];
+  std::vector<long> slot(offsets.begin(), offsets.end() - 1);
+  order.resize(size);
+  for (long q = 0; q < size; ++q) order[slot[key(q)]++] = q;
+}
+
 template <class ExecSpace, class Real>
 class NativeMacePotential final : public MacePotential {
  public:
@@ -276,12 +288,10 @@ class NativeMacePotential final : public MacePotential {
       if (el.species[i] < 0 || el.species[i] >= model_.n_elements())
         throw Error("mace: atom " + std::to_string(i) + " has species " + std::to_string(el.species[i]) +
                     ", outside the model's " + std::to_string(model_.n_elements()));
-    std::vector<long> offsets(n + 1, 0);
-    for (int r : el.receiver) ++offsets[r + 1];
-    for (int i = 0; i < n; ++i) offsets[i + 1] += offsets[i];
-    std::vector<long> slot(offsets.begin(), offsets.end() - 1);
-    std::vector<long> order(E);
-    for (long q = 0; q < E; ++q) order[slot[el.receiver[q]]++] = q;
+    std::vector<long> offsets, order, sender_offsets, by_sender;
+    group_by(E, n, [&](long q) { return el.receiver[q]; }, offsets, order);
+    // the same edges, in receiver order, grouped by sender (the reverse pass's gather)
+    group_by(E, n, [&](long k) { return el.sender[order[k]]; }, sender_offsets, by_sender);
 
     if (long(graph_.sender.extent(0)) < E || int(graph_.species.extent(0)) < n) {
       const long ecap = std::max<long>(E, 1) * 11 / 10 + 16;
@@ -308,18 +318,14 @@ class NativeMacePotential final : public MacePotential {
       auto hso = Kokkos::create_mirror_view(graph_.sender_offsets);
       auto hbs = Kokkos::create_mirror_view(graph_.by_sender);
       for (int i = 0; i < n; ++i) hs(i) = el.species[i];
-      for (int i = 0; i <= n; ++i) ho(i) = offsets[i];
-      for (int i = 0; i <= n; ++i) hso(i) = 0;
+      for (int i = 0; i <= n; ++i) ho(i) = offsets[i], hso(i) = sender_offsets[i];
       for (long k = 0; k < E; ++k) {
         const long q = order[k];
         hsend(k) = el.sender[q];
         hrecv(k) = el.receiver[q];
-        ++hso(el.sender[q] + 1);
+        hbs(k) = by_sender[k];
         for (int a = 0; a < 3; ++a) hv(k, a) = el.vec[3 * q + a];
       }
-      for (int i = 0; i < n; ++i) hso(i + 1) += hso(i);
-      std::vector<long> next(hso.data(), hso.data() + n);
-      for (long k = 0; k < E; ++k) hbs(next[hsend(k)]++) = k;
       Kokkos::deep_copy(graph_.species, hs);
       Kokkos::deep_copy(graph_.offsets, ho);
       Kokkos::deep_copy(graph_.sender, hsend);
