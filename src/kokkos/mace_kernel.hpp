@@ -113,34 +113,34 @@ struct DeviceLinear {
   template <class Member>
   KOKKOS_INLINE_FUNCTION void apply(const Member& team, const Real* in, Real* out, int set = 0,
                                     Real factor = 1) const {
-    for (int p = 0; p < n_paths; ++p) {
-      const int io = paths(6 * p), oo = paths(6 * p + 1), mi = paths(6 * p + 2), mo = paths(6 * p + 3),
-                nc = paths(6 * p + 4);
-      const Real* W = &w(set * set_stride + paths(6 * p + 5));
-      for (int m = 0; m < nc; ++m) {
-        Real* o = out + oo + m * mo;
-        for (int ci = 0; ci < mi; ++ci) {
-          const Real x = factor * in[io + m * mi + ci];
-          const Real* row = W + ci * mo;
-          lanes(team, mo, [&](int co) { o[co] += row[co] * x; });
-        }
-      }
-    }
+    accumulate(team, in, out, w, false, set, factor);
   }
   // din += factor A^T dout
   template <class Member>
   KOKKOS_INLINE_FUNCTION void apply_transpose(const Member& team, const Real* dout, Real* din, int set = 0,
                                               Real factor = 1) const {
+    accumulate(team, dout, din, wt, true, set, factor);
+  }
+
+  // y += factor M x path by path, M the path's weights stored row by row of x's channels
+  // (w forward, wt transposed): for each component m and each channel a of x, a contiguous
+  // update of y's channels.
+  template <class Member>
+  KOKKOS_INLINE_FUNCTION void accumulate(const Member& team, const Real* x, Real* y,
+                                         const Kokkos::View<Real*, Space>& weights, bool transpose, int set,
+                                         Real factor) const {
     for (int p = 0; p < n_paths; ++p) {
       const int io = paths(6 * p), oo = paths(6 * p + 1), mi = paths(6 * p + 2), mo = paths(6 * p + 3),
                 nc = paths(6 * p + 4);
-      const Real* WT = &wt(set * set_stride + paths(6 * p + 5));
+      const int xo = transpose ? oo : io, yo = transpose ? io : oo, mx = transpose ? mo : mi,
+                my = transpose ? mi : mo;
+      const Real* M = &weights(set * set_stride + paths(6 * p + 5));
       for (int m = 0; m < nc; ++m) {
-        Real* d = din + io + m * mi;
-        for (int co = 0; co < mo; ++co) {
-          const Real y = factor * dout[oo + m * mo + co];
-          const Real* row = WT + co * mi;
-          lanes(team, mi, [&](int ci) { d[ci] += row[ci] * y; });
+        Real* yr = y + yo + m * my;
+        for (int a = 0; a < mx; ++a) {
+          const Real xv = factor * x[xo + m * mx + a];
+          const Real* row = M + a * my;
+          lanes(team, my, [&](int b) { yr[b] += row[b] * xv; });
         }
       }
     }
