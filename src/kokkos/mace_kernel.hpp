@@ -157,10 +157,13 @@ struct DeviceLayer {
   // radial MLP: per layer n_in, n_out, weight offset, act; the activations' scales
   int n_mlp = 0, n_weights = 0, mlp_width = 0;
   Kokkos::View<int*, Space> mlp;
-  Kokkos::View<Real*, Space> mlp_w, mlp_scale;
+  Kokkos::View<double*, Space> mlp_w, mlp_scale;  // double: the network runs in double (edge_weights)
   // the radial table (use_table): knots r_lo + k h, per interval the coefficients of its
   // polynomial in s = (r - r_k) / h, [interval][c0..c5][n_weights] (mace_radial_table.hpp)
   int use_table = 0, table_knots = 0;
+  // density-normalised block (Density variants): z = sum_n f[n] density_w[n], D_i = sum tanh(z^2) cut
+  int density = 0;
+  Kokkos::View<double*, Space> density_w;
   Real table_r_lo = 0, table_inv_h = 0;
   Kokkos::View<Real*, Space> table;
   // tensor product: per path in offset, d1, sh offset, out offset, d3, weight offset, first
@@ -182,18 +185,41 @@ struct DeviceRadial {
   Kokkos::View<Real*, Space> bessel_w;
   int n_bessel = 0, sh_lmax = 0, sh_dim = 1, cutoff_on_basis = 1;
   Real r_max = 0, prefactor = 0, p = 6;
+  // Agnesi distance transform (mace_native::Model): half the covalent radius per element
+  int agnesi = 0;
+  Real agnesi_q = 0, agnesi_p = 0, agnesi_a = 0;
+  Kokkos::View<Real*, Space> agnesi_half_radius;
+
+  // The pair radius r0 of the Agnesi transform for an edge between elements a and b (unused
+  // without the transform).
+  KOKKOS_INLINE_FUNCTION Real pair_radius(int a, int b) const {
+    return agnesi ? agnesi_half_radius(a) + agnesi_half_radius(b) : Real(0);
+  }
 
   // f[n] and df[n] = d/dr of the MLP's input; cut, dcut: the envelope when it applies to the
-  // MLP's outputs (1, 0 when it is on the basis)
+  // MLP's outputs (1, 0 when it is on the basis); r0 the pair radius (pair_radius). In double
+  // whatever Real is (edge_weights).
   template <class Member>
-  KOKKOS_INLINE_FUNCTION void features(const Member& team, Real r, Real* f, Real* df, Real& cut, Real& dcut) const {
-    Real e, de;
-    polynomial_cutoff(r, r_max, p, e, de);
+  KOKKOS_INLINE_FUNCTION void features(const Member& team, double r, double r0, double* f, double* df, double& cut,
+                                       double& dcut) const {
+    double e, de;
+    polynomial_cutoff(r, double(r_max), double(p), e, de);
     const int on_basis = cutoff_on_basis;
+    // the basis' argument x(r) and dx/dr: r itself, or the Agnesi transform of r / r0
+    double x = r, dx = 1;
+    if (agnesi) {
+      const double q = agnesi_q, pp = agnesi_p;
+      const double s = r / r0, sq = Kokkos::pow(s, q), sqp = Kokkos::pow(s, q - pp);
+      const double g = double(agnesi_a) * sq / (1 + sqp);
+      const double dg = g / s * (q - (q - pp) * sqp / (1 + sqp));
+      x = 1 / (1 + g);
+      dx = -x * x * dg / r0;
+    }
+    const double pre = prefactor;
     lanes(team, n_bessel, [&](int n) {
-      const Real k = bessel_w(n);
-      const Real s = Kokkos::sin(k * r), c = Kokkos::cos(k * r);
-      const Real b = prefactor * (s / r), db = prefactor * (k * c / r - s / (r * r));
+      const double k = bessel_w(n);
+      const double s = Kokkos::sin(k * x), c = Kokkos::cos(k * x);
+      const double b = pre * (s / x), db = pre * (k * c / x - s / (x * x)) * dx;
       if (on_basis) {
         f[n] = b * e;
         df[n] = db * e + b * de;
@@ -202,8 +228,8 @@ struct DeviceRadial {
         df[n] = db;
       }
     });
-    cut = on_basis ? Real(1) : e;
-    dcut = on_basis ? Real(0) : de;
+    cut = on_basis ? 1.0 : e;
+    dcut = on_basis ? 0.0 : de;
   }
 };
 
@@ -220,15 +246,56 @@ struct DeviceGraph {
   Kokkos::View<long*, Space> by_sender;       // [n_edges]: edge indices grouped by sender
 };
 
+// The edge's term of a Density block's D_i and its derivative by r, from the radial features f,
+// df and the envelope cut, dcut (DeviceRadial::features); every lane gets the same numbers.
+template <class Real, class Space>
+KOKKOS_INLINE_FUNCTION void edge_density(const DeviceLayer<Real, Space>& L, int n_bessel, const double* f,
+                                         const double* df, double cut, double dcut, Real& d, Real& dd) {
+  double z = 0, dz = 0;
+  for (int n = 0; n < n_bessel; ++n) {
+    z += f[n] * L.density_w(n);
+    dz += df[n] * L.density_w(n);
+  }
+  const double t = Kokkos::tanh(z * z);
+  d = Real(t * cut);
+  dd = Real((1 - t * t) * 2 * z * dz * cut + t * dcut);
+}
+
+// Reals of scratch edge_weights needs beside w and dw: the network's features and activations,
+// in double (radial_scratch doubles, rounded up to whole Reals).
+template <class Real, class Space>
+KOKKOS_INLINE_FUNCTION int radial_scratch(const DeviceLayer<Real, Space>& L, int n_bessel) {
+  return int((2 * n_bessel + 4 * L.mlp_width) * sizeof(double) / sizeof(Real));
+}
+
 // The tensor-product weights of one edge, w[n_weights] = W(r) (times the envelope where it
 // applies to the MLP outputs) and, unless dw is null (the forward pass), dw = dW/dr, from the
-// table or the network. buf: scratch of 2 * n_bessel + 4 * mlp_width.
+// table or the network; r0 the pair radius (DeviceRadial::pair_radius). In a Density block also
+// the edge's density term and its derivative (edge_density; else 0). buf: radial_scratch Reals,
+// 8-byte aligned.
+//
+// The network runs in double for float32 models too (rounded once at the end): where no table
+// over r applies (r below the table's start, or the Agnesi transform, whose weights depend on
+// the element pair) float32 activations would put the weights ~1e-6 from the file's function,
+// which the model amplifies (the variant test model: 1.2e-5 of the forces, against 8e-7 with
+// the table); in double they are as close as the table's.
 template <class Member, class Real, class Space>
 KOKKOS_INLINE_FUNCTION void edge_weights(const Member& team, const DeviceLayer<Real, Space>& L,
-                                         const DeviceRadial<Real, Space>& R, Real r, Real* w, Real* dw, Real* buf) {
+                                         const DeviceRadial<Real, Space>& R, Real r, Real r0, Real* w, Real* dw,
+                                         Real* buf, Real& dens, Real& ddens) {
   const int nw = L.n_weights;
   const bool with_d = dw != nullptr;
+  double* f = reinterpret_cast<double*>(buf);
+  double* df = f + R.n_bessel;
+  double* work = df + R.n_bessel;
+  dens = 0;
+  ddens = 0;
   if (L.use_table && r >= L.table_r_lo) {
+    if (L.density) {
+      double cut, dcut;
+      R.features(team, r, r0, f, df, cut, dcut);
+      edge_density(L, R.n_bessel, f, df, cut, dcut, dens, ddens);
+    }
     const Real t = (r - L.table_r_lo) * L.table_inv_h;
     int k = int(t);
     if (k > L.table_knots - 2) k = L.table_knots - 2;
@@ -242,28 +309,25 @@ KOKKOS_INLINE_FUNCTION void edge_weights(const Member& team, const DeviceLayer<R
     return;
   }
   // The network, with its derivative by forward-mode differentiation where asked for.
-  Real* f = buf;
-  Real* df = f + R.n_bessel;
-  Real* work = df + R.n_bessel;
   const int W = L.mlp_width;
-  Real cut, dcut;
-  R.features(team, r, f, df, cut, dcut);
-  const Real* in = f;
-  const Real* din = df;
+  double cut, dcut;
+  R.features(team, r, r0, f, df, cut, dcut);
+  if (L.density) edge_density(L, R.n_bessel, f, df, cut, dcut, dens, ddens);
+  const double* in = f;
+  const double* din = df;
   for (int l = 0; l < L.n_mlp; ++l) {
     const int n_in = L.mlp(4 * l), n_out = L.mlp(4 * l + 1), off = L.mlp(4 * l + 2), act = L.mlp(4 * l + 3);
-    const bool last = l == L.n_mlp - 1;
-    Real* out = last ? w : work + (l % 2) * 2 * W;
-    Real* dout = last ? dw : work + (l % 2) * 2 * W + W;
+    double* out = work + (l % 2) * 2 * W;
+    double* dout = out + W;
     lanes(team, n_out, [&](int j) {
       out[j] = 0;
       if (with_d) dout[j] = 0;
     });
     for (int i = 0; i < n_in; ++i) {
-      const Real* row = &L.mlp_w(off + i * n_out);
-      const Real x = in[i];
+      const double* row = &L.mlp_w(off + i * n_out);
+      const double x = in[i];
       if (with_d) {
-        const Real dx = din[i];
+        const double dx = din[i];
         lanes(team, n_out, [&](int j) {
           out[j] += x * row[j];
           dout[j] += dx * row[j];
@@ -273,21 +337,20 @@ KOKKOS_INLINE_FUNCTION void edge_weights(const Member& team, const DeviceLayer<R
       }
     }
     if (act) {
-      const Real sc = L.mlp_scale(l);
+      const double sc = L.mlp_scale(l);
       lanes(team, n_out, [&](int j) {
-        const Real z = out[j], sg = sigmoid(z);
+        const double z = out[j], sg = sigmoid(z);
         out[j] = sc * z * sg;
-        if (with_d) dout[j] *= sc * sg * (Real(1) + z * (Real(1) - sg));
+        if (with_d) dout[j] *= sc * sg * (1 + z * (1 - sg));
       });
     }
     in = out;
     din = dout;
   }
-  if (cut != Real(1) || dcut != Real(0))
-    lanes(team, nw, [&](int j) {
-      if (with_d) dw[j] = dw[j] * cut + w[j] * dcut;
-      w[j] *= cut;
-    });
+  lanes(team, nw, [&](int j) {
+    w[j] = Real(in[j] * cut);
+    if (with_d) dw[j] = Real(din[j] * cut + in[j] * dcut);
+  });
 }
 
 template <class ExecSpace, class Real>
@@ -321,6 +384,9 @@ class MaceEngine {
   // inside private or protected member functions; call run().
   void forward_layer(int t, const DeviceGraph<space>& g, Kokkos::View<double*, space> node_energy);
   void backward_layer(int t, const DeviceGraph<space>& g, Kokkos::View<double* [3], space> edge_grad);
+  // The ZBL pair repulsion: adds each receiver's energy (below n_energy) and its edges' dE/dv.
+  void pair_repulsion(const DeviceGraph<space>& g, Kokkos::View<double*, space> node_energy,
+                      Kokkos::View<double* [3], space> edge_grad);
 
  private:
   std::vector<Layer> layers_;
@@ -331,13 +397,24 @@ class MaceEngine {
   Real scale_ = 1, shift_ = 0;
   std::vector<Nodes> H_, U_, X_;
   Nodes M_, dU_, dM_, G_[2];  // G_: adjoints dE/dH of a layer's output and input
+  // Density blocks: per layer D_i and (first block) linear(M) / (1 + D_i) before the skip; the
+  // adjoint dE/dD_i of the layer being reversed
+  std::vector<Kokkos::View<Real*, space>> D_;
+  std::vector<Nodes> A_;
+  Kokkos::View<Real*, space> dD_;
+  // ZBL pair repulsion (mace_native::Model): per element Z^a_exp and the covalent radius; per
+  // (sender, receiver) element pair the prefactor 14.3996 Z_u Z_v
+  int zbl_ = 0;
+  double zbl_c_[4] = {0, 0, 0, 0}, zbl_a_prefactor_ = 0, zbl_p_ = 6;
+  Kokkos::View<double* [2], space> zbl_element_;
+  Kokkos::View<double**, Kokkos::LayoutRight, space> zbl_pair_;
   int capacity_ = 0;
 
   void reserve(int n_nodes);
   static int level_for(size_t bytes) { return bytes <= 16384 ? 0 : 1; }
   // Reals of team scratch an edge loop needs: the weights and their derivatives, and the
   // network's features and activations where it is evaluated per edge (edge_weights).
-  int edge_scratch(const Layer& L) const { return 2 * L.n_weights + 2 * radial_.n_bessel + 4 * L.mlp_width; }
+  int edge_scratch(const Layer& L) const { return 2 * L.n_weights + radial_scratch(L, radial_.n_bessel); }
   static team_policy policy(int n, size_t bytes) {
     // 32 vector lanes (a warp per node) where the backend has them; one on the host.
     constexpr bool host = std::is_same_v<typename ExecSpace::memory_space, Kokkos::HostSpace>;

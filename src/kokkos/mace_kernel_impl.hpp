@@ -18,6 +18,41 @@ MaceEngine<ExecSpace, Real>::MaceEngine(const mace_native::Model& m, bool radial
   radial_.r_max = Real(m.r_max);
   radial_.prefactor = Real(m.bessel_prefactor);
   radial_.p = Real(m.cutoff_p);
+  radial_.agnesi = m.agnesi;
+  if (m.agnesi) {
+    radial_.agnesi_q = Real(m.agnesi_q);
+    radial_.agnesi_p = Real(m.agnesi_p);
+    radial_.agnesi_a = Real(m.agnesi_a);
+    std::vector<double> half;
+    for (double x : m.agnesi_radius) half.push_back(0.5 * x);
+    radial_.agnesi_half_radius = upload_real<Real, space>(half, "mace::agnesi_half_radius");
+  }
+  zbl_ = m.zbl;
+  if (m.zbl) {
+    for (int k = 0; k < 4; ++k) zbl_c_[k] = m.zbl_c[k];
+    zbl_a_prefactor_ = m.zbl_a_prefactor;
+    zbl_p_ = m.zbl_p;
+    const int n_elem = m.n_elements();
+    zbl_element_ = Kokkos::View<double* [2], space>("mace::zbl_element", n_elem);
+    zbl_pair_ = Kokkos::View<double**, Kokkos::LayoutRight, space>("mace::zbl_pair", n_elem, n_elem);
+    auto h = Kokkos::create_mirror_view(zbl_element_);
+    auto hp = Kokkos::create_mirror_view(zbl_pair_);
+    for (int e = 0; e < n_elem; ++e) {
+      h(e, 0) = std::pow(double(m.atomic_numbers[size_t(e)]), m.zbl_a_exp);
+      h(e, 1) = m.zbl_radius.at(size_t(e));
+      // mace-torch's `14.3996 * Z_u * Z_v` multiplies integer tensors by a Python float: LibTorch
+      // does that in its default dtype, float32 in the LAMMPS plugin, in the TorchScript export
+      // and in mace-torch's own evaluation unless the default is changed. The same float32
+      // products here (in double they differ by up to ~6e-8 of the repulsion).
+      for (int u = 0; u < n_elem; ++u) {
+        const float zu = float(m.atomic_numbers[size_t(u)]), zv = float(m.atomic_numbers[size_t(e)]);
+        const float k = (14.3996f * zu) * zv;
+        hp(u, e) = double(k);
+      }
+    }
+    Kokkos::deep_copy(zbl_element_, h);
+    Kokkos::deep_copy(zbl_pair_, hp);
+  }
   embedding_ = upload_real<Real, space>(m.embedding, "mace::embedding");
   e0_ = upload_real<Real, space>(m.e0, "mace::e0");
   channels0_ = m.layers.at(0).node_in.dim;
@@ -32,6 +67,8 @@ MaceEngine<ExecSpace, Real>::MaceEngine(const mace_native::Model& m, bool radial
     L.readout_nonlinear = src.readout_nonlinear;
     L.head = m.head;
     L.inv_avg = Real(1.0 / src.avg_num_neighbors);
+    L.density = src.density;
+    if (src.density) L.density_w = upload_real<double, space>(src.density_w, "mace::density_w");
     L.dim_in = src.node_in.dim;
     L.dim_mid = src.mid.dim;
     L.dim_target = src.target.dim;
@@ -68,10 +105,11 @@ MaceEngine<ExecSpace, Real>::MaceEngine(const mace_native::Model& m, bool radial
     L.n_weights = src.n_weights;
     L.mlp_width = width;
     L.mlp = upload<int, space>(mlp, "mace::mlp");
-    L.mlp_w = upload_real<Real, space>(w, "mace::mlp_w");
-    L.mlp_scale = upload_real<Real, space>(sc, "mace::mlp_scale");
+    L.mlp_w = upload_real<double, space>(w, "mace::mlp_w");
+    L.mlp_scale = upload_real<double, space>(sc, "mace::mlp_scale");
     tables_.emplace_back(0, 0.0);
-    if (radial_table) {
+    // With the Agnesi transform the weights depend on the element pair too: no table over r.
+    if (radial_table && !m.agnesi) {
       HostRadialTable tab = build_radial_table(m, src, table_tolerance);
       if (tab.ok) {
         L.use_table = 1;
@@ -186,6 +224,14 @@ void MaceEngine<ExecSpace, Real>::reserve(int n) {
     w_in = std::max({w_in, L.dim_in, L.dim_hidden});
   }
   H_[T] = Nodes("mace::H", cap, layers_.back().dim_hidden);
+  D_.assign(T, Kokkos::View<Real*, space>());
+  A_.assign(T, Nodes());
+  for (int t = 0; t < T; ++t) {
+    if (!layers_[t].density) continue;
+    D_[t] = Kokkos::View<Real*, space>("mace::D", cap);
+    if (!layers_[t].residual) A_[t] = Nodes("mace::A", cap, layers_[t].dim_target);
+    dD_ = Kokkos::View<Real*, space>("mace::dD", cap);
+  }
   M_ = Nodes("mace::M", cap, w_mid);
   dM_ = Nodes("mace::dM", cap, w_mid);
   dU_ = Nodes("mace::dU", cap, w_in);
@@ -218,6 +264,7 @@ double MaceEngine<ExecSpace, Real>::run(const DeviceGraph<space>& g, Kokkos::Vie
   Kokkos::deep_copy(Kokkos::subview(edge_grad, std::make_pair(long(0), g.n_edges), Kokkos::ALL), 0.0);
   Kokkos::deep_copy(G_[int(layers_.size()) % 2], Real(0));
   for (int t = int(layers_.size()) - 1; t >= 0; --t) backward_layer(t, g, edge_grad);
+  if (zbl_) pair_repulsion(g, node_energy, edge_grad);
   double total = 0;
   Kokkos::parallel_reduce(
       "mace::energy", Kokkos::RangePolicy<ExecSpace>(0, n), KOKKOS_LAMBDA(int i, double& s) { s += node_energy(i); },
@@ -231,7 +278,8 @@ void MaceEngine<ExecSpace, Real>::forward_layer(int t, const DeviceGraph<space>&
   const Layer L = layers_[t];
   const DeviceRadial<Real, space> R = radial_;
   const int n = g.n_nodes, n_energy = g.n_energy;
-  Nodes H = H_[t], U = U_[t], X = X_[t], Hn = H_[t + 1], M = M_;
+  Nodes H = H_[t], U = U_[t], X = X_[t], Hn = H_[t + 1], M = M_, A = A_[t];
+  auto D = D_[t];
   auto species = g.species;
   auto offsets = g.offsets;
   auto sender = g.sender;
@@ -260,12 +308,17 @@ void MaceEngine<ExecSpace, Real>::forward_layer(int t, const DeviceGraph<space>&
         Real* buf = dw + L.n_weights;
         Real* m = &M(i, 0);
         lanes(team, L.dim_mid, [&](int k) { m[k] = 0; });
+        Real density = 0;
         for (long e = offsets(i); e < offsets(i + 1); ++e) {
           const Real v[3] = {Real(vec(e, 0)), Real(vec(e, 1)), Real(vec(e, 2))};
           Real Y[16], dY[16][3];
           const Real r = spherical_harmonics(R.sh_lmax, v, Y, dY);
-          edge_weights(team, L, R, r, w, static_cast<Real*>(nullptr), buf);  // no derivatives forward
-          const Real* u = &U(sender(e), 0);
+          const int j = sender(e);
+          Real d, dd;
+          // no derivatives forward
+          edge_weights(team, L, R, r, R.pair_radius(species(j), species(i)), w, static_cast<Real*>(nullptr), buf, d, dd);
+          density += d;
+          const Real* u = &U(j, 0);
           for (int p = 0; p < L.n_tp; ++p) {
             const int io = L.tp(8 * p), sho = L.tp(8 * p + 2), oo = L.tp(8 * p + 3), wo = L.tp(8 * p + 5),
                       b = L.tp(8 * p + 6), end = L.tp(8 * p + 7);
@@ -278,6 +331,7 @@ void MaceEngine<ExecSpace, Real>::forward_layer(int t, const DeviceGraph<space>&
             }
           }
         }
+        if (L.density) Kokkos::single(Kokkos::PerThread(team), [&]() { D(i) = density; });
       });
 
   // product basis, skip connection, readout
@@ -297,10 +351,11 @@ void MaceEngine<ExecSpace, Real>::forward_layer(int t, const DeviceGraph<space>&
         Real* o = z + L.dim_mlp;
         Real* Xi = &X(i, 0);
         lanes(team, L.dim_target, [&](int k) { a[k] = 0; });
-        L.linear.apply(team, &M(i, 0), a, 0, L.inv_avg);
+        L.linear.apply(team, &M(i, 0), a, 0, L.density ? Real(1) / (Real(1) + D(i)) : L.inv_avg);
         if (L.residual) {
           lanes(team, L.dim_target, [&](int k) { Xi[k] = a[k]; });
         } else {
+          if (L.density) lanes(team, L.dim_target, [&](int k) { A(i, k) = a[k]; });
           lanes(team, L.dim_target, [&](int k) { Xi[k] = 0; });
           L.skip.apply(team, a, Xi, el);
         }
@@ -350,7 +405,9 @@ void MaceEngine<ExecSpace, Real>::backward_layer(int t, const DeviceGraph<space>
   const DeviceRadial<Real, space> R = radial_;
   const int n = g.n_nodes, n_energy = g.n_energy;
   // G_[(t + 1) % 2] holds dE/dH_{t+1} from the layer above (zero for the last), G_[t % 2] gets dE/dH_t.
-  Nodes H = H_[t], U = U_[t], X = X_[t], Hn = H_[t + 1], dM = dM_, dU = dU_;
+  Nodes H = H_[t], U = U_[t], X = X_[t], Hn = H_[t + 1], dM = dM_, dU = dU_, A = A_[t];
+  auto D = D_[t];
+  auto dD = dD_;
   Nodes Gout = G_[(t + 1) % 2], Gin = G_[t % 2];
   auto species = g.species;
   auto receiver = g.receiver;
@@ -443,9 +500,19 @@ void MaceEngine<ExecSpace, Real>::backward_layer(int t, const DeviceGraph<space>
           lanes(team, L.dim_target, [&](int k) { dA[k] = 0; });
           L.skip.apply_transpose(team, dX, dA, el);
         }
+        Real factor = L.inv_avg;
+        if (L.density) {
+          // a = linear(M) / (1 + D_i): dE/dD_i = -(dE/da . a) / (1 + D_i)
+          factor = Real(1) / (Real(1) + D(i));
+          const Real* a = L.residual ? Xi : &A(i, 0);
+          Real dot = 0;
+          Kokkos::parallel_reduce(
+              Kokkos::ThreadVectorRange(team, L.dim_target), [&](int k, Real& acc) { acc += dA[k] * a[k]; }, dot);
+          Kokkos::single(Kokkos::PerThread(team), [&]() { dD(i) = -dot * factor; });
+        }
         Real* dm = &dM(i, 0);
         lanes(team, L.dim_mid, [&](int k) { dm[k] = 0; });
-        L.linear.apply_transpose(team, dA, dm, 0, L.inv_avg);
+        L.linear.apply_transpose(team, dA, dm, 0, factor);
       });
 
   // edges, gathered by sender j: dE/dU_j over j's outgoing edges, dE/dv of each edge
@@ -469,10 +536,11 @@ void MaceEngine<ExecSpace, Real>::backward_layer(int t, const DeviceGraph<space>
           const Real v[3] = {Real(vec(e, 0)), Real(vec(e, 1)), Real(vec(e, 2))};
           Real Y[16], dY[16][3];
           const Real r = spherical_harmonics(R.sh_lmax, v, Y, dY);
-          edge_weights(team, L, R, r, w, dw, buf);
+          Real d, dd;
+          edge_weights(team, L, R, r, R.pair_radius(species(j), species(i)), w, dw, buf, d, dd);
           const Real* lam = &dM(i, 0);
           Real gY[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
-          Real gr = 0;
+          Real gr = L.density ? dD(i) * dd : Real(0);
           for (int p = 0; p < L.n_tp; ++p) {
             const int io = L.tp(8 * p), sho = L.tp(8 * p + 2), oo = L.tp(8 * p + 3), wo = L.tp(8 * p + 5),
                       b = L.tp(8 * p + 6), end = L.tp(8 * p + 7);
@@ -510,6 +578,48 @@ void MaceEngine<ExecSpace, Real>::backward_layer(int t, const DeviceGraph<space>
         }
         lane_barrier(team);  // du was written lane by lane inside the reductions
         L.linear_up.apply_transpose(team, du, &Gin(j, 0));
+      });
+}
+
+template <class ExecSpace, class Real>
+void MaceEngine<ExecSpace, Real>::pair_repulsion(const DeviceGraph<space>& g, Kokkos::View<double*, space> node_energy,
+                                                 Kokkos::View<double* [3], space> edge_grad) {
+  // In double whatever Real is: a few exponentials per edge, and the repulsion is steep.
+  auto element = zbl_element_;
+  auto pair = zbl_pair_;
+  auto species = g.species;
+  auto offsets = g.offsets;
+  auto sender = g.sender;
+  auto vec = g.vec;
+  const double c0 = zbl_c_[0], c1 = zbl_c_[1], c2 = zbl_c_[2], c3 = zbl_c_[3];
+  const double a_prefactor = zbl_a_prefactor_, p = zbl_p_;
+  Kokkos::parallel_for(
+      "mace::pair_repulsion", Kokkos::RangePolicy<ExecSpace>(0, g.n_energy), KOKKOS_LAMBDA(int i) {
+        const int ei = species(i);
+        double energy = 0;
+        for (long e = offsets(i); e < offsets(i + 1); ++e) {
+          const int ej = species(sender(e));
+          const double v[3] = {vec(e, 0), vec(e, 1), vec(e, 2)};
+          const double r = Kokkos::sqrt(v[0] * v[0] + v[1] * v[1] + v[2] * v[2]);
+          const double r_cut = element(ej, 1) + element(ei, 1);
+          if (r >= r_cut) continue;
+          const double ia = (element(ej, 0) + element(ei, 0)) / (a_prefactor * 0.529);  // 1 / a
+          const double x0 = Kokkos::exp(-3.2 * r * ia), x1 = Kokkos::exp(-0.9423 * r * ia),
+                       x2 = Kokkos::exp(-0.4028 * r * ia), x3 = Kokkos::exp(-0.2016 * r * ia);
+          const double phi = c0 * x0 + c1 * x1 + c2 * x2 + c3 * x3;
+          const double dphi = -ia * (3.2 * c0 * x0 + 0.9423 * c1 * x1 + 0.4028 * c2 * x2 + 0.2016 * c3 * x3);
+          const double k = 0.5 * pair(ej, ei);
+          const double V = k * phi / r, dV = k * (dphi / r - phi / (r * r));
+          const double s = r / r_cut, sp = Kokkos::pow(s, p);
+          const double env = 1.0 - (p + 1.0) * (p + 2.0) / 2.0 * sp + p * (p + 2.0) * sp * s -
+                             p * (p + 1.0) / 2.0 * sp * s * s;
+          const double denv = (-(p + 1.0) * (p + 2.0) / 2.0 * p * sp / s + p * (p + 2.0) * (p + 1.0) * sp -
+                               p * (p + 1.0) / 2.0 * (p + 2.0) * sp * s) / r_cut;
+          energy += V * env;
+          const double gr = (dV * env + V * denv) / r;
+          for (int a = 0; a < 3; ++a) edge_grad(e, a) += gr * v[a];
+        }
+        node_energy(i) += energy;
       });
 }
 

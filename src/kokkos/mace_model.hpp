@@ -71,6 +71,11 @@ struct Layer {
   bool residual = false;       // RealAgnosticResidualInteractionBlock (skip on the input), else
                                // RealAgnosticInteractionBlock (element-dependent linear on the message)
   double avg_num_neighbors = 1.0;
+  // The Density variants of both blocks divide the message by 1 + D_i instead of
+  // avg_num_neighbors, D_i = sum over i's edges of tanh(z^2) (times the envelope where it applies
+  // to the MLP outputs), z = the radial features times density_w (a one-layer network, no bias).
+  bool density = false;
+  std::vector<double> density_w;  // [n_bessel], 1/sqrt(fan_in) folded in
   Irreps node_in;              // features entering the layer
   BlockLinear linear_up;       // node_in -> node_in
   std::vector<MlpLayer> radial_mlp;
@@ -108,6 +113,19 @@ struct Model {
   double bessel_prefactor = 0.0;
   double cutoff_p = 6.0;
   bool cutoff_on_basis = true;
+  // Agnesi distance transform (agnesi): the basis sees x = 1 / (1 + a s^q / (1 + s^(q - p))),
+  // s = r / r0, r0 = (covalent_radius[e_sender] + covalent_radius[e_receiver]) / 2; the envelope
+  // still sees r. The radial weights then depend on the element pair as well as on r.
+  bool agnesi = false;
+  double agnesi_q = 0, agnesi_p = 0, agnesi_a = 0;
+  std::vector<double> agnesi_radius;  // per element
+  // ZBL pair repulsion (zbl): per directed edge, to the receiver's energy,
+  //   0.5 * 14.3996 Z_u Z_v / r * sum_k c_k exp(-d_k r / a) * envelope_p(r / (R_u + R_v)),
+  //   a = a_prefactor * 0.529 / (Z_u^a_exp + Z_v^a_exp), d = (3.2, 0.9423, 0.4028, 0.2016)
+  bool zbl = false;
+  double zbl_c[4] = {0, 0, 0, 0};
+  double zbl_a_exp = 0, zbl_a_prefactor = 0, zbl_p = 6;
+  std::vector<double> zbl_radius;  // per element, the covalent radii R
   int sh_lmax = 0;
   std::vector<double> embedding;  // [n_elements][channels of layer 0's input]
   std::vector<Layer> layers;

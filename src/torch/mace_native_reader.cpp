@@ -399,11 +399,8 @@ Model read_model(const std::string& path, const torch::jit::Module& root) {
   torch::Tensor w_emb = rd.tensor(emb, "weight");
   rd.dtype = w_emb.scalar_type();
   M.dtype = rd.dtype == torch::kFloat32 ? "float32" : "float64";
-  for (const char* opt : {"pair_repulsion_fn", "joint_embedding", "embedding_readout", "lammps_mliap"}) {
-    if (model.hasattr(opt) && model.attr(opt).isModule()) {
-      throw Unsupported(std::string(opt) == "pair_repulsion_fn" ? "the ZBL pair repulsion (pair_repulsion)"
-                                                                  : std::string("'") + opt + "'");
-    }
+  for (const char* opt : {"joint_embedding", "embedding_readout", "lammps_mliap"}) {
+    if (model.hasattr(opt) && model.attr(opt).isModule()) throw Unsupported(std::string("'") + opt + "'");
   }
   {
     torch::Tensor z = rd.tensor(model, "atomic_numbers").to(torch::kLong);
@@ -412,11 +409,42 @@ Model read_model(const std::string& path, const torch::jit::Module& root) {
   const int n_elem = M.n_elements();
   M.r_max = rd.tensor(model, "r_max").to(torch::kFloat64).item<double>();
   M.head = root.hasattr("head") ? int(rd.tensor(root, "head").reshape({-1})[0].item<int64_t>()) : 0;
+  if (M.head < 0) rd.fail("negative head index");
+  // A module's covalent radii (ase.data.covalent_radii, indexed by Z) of the model's elements.
+  auto radii = [&](const Module& m) {
+    const std::vector<double> all = rd.doubles(rd.tensor(m, "covalent_radii"));
+    std::vector<double> out;
+    for (int z : M.atomic_numbers) {
+      if (z < 0 || z >= int(all.size())) rd.fail(type_name(m) + ": no covalent radius for Z = " + std::to_string(z));
+      out.push_back(all[size_t(z)]);
+    }
+    return out;
+  };
+
+  // ZBL pair repulsion
+  if (model.hasattr("pair_repulsion_fn") && model.attr("pair_repulsion_fn").isModule()) {
+    Module zbl = rd.child(model, "pair_repulsion_fn");
+    if (type_name(zbl) != "ZBLBasis") throw Unsupported("the pair repulsion " + type_name(zbl));
+    const std::vector<double> c = rd.doubles(rd.tensor(zbl, "c"));
+    if (c.size() != 4) rd.fail("ZBLBasis: " + std::to_string(c.size()) + " coefficients c where 4 were expected");
+    M.zbl = true;
+    for (int k = 0; k < 4; ++k) M.zbl_c[k] = c[size_t(k)];
+    M.zbl_a_exp = rd.scalar(zbl, "a_exp");
+    M.zbl_a_prefactor = rd.scalar(zbl, "a_prefactor");
+    M.zbl_p = rd.scalar(zbl, "p");
+    M.zbl_radius = radii(zbl);
+  }
 
   // Radial embedding
   Module radial = rd.child(model, "radial_embedding");
   if (radial.hasattr("distance_transform") && radial.attr("distance_transform").isModule()) {
-    throw Unsupported("the distance transform " + type_name(radial.attr("distance_transform").toModule()));
+    Module tr = rd.child(radial, "distance_transform");
+    if (type_name(tr) != "AgnesiTransform") throw Unsupported("the distance transform " + type_name(tr));
+    M.agnesi = true;
+    M.agnesi_q = rd.scalar(tr, "q");
+    M.agnesi_p = rd.scalar(tr, "p");
+    M.agnesi_a = rd.scalar(tr, "a");
+    M.agnesi_radius = radii(tr);
   }
   Module bessel = rd.child(radial, "bessel_fn");
   if (type_name(bessel) != "BesselBasis") throw Unsupported("the radial basis " + type_name(bessel));
@@ -453,8 +481,11 @@ Model read_model(const std::string& path, const torch::jit::Module& root) {
   {
     torch::Tensor e0 = rd.tensor(rd.child(model, "atomic_energies_fn"), "atomic_energies").to(torch::kFloat64);
     if (e0.dim() == 2) {
-      if (e0.size(0) > 1) throw Unsupported("models with several heads (" + std::to_string(e0.size(0)) + ")");
+      if (M.head >= e0.size(0))
+        rd.fail("head " + std::to_string(M.head) + " of a model with " + std::to_string(e0.size(0)) + " heads");
       e0 = e0[M.head];
+    } else if (M.head != 0) {
+      rd.fail("head " + std::to_string(M.head) + " of a model with one head");
     }
     M.e0 = rd.doubles(e0);
     if (int(M.e0.size()) != n_elem) rd.fail("atomic energies do not match the elements");
@@ -478,13 +509,14 @@ Model read_model(const std::string& path, const torch::jit::Module& root) {
     Module I = rd.child(interactions, std::to_string(t));
     const std::string kind = type_name(I);
     Layer L;
-    if (kind == "RealAgnosticResidualInteractionBlock") {
+    if (kind == "RealAgnosticResidualInteractionBlock" || kind == "RealAgnosticDensityResidualInteractionBlock") {
       L.residual = true;
-    } else if (kind == "RealAgnosticInteractionBlock") {
+    } else if (kind == "RealAgnosticInteractionBlock" || kind == "RealAgnosticDensityInteractionBlock") {
       L.residual = false;
     } else {
       throw Unsupported("interaction block " + kind);
     }
+    L.density = kind.find("Density") != std::string::npos;
     if (I.hasattr("conv_fusion")) throw Unsupported("fused convolutions (conv_fusion)");
     L.avg_num_neighbors = rd.scalar(I, "avg_num_neighbors");
     Module up = rd.child(I, "linear_up");
@@ -502,6 +534,12 @@ Model read_model(const std::string& path, const torch::jit::Module& root) {
     if (in2.dim != sh_irreps.dim) rd.fail(tag + ": edge attributes do not match the spherical harmonics");
     L.tp = rd.tensor_product(tp, L.linear_up.out, in2, L.mid, L.n_weights, tag + " conv_tp");
     if (L.radial_mlp.back().n_out != L.n_weights) rd.fail(tag + ": radial MLP output");
+    if (L.density) {
+      std::vector<MlpLayer> dn = rd.radial_mlp(rd.child(I, "density_fn"), tag + " density_fn");
+      if (dn.size() != 1 || dn[0].act || dn[0].n_out != 1 || dn[0].n_in != int(M.bessel_w.size()))
+        rd.fail(tag + ": density_fn is not one linear layer from the radial features to one number");
+      L.density_w = dn[0].w;
+    }
     L.linear = rd.linear(rd.child(I, "linear"), tag + " linear", &L.mid);
     L.target = L.linear.out;
     if (!L.residual) L.skip = rd.element_linear(rd.child(I, "skip_tp"), n_elem, tag + " skip_tp", &L.target, &L.target);
@@ -549,8 +587,27 @@ Model read_model(const std::string& path, const torch::jit::Module& root) {
       } else {
         throw Unsupported("readout block " + rk);
       }
+      // Several heads: one output column per head (the head's is taken); a non-linear readout's
+      // hidden units are grouped by head, and mace-torch's mask_head zeroes the other heads'
+      // groups before linear_2, which is the same as dropping their rows of linear_2.
       const Irreps& heads = (L.readout_nonlinear ? L.readout_2 : L.readout_1).out;
-      if (heads.dim > 1) throw Unsupported("models with several heads (" + std::to_string(heads.dim) + ")");
+      for (const auto& b : heads.blocks)
+        if (b.l != 0) rd.fail(tag + ": readout outputs " + heads.str());
+      if (M.head >= heads.dim)
+        rd.fail(tag + ": head " + std::to_string(M.head) + " of a readout with " + std::to_string(heads.dim) + " outputs");
+      const int num_heads = R.hasattr("num_heads") ? int(rd.scalar(R, "num_heads")) : 1;
+      if (L.readout_nonlinear && num_heads > 1) {
+        const int units = L.readout_1.out.dim;
+        if (units % num_heads != 0) rd.fail(tag + ": readout units not divisible by the heads");
+        const int per_head = units / num_heads;
+        for (auto& path : L.readout_2.paths) {
+          const auto& bi = L.readout_2.in.blocks.at(path.in_block);
+          const int mo = L.readout_2.out.blocks.at(path.out_block).mul;
+          for (int ci = 0; ci < bi.mul; ++ci)
+            if ((bi.offset + ci) / per_head != M.head)
+              for (int co = 0; co < mo; ++co) path.w[size_t(ci) * mo + co] = 0.0;
+        }
+      }
     }
     M.layers.push_back(std::move(L));
   }

@@ -133,9 +133,10 @@ void kernel_edge_weights_match_host(bool table) {
       KOKKOS_LAMBDA(const typename policy::member_type& team) {
         const int q = team.league_rank();
         scratch s(team.team_scratch(0), buf);
-        edge_weights(team, L, R, r_d(q), &w_d(q, 0), &dw_d(q, 0), s.data());
+        double d, dd;  // no Density block, no Agnesi transform: d = dd = 0, r0 unused
+        edge_weights(team, L, R, r_d(q), 0.0, &w_d(q, 0), &dw_d(q, 0), s.data(), d, dd);
         // the forward pass's call: weights without derivatives
-        edge_weights(team, L, R, r_d(q), &w_only_d(q, 0), static_cast<double*>(nullptr), s.data());
+        edge_weights(team, L, R, r_d(q), 0.0, &w_only_d(q, 0), static_cast<double*>(nullptr), s.data(), d, dd);
       });
   auto w_h = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), w_d);
   auto dw_h = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), dw_d);

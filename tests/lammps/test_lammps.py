@@ -546,9 +546,11 @@ print "ENERGY $(pe:%.17g)"
         data_sparse, cfg_variant = tmp / "sparse.data", tmp / "sparse-variant.cfg"
         write_data(data_sparse, sparse_cell, sparse_pos, sparse_species)
         write_cfg(cfg_variant, sparse_cell, sparse_pos, np.where(sparse_species == 5, 6, sparse_species))
-        # One LibTorch thread: the variant's float64 results can vary with two (test_mace_parity).
+        # The reference from the LibTorch runner (the styles run the native engine: auto), on one
+        # LibTorch thread: the variant's float64 results can vary with two (test_mace_parity).
         r = subprocess.run([mlpot, "eval", "--model", variant, "--input", cfg_variant, "--output",
-                            tmp / "variant-ref.cfg", "--threads", "1"], capture_output=True, text=True)
+                            tmp / "variant-ref.cfg", "--threads", "1", "--mace-engine", "torch"],
+                           capture_output=True, text=True)
         check("mlpot eval reference (MACE variant)", r.returncode == 0, r.stderr)
         if r.returncode == 0:
             ref_variant = read_cfg_results(tmp / "variant-ref.cfg")[0]
@@ -557,7 +559,7 @@ print "ENERGY $(pe:%.17g)"
                                         atomic_virials=True)[3]
             for label, kk in (("mace -np 2 (variant model)", False), ("mace/kk -np 2 (variant model)", True)):
                 compare_run0(lmp, label, data_sparse, ref_variant, f"pair_style mace {variant}", pc_mace, ranks=2,
-                             kokkos=kk, atom_virial_ref=av_variant)
+                             kokkos=kk, atom_virial_ref=av_variant, engine="native")
         # mace-torch's LAMMPS syntax: the model file in pair_coeff, no_domain_decomposition for
         # the periodic graph.
         pc_acesuit = f"pair_coeff * * {mace} H Li C O F P"
@@ -638,8 +640,8 @@ print "ENERGY $(pe:%.17g)"
         expect_error("unknown mace engine", ps_mace + " engine bogus", pc_mace,
                      "engine 'bogus' is not one of auto, native, torch")
         expect_error("engine native for a model it does not implement",
-                     f"pair_style mace {Path(args.models) / 'variant-float64-lammps.pt'} engine native", pc_mace,
-                     "the ZBL pair repulsion (pair_repulsion) is not supported")
+                     f"pair_style mace {Path(args.models) / 'options' / 'so3-float64-lammps.pt'} engine native", pc_mace,
+                     "the SO(3) variant")
         # A file with the wrapper's metadata but no MACE model inside: runs need only its forward,
         # per-atom virials need the inner model (mace_potential.cpp), and say so.
         no_inner = tmp / "no-inner-lammps.pt"

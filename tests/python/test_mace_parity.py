@@ -1,8 +1,8 @@
 """Parity of mlpot's MACE engines with mace-torch in Python on the same model files (three
 architectures: tiny, the seed study's, and a variant with what those two leave out).
 `--engine torch` checks the LibTorch runner, `--engine native` mlpot's own kernels
-(src/kokkos/mace_kernel.hpp; ctest runs both). The native engine refuses the variant (its ZBL
-repulsion, density-normalised blocks and distance transform), which is checked as a refusal.
+(src/kokkos/mace_kernel.hpp; ctest runs both), the variant's ZBL repulsion, density-normalised
+blocks, Agnesi transform and second head included.
 
 Two references: each LAMMPS-exported TorchScript model evaluated in Python with the graph built
 by mace-torch's own neighbourhood code (mace.data.neighborhood.get_neighborhood), and mace-torch's
@@ -31,11 +31,12 @@ from mlpot_testlib import (Checks, differences, mace_eager_reference, mace_refer
 # LibTorch runner, worst measured: float64 5.4e-16, 1.6e-14, 1.0e-14 (variant); float32 2.9e-7,
 # 8.0e-6, 4.6e-6.
 REF_TOL = {"float64": (5e-15, 1.6e-13, 1.1e-13), "float32": (2.9e-6, 8e-5, 4.6e-5)}
-# Native engine, ~10x the worst measured on 2026-12-07 (float64: 4.3e-16, 7.2e-15, 8.7e-15),
-# far inside the issue's 1e-10. float32 against the float32 file's weights evaluated in float64
-# by mace-torch (worst 4.4e-9, 7.9e-7, 2.0e-6; mace-torch's own float32 evaluation is 1.4e-7,
-# 1.7e-6, 5.6e-6 from it): the issue's 1e-5 for forces and virial.
-NATIVE_TOL = {"float64": (5e-15, 1e-13, 1e-13), "float32": (5e-8, 1e-5, 1e-5)}
+# Native engine, ~10x the worst measured on 2026-12-07 (float64: 4.6e-15, 1.7e-14, 1.5e-14, the
+# variant), far inside the issue's 1e-10. float32 against the float32 file's weights evaluated in
+# float64 by mace-torch (worst 3.4e-7, 1.6e-6, 2.0e-6; the energy the variant's, whose interaction
+# energies are float32 sums of larger terms than the seed's 4.4e-9; mace-torch's own float32
+# evaluation is 1.0e-6, 8.0e-6, 5.6e-6 from it): the issue's 1e-5 for forces and virial.
+NATIVE_TOL = {"float64": (5e-14, 2e-13, 2e-13), "float32": (3e-6, 1e-5, 1e-5)}
 # Ghost-node against periodic graph, native. Worst: float64 0, 8.3e-16, 2.6e-15; float32 2.5e-10,
 # 3.9e-7, 2.6e-7 (4.7e-10, 5.9e-7, 3.5e-7 before the table's coefficient form).
 NATIVE_GHOST_TOL = {"float64": (1e-14, 1e-14, 3e-14), "float32": (5e-9, 6e-6, 4e-6)}
@@ -84,12 +85,6 @@ def main():
             # "plain": periodic without the TorchScript graph rewrites (src/torch/script_passes.cpp).
             # The variant's ghost shell is 3 x 6 A: float64 only.
             with_ghost = arch == "tiny" or (arch == "variant" and dt == "float64")
-            if engine == "native" and arch == "variant":
-                r = run([mlpot, "eval", "--model", path, "--input", cfg, "--output", tmp / "refused.cfg"] + eng)
-                check(f"{arch} {dt}: the native engine refuses it by name", r.returncode == 1 and str(path) in r.stderr
-                      and "native MACE" in r.stderr and "not supported" in r.stderr and "--mace-engine torch" in r.stderr,
-                      r.stderr.strip())
-                continue
             modes = ("periodic", "device") + (("plain",) if engine == "torch" else ())
             for mode in modes + (("ghost",) if with_ghost else ()):
                 out = tmp / f"out-{mode}.cfg"
@@ -181,10 +176,8 @@ def main():
             # the LibTorch runner with the reason.
             r = run([mlpot, "info", models / f"{arch}-float32-lammps.pt"])
             line = next((x for x in r.stdout.splitlines() if x.startswith("engine")), "")
-            want = ("engine             torch (LibTorch cpu float32): " if arch == "variant"
-                    else "engine             native (")
-            check(f"{arch}: mlpot info names the engine auto picks", r.returncode == 0 and line.startswith(want)
-                  and (arch != "variant" or "ZBL" in line), line)
+            check(f"{arch}: mlpot info names the engine auto picks", r.returncode == 0
+                  and line.startswith("engine             native ("), line)
 
         # Finite differences of the energy (float64 tiny model): forces and stress.
         path = models / "tiny-float64-lammps.pt"
