@@ -38,6 +38,7 @@ for model in seed-float32 seed-float64 variant-float64 tiny-float64; do
   "$mlpot" eval --model "$dir/$model-lammps.pt" --input "$dir/check.cfg" --mace-engine torch \
     --output "$dir/check_mace_${model}_host.cfg"
 done
+cp "$root/build/models/variant-float32-lammps.pt" "$dir/"  # test_mace_kernels reads it too
 # Per-atom virials of LAMMPS mace/kk on the CPU (host LAMMPS, periodic graph), for
 # run_all.sh's GPU run of the same check (section 4b).
 for dt in float32 float64; do

@@ -214,15 +214,22 @@ else
 fi
 section "4c. Native MACE engine on CUDA: against the CPU references (float32 1e-5, float64 1e-9), then A/B against the LibTorch runner (seed float32, 1440 and 11 520 atoms)"
 if [[ -n "$dev" ]]; then
-  for model in seed-float32 seed-float64 tiny-float64; do
+  # Kernel by kernel: every native kernel on CUDA (a warp per node) against Kokkos Serial in
+  # the same binary, on the tiny, seed and variant files.
+  if [[ $carried_mace == 1 || $rehearsal == 1 ]]; then
+    MLPOT_TEST_MODELS="$PWD/$in" timeout 90 "$cuda_bin/test_mace_kernels" >"$out/test_mace_kernels.log" 2>&1
+    say "test_mace_kernels exit $?"
+    grep -E "^\[  (FAILED|PASSED) |tests? ran|Failure|rror|vs Serial" "$out/test_mace_kernels.log" | head -20 | tee -a "$log"
+  fi
+  for model in seed-float32 seed-float64 tiny-float64 variant-float64; do
     tol=$([[ $model == *float64 ]] && echo 1e-9 || echo 1e-5)
     timeout 60 "$dev" eval --model "$in/$model-lammps.pt" --input "$in/check.cfg" --device $torch_device \
       --mace-engine native --output "$out/check_mace_${model}_native_gpu.cfg" 2>&1 | tee -a "$log"
     python3 perf/device/compare_cfg.py "$in/check_mace_${model}_host.cfg" "$out/check_mace_${model}_native_gpu.cfg" \
       "$tol" "mace $model native gpu vs cpu" | tee -a "$log"
   done
-  # LAMMPS mace/kk with the native engine on the GPU (inputs and forces in GPU memory, copied
-  # through the host each step for now), run 0 against the CPU references.
+  # LAMMPS mace/kk with the native engine on the GPU (graph built, forces and virials formed
+  # in GPU memory from the Kokkos views), run 0 against the CPU references.
   if [[ ($carried_mace == 1 || $rehearsal == 1) && -x "$lmp" && -f $plugin_dir/mlpotplugin.so ]]; then
     for dt in float32 float64; do
       tol=$([[ $dt == float64 ]] && echo 1e-9 || echo 1e-5)

@@ -372,6 +372,8 @@ class MaceEngine {
   // Returns the sum of the node energies.
   double run(const DeviceGraph<space>& g, Kokkos::View<double*, space> node_energy,
              Kokkos::View<double* [3], space> edge_grad);
+  // Buffers for graphs of up to n_nodes nodes (run() calls it).
+  void reserve(int n_nodes);
 
   // Per layer: knots of its radial table (0: the network is evaluated) and the table's measured
   // error relative to the largest weight (and derivative).
@@ -380,8 +382,24 @@ class MaceEngine {
   const Layer& layer(int t) const { return layers_.at(t); }
   const DeviceRadial<Real, space>& radial() const { return radial_; }
 
-  // One layer's kernels. Public only because nvcc refuses extended __host__ __device__ lambdas
-  // inside private or protected member functions; call run().
+  // run() in its stages, for the kernel tests (tests/kokkos/test_mace_kernels.cpp) and because
+  // nvcc refuses extended __host__ __device__ lambdas inside private or protected member
+  // functions: embed, forward_layer for t = 0..T-1, clear_adjoints, backward_layer for
+  // t = T-1..0, pair_repulsion where the model has one.
+  void embed(const DeviceGraph<space>& g, Kokkos::View<double*, space> node_energy);
+  void clear_adjoints(const DeviceGraph<space>& g, Kokkos::View<double* [3], space> edge_grad);
+  int n_layers() const { return int(layers_.size()); }
+  bool has_pair_repulsion() const { return zbl_ != 0; }
+  // What layer t's kernels leave behind: its input and output features H_t, H_{t+1}, U, X and
+  // (the last forward_layer's) message M; the adjoints dE/dH of its output and input, dM and dU
+  // after backward_layer(t); Density blocks' D and dE/dD.
+  struct LayerBuffers {
+    Nodes H_in, H_out, U, X, M, G_out, G_in, dM, dU;
+    Kokkos::View<Real*, space> D, dD;
+  };
+  LayerBuffers buffers(int t) const {
+    return {H_.at(t), H_.at(t + 1), U_.at(t), X_.at(t), M_, G_[(t + 1) % 2], G_[t % 2], dM_, dU_, D_.at(t), dD_};
+  }
   void forward_layer(int t, const DeviceGraph<space>& g, Kokkos::View<double*, space> node_energy);
   void backward_layer(int t, const DeviceGraph<space>& g, Kokkos::View<double* [3], space> edge_grad);
   // The ZBL pair repulsion: adds each receiver's energy (below n_energy) and its edges' dE/dv.
@@ -410,7 +428,6 @@ class MaceEngine {
   Kokkos::View<double**, Kokkos::LayoutRight, space> zbl_pair_;
   int capacity_ = 0;
 
-  void reserve(int n_nodes);
   static int level_for(size_t bytes) { return bytes <= 16384 ? 0 : 1; }
   // Reals of team scratch an edge loop needs: the weights and their derivatives, and the
   // network's features and activations where it is evaluated per edge (edge_weights).

@@ -244,32 +244,40 @@ template <class ExecSpace, class Real>
 double MaceEngine<ExecSpace, Real>::run(const DeviceGraph<space>& g, Kokkos::View<double*, space> node_energy,
                                         Kokkos::View<double* [3], space> edge_grad) {
   reserve(g.n_nodes);
-  const int n = g.n_nodes;
-  // Embedding and the reference energies.
-  {
-    auto H0 = H_[0];
-    auto emb = embedding_;
-    auto e0 = e0_;
-    auto species = g.species;
-    const int C = channels0_, n_energy = g.n_energy;
-    const Real shift = shift_;
-    Kokkos::parallel_for(
-        "mace::embedding", Kokkos::RangePolicy<ExecSpace>(0, n), KOKKOS_LAMBDA(int i) {
-          const int e = species(i);
-          for (int c = 0; c < C; ++c) H0(i, c) = emb(e * C + c);
-          node_energy(i) = i < n_energy ? double(e0(e)) + double(shift) : 0.0;
-        });
-  }
+  embed(g, node_energy);
   for (int t = 0; t < int(layers_.size()); ++t) forward_layer(t, g, node_energy);
-  Kokkos::deep_copy(Kokkos::subview(edge_grad, std::make_pair(long(0), g.n_edges), Kokkos::ALL), 0.0);
-  Kokkos::deep_copy(G_[int(layers_.size()) % 2], Real(0));
+  clear_adjoints(g, edge_grad);
   for (int t = int(layers_.size()) - 1; t >= 0; --t) backward_layer(t, g, edge_grad);
   if (zbl_) pair_repulsion(g, node_energy, edge_grad);
   double total = 0;
   Kokkos::parallel_reduce(
-      "mace::energy", Kokkos::RangePolicy<ExecSpace>(0, n), KOKKOS_LAMBDA(int i, double& s) { s += node_energy(i); },
-      total);
+      "mace::energy", Kokkos::RangePolicy<ExecSpace>(0, g.n_nodes),
+      KOKKOS_LAMBDA(int i, double& s) { s += node_energy(i); }, total);
   return total;
+}
+
+template <class ExecSpace, class Real>
+void MaceEngine<ExecSpace, Real>::embed(const DeviceGraph<space>& g, Kokkos::View<double*, space> node_energy) {
+  // Embedding and the reference energies.
+  auto H0 = H_[0];
+  auto emb = embedding_;
+  auto e0 = e0_;
+  auto species = g.species;
+  const int C = channels0_, n_energy = g.n_energy;
+  const Real shift = shift_;
+  Kokkos::parallel_for(
+      "mace::embedding", Kokkos::RangePolicy<ExecSpace>(0, g.n_nodes), KOKKOS_LAMBDA(int i) {
+        const int e = species(i);
+        for (int c = 0; c < C; ++c) H0(i, c) = emb(e * C + c);
+        node_energy(i) = i < n_energy ? double(e0(e)) + double(shift) : 0.0;
+      });
+}
+
+template <class ExecSpace, class Real>
+void MaceEngine<ExecSpace, Real>::clear_adjoints(const DeviceGraph<space>& g,
+                                                 Kokkos::View<double* [3], space> edge_grad) {
+  Kokkos::deep_copy(Kokkos::subview(edge_grad, std::make_pair(long(0), g.n_edges), Kokkos::ALL), 0.0);
+  Kokkos::deep_copy(G_[int(layers_.size()) % 2], Real(0));
 }
 
 template <class ExecSpace, class Real>
