@@ -109,6 +109,42 @@ KOKKOS_INLINE_FUNCTION void polynomial_cutoff(Real r, Real r_max, Real p, Real& 
   df = (-a * p * xpm1 + b * (p + 1) * xp - c * (p + 2) * xp * x) / r_max;
 }
 
+// The radial bases MACE offers (mace_native::Model::basis), function n (0-based) at x, with its
+// first and second derivatives by x:
+//   Bessel:    param sin(w x) / x               (param: the prefactor, w: bessel_weights[n])
+//   Gaussian:  exp(param (x - w)^2)             (param: the coefficient, w: the centre)
+//   Chebyshev: T_{n+1}(x), the value as torch.special.chebyshev_polynomial_t computes it, and
+//              derivatives 0: that torch function has no gradient (its output does not require
+//              grad), so mace-torch's forces and virials, and the training forces of such a
+//              model, treat the basis as constant in r. Reproduced here, as the LibTorch runner
+//              does; those forces are not the energy's derivative (docs/mace.md).
+enum RadialBasisKind { kBessel = 0, kGaussian = 1, kChebyshev = 2 };
+KOKKOS_INLINE_FUNCTION void radial_basis(int kind, int n, double w, double param, double x, double& b, double& db,
+                                         double& ddb) {
+  if (kind == kGaussian) {
+    const double d = x - w, g = Kokkos::exp(param * d * d), t = 2 * param * d;
+    b = g;
+    db = t * g;
+    ddb = (2 * param + t * t) * g;
+  } else if (kind == kChebyshev) {
+    // T_k by the recurrence T_{k+1} = 2 x T_k - T_{k-1}, as torch does outside (-1, 1)
+    const int order = n + 1;
+    double t0 = 1, t1 = x;
+    for (int k = 1; k < order; ++k) {
+      const double t2 = (x + x) * t1 - t0;
+      t0 = t1, t1 = t2;
+    }
+    b = (order > 6 && Kokkos::abs(x) < 1) ? Kokkos::cos(order * Kokkos::acos(x)) : t1;
+    db = 0;
+    ddb = 0;
+  } else {
+    const double s = Kokkos::sin(w * x), c = Kokkos::cos(w * x);
+    b = param * (s / x);
+    db = param * (w * c / x - s / (x * x));
+    ddb = param * (-w * w * s / x - 2 * w * c / (x * x) + 2 * s / (x * x * x));
+  }
+}
+
 template <class Real>
 KOKKOS_INLINE_FUNCTION Real sigmoid(Real z) {
   return Real(1) / (Real(1) + Kokkos::exp(-z));

@@ -182,18 +182,20 @@ struct DeviceLayer {
 // What every layer's edge loop needs: the radial basis and the spherical harmonics.
 template <class Real, class Space>
 struct DeviceRadial {
-  Kokkos::View<Real*, Space> bessel_w;
-  int n_bessel = 0, sh_lmax = 0, sh_dim = 1, cutoff_on_basis = 1;
-  Real r_max = 0, prefactor = 0, p = 6;
-  // Agnesi distance transform (mace_native::Model): half the covalent radius per element
-  int agnesi = 0;
-  Real agnesi_q = 0, agnesi_p = 0, agnesi_a = 0;
-  Kokkos::View<Real*, Space> agnesi_half_radius;
+  Kokkos::View<double*, Space> bessel_w;
+  int n_bessel = 0, sh_lmax = 0, sh_dim = 1, cutoff_on_basis = 1, basis = kBessel;
+  Real r_max = 0, p = 6;
+  double param = 0;  // the Bessel prefactor or the Gaussian coefficient (radial_basis)
+  // Distance transform (mace_native::Model): 0 none, 1 Agnesi, 2 Soft; per element the share of
+  // the pair radius r0 (half the covalent radius for Agnesi, all of it for Soft)
+  int transform = 0;
+  double agnesi_q = 0, agnesi_p = 0, agnesi_a = 0, soft_alpha = 0;
+  Kokkos::View<Real*, Space> radius_share;
 
-  // The pair radius r0 of the Agnesi transform for an edge between elements a and b (unused
-  // without the transform).
+  // The pair radius r0 of the distance transform for an edge between elements a and b (unused
+  // without one).
   KOKKOS_INLINE_FUNCTION Real pair_radius(int a, int b) const {
-    return agnesi ? agnesi_half_radius(a) + agnesi_half_radius(b) : Real(0);
+    return transform ? radius_share(a) + radius_share(b) : Real(0);
   }
 
   // f[n] and df[n] = d/dr of the MLP's input; cut, dcut: the envelope when it applies to the
@@ -205,21 +207,27 @@ struct DeviceRadial {
     double e, de;
     polynomial_cutoff(r, double(r_max), double(p), e, de);
     const int on_basis = cutoff_on_basis;
-    // the basis' argument x(r) and dx/dr: r itself, or the Agnesi transform of r / r0
+    // the basis' argument x(r) and dx/dr: r itself, or its distance transform
     double x = r, dx = 1;
-    if (agnesi) {
+    if (transform == 1) {  // Agnesi, of s = r / r0
       const double q = agnesi_q, pp = agnesi_p;
       const double s = r / r0, sq = Kokkos::pow(s, q), sqp = Kokkos::pow(s, q - pp);
-      const double g = double(agnesi_a) * sq / (1 + sqp);
+      const double g = agnesi_a * sq / (1 + sqp);
       const double dg = g / s * (q - (q - pp) * sqp / (1 + sqp));
       x = 1 / (1 + g);
       dx = -x * x * dg / r0;
+    } else if (transform == 2) {  // Soft
+      const double p0 = 0.75 * r0, p1 = (4.0 / 3.0) * r0, m = 0.5 * (p0 + p1), a = soft_alpha / (p1 - p0);
+      const double th = Kokkos::tanh(a * (r - m)), sx = 0.5 * (1 + th);
+      x = p0 + (r - p0) * sx;
+      dx = sx + (r - p0) * 0.5 * a * (1 - th * th);
     }
-    const double pre = prefactor;
+    const int kind = basis;
+    const double par = param;
     lanes(team, n_bessel, [&](int n) {
-      const double k = bessel_w(n);
-      const double s = Kokkos::sin(k * x), c = Kokkos::cos(k * x);
-      const double b = pre * (s / x), db = pre * (k * c / x - s / (x * x)) * dx;
+      double b, db, ddb;
+      radial_basis(kind, n, bessel_w(n), par, x, b, db, ddb);
+      db *= dx;
       if (on_basis) {
         f[n] = b * e;
         df[n] = db * e + b * de;

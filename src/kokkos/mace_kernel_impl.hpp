@@ -10,22 +10,24 @@ template <class ExecSpace, class Real>
 MaceEngine<ExecSpace, Real>::MaceEngine(const mace_native::Model& m, bool radial_table, double table_tolerance) {
   using detail::upload;
   using detail::upload_real;
-  radial_.bessel_w = upload_real<Real, space>(m.bessel_w, "mace::bessel_w");
+  radial_.bessel_w = upload_real<double, space>(m.bessel_w, "mace::bessel_w");
   radial_.n_bessel = int(m.bessel_w.size());
+  radial_.basis = m.basis;
+  radial_.param = m.basis == kGaussian ? m.gaussian_coeff : m.bessel_prefactor;
   radial_.sh_lmax = m.sh_lmax;
   radial_.sh_dim = (m.sh_lmax + 1) * (m.sh_lmax + 1);
   radial_.cutoff_on_basis = m.cutoff_on_basis;
   radial_.r_max = Real(m.r_max);
-  radial_.prefactor = Real(m.bessel_prefactor);
   radial_.p = Real(m.cutoff_p);
-  radial_.agnesi = m.agnesi;
-  if (m.agnesi) {
-    radial_.agnesi_q = Real(m.agnesi_q);
-    radial_.agnesi_p = Real(m.agnesi_p);
-    radial_.agnesi_a = Real(m.agnesi_a);
-    std::vector<double> half;
-    for (double x : m.agnesi_radius) half.push_back(0.5 * x);
-    radial_.agnesi_half_radius = upload_real<Real, space>(half, "mace::agnesi_half_radius");
+  radial_.transform = m.agnesi ? 1 : m.soft ? 2 : 0;
+  if (radial_.transform) {
+    radial_.agnesi_q = m.agnesi_q;
+    radial_.agnesi_p = m.agnesi_p;
+    radial_.agnesi_a = m.agnesi_a;
+    radial_.soft_alpha = m.soft_alpha;
+    std::vector<double> share;
+    for (double x : m.agnesi ? m.agnesi_radius : m.soft_radius) share.push_back(m.agnesi ? 0.5 * x : x);
+    radial_.radius_share = upload_real<Real, space>(share, "mace::radius_share");
   }
   zbl_ = m.zbl;
   if (m.zbl) {
@@ -108,8 +110,8 @@ MaceEngine<ExecSpace, Real>::MaceEngine(const mace_native::Model& m, bool radial
     L.mlp_w = upload_real<double, space>(w, "mace::mlp_w");
     L.mlp_scale = upload_real<double, space>(sc, "mace::mlp_scale");
     tables_.emplace_back(0, 0.0);
-    // With the Agnesi transform the weights depend on the element pair too: no table over r.
-    if (radial_table && !m.agnesi) {
+    // With a distance transform the weights depend on the element pair too: no table over r.
+    if (radial_table && !m.agnesi && !m.soft) {
       HostRadialTable tab = build_radial_table(m, src, table_tolerance);
       if (tab.ok) {
         L.use_table = 1;

@@ -107,10 +107,15 @@ struct Model {
   int head = 0;                // readout column
   std::vector<double> e0;      // [n_elements], the head's atomic reference energies
   double scale = 1.0, shift = 0.0;
-  // Radial embedding: bessel_n(r) = prefactor sin(bessel_w[n] r) / r, times the polynomial
-  // cutoff envelope of order p (on the basis when cutoff_on_basis, else on the MLP outputs).
+  // Radial embedding: basis function n of x (x = r, or its distance transform), times the
+  // polynomial cutoff envelope of order p in r (on the basis when cutoff_on_basis, else on the
+  // MLP outputs). basis: 0 Bessel, prefactor sin(bessel_w[n] x) / x; 1 Gaussian,
+  // exp(gaussian_coeff (x - bessel_w[n])^2); 2 Chebyshev, T_{n+1}(x) (radial_basis,
+  // mace_functions.hpp). bessel_w has one entry per function in every case.
+  int basis = 0;
   std::vector<double> bessel_w;
   double bessel_prefactor = 0.0;
+  double gaussian_coeff = 0.0;
   double cutoff_p = 6.0;
   bool cutoff_on_basis = true;
   // Agnesi distance transform (agnesi): the basis sees x = 1 / (1 + a s^q / (1 + s^(q - p))),
@@ -119,6 +124,12 @@ struct Model {
   bool agnesi = false;
   double agnesi_q = 0, agnesi_p = 0, agnesi_a = 0;
   std::vector<double> agnesi_radius;  // per element
+  // Soft distance transform (soft): x = p0 + (r - p0) (1 + tanh(alpha' (r - m))) / 2 with
+  // r0 = covalent_radius[e_sender] + covalent_radius[e_receiver], p0 = 3/4 r0, p1 = 4/3 r0,
+  // m = (p0 + p1) / 2, alpha' = soft_alpha / (p1 - p0).
+  bool soft = false;
+  double soft_alpha = 0;
+  std::vector<double> soft_radius;  // per element
   // ZBL pair repulsion (zbl): per directed edge, to the receiver's energy,
   //   0.5 * 14.3996 Z_u Z_v / r * sum_k c_k exp(-d_k r / a) * envelope_p(r / (R_u + R_v)),
   //   a = a_prefactor * 0.529 / (Z_u^a_exp + Z_v^a_exp), d = (3.2, 0.9423, 0.4028, 0.2016)

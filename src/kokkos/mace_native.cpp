@@ -35,8 +35,8 @@ class NativeMacePotential final : public MacePotential {
       if (knots > 0)
         std::snprintf(buf, sizeof buf, "table of %d knots (within %.1e)", knots, error);
       else
-        std::snprintf(buf, sizeof buf, m.agnesi ? "network per edge (Agnesi transform: per element pair)"
-                                                : "network per edge");
+        std::snprintf(buf, sizeof buf, m.agnesi || m.soft ? "network per edge (distance transform: per element pair)"
+                                                          : "network per edge");
       meta_.radial += (meta_.radial.empty() ? "" : "; ") + std::string(buf);
     }
   }

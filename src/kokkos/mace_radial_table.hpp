@@ -17,6 +17,7 @@
 #include <cmath>
 #include <vector>
 
+#include "mace_functions.hpp"
 #include "mace_model.hpp"
 
 namespace mlpot::kokkos::mace {
@@ -40,10 +41,9 @@ class HostRadialNetwork {
     double e, de, dde;
     envelope(r, e, de, dde);
     for (int n = 0; n < nb; ++n) {
-      const double k = m_.bessel_w[n], P = m_.bessel_prefactor;
-      const double s = std::sin(k * r), c = std::cos(k * r);
-      const double b = P * s / r, db = P * (k * c / r - s / (r * r)),
-                   ddb = P * (-k * k * s / r - 2 * k * c / (r * r) + 2 * s / (r * r * r));
+      double b, db, ddb;
+      radial_basis(m_.basis, n, m_.bessel_w[n], m_.basis == kGaussian ? m_.gaussian_coeff : m_.bessel_prefactor, r,
+                   b, db, ddb);
       if (m_.cutoff_on_basis) {
         f[n] = b * e;
         df[n] = db * e + b * de;

@@ -439,17 +439,38 @@ Model read_model(const std::string& path, const torch::jit::Module& root) {
   Module radial = rd.child(model, "radial_embedding");
   if (radial.hasattr("distance_transform") && radial.attr("distance_transform").isModule()) {
     Module tr = rd.child(radial, "distance_transform");
-    if (type_name(tr) != "AgnesiTransform") throw Unsupported("the distance transform " + type_name(tr));
-    M.agnesi = true;
-    M.agnesi_q = rd.scalar(tr, "q");
-    M.agnesi_p = rd.scalar(tr, "p");
-    M.agnesi_a = rd.scalar(tr, "a");
-    M.agnesi_radius = radii(tr);
+    if (type_name(tr) == "AgnesiTransform") {
+      M.agnesi = true;
+      M.agnesi_q = rd.scalar(tr, "q");
+      M.agnesi_p = rd.scalar(tr, "p");
+      M.agnesi_a = rd.scalar(tr, "a");
+      M.agnesi_radius = radii(tr);
+    } else if (type_name(tr) == "SoftTransform") {
+      M.soft = true;
+      M.soft_alpha = rd.scalar(tr, "alpha");
+      M.soft_radius = radii(tr);
+    } else {
+      throw Unsupported("the distance transform " + type_name(tr));
+    }
   }
   Module bessel = rd.child(radial, "bessel_fn");
-  if (type_name(bessel) != "BesselBasis") throw Unsupported("the radial basis " + type_name(bessel));
-  M.bessel_w = rd.doubles(rd.tensor(bessel, "bessel_weights"));
-  M.bessel_prefactor = rd.tensor(bessel, "prefactor").to(torch::kFloat64).item<double>();
+  const std::string basis = type_name(bessel);
+  if (basis == "BesselBasis") {
+    M.bessel_w = rd.doubles(rd.tensor(bessel, "bessel_weights"));
+    M.bessel_prefactor = rd.tensor(bessel, "prefactor").to(torch::kFloat64).item<double>();
+  } else if (basis == "GaussianBasis") {
+    M.basis = 1;
+    M.bessel_w = rd.doubles(rd.tensor(bessel, "gaussian_weights"));
+    M.gaussian_coeff = rd.scalar(bessel, "coeff");
+  } else if (basis == "ChebychevBasis") {
+    M.basis = 2;
+    const std::vector<double> n = rd.doubles(rd.tensor(bessel, "n"));
+    for (size_t k = 0; k < n.size(); ++k)
+      if (n[k] != double(k + 1)) rd.fail("ChebychevBasis: orders other than 1, 2, ..., N");
+    M.bessel_w.assign(n.size(), 0.0);
+  } else {
+    throw Unsupported("the radial basis " + basis);
+  }
   Module cutoff = rd.child(radial, "cutoff_fn");
   if (type_name(cutoff) != "PolynomialCutoff") throw Unsupported("the cutoff " + type_name(cutoff));
   M.cutoff_p = rd.tensor(cutoff, "p").to(torch::kFloat64).item<double>();
@@ -548,13 +569,20 @@ Model read_model(const std::string& path, const torch::jit::Module& root) {
 
     Module P = rd.child(products, std::to_string(t));
     if (type_name(P) != "EquivariantProductBasisBlock") throw Unsupported("product block " + type_name(P));
-    if (P.hasattr("use_agnostic_product") && P.attr("use_agnostic_product").toBool())
-      throw Unsupported("use_agnostic_product");
+    // use_agnostic_product: one set of contraction weights, used for every element.
+    const bool agnostic = P.hasattr("use_agnostic_product") && P.attr("use_agnostic_product").toBool();
     L.use_sc = P.attr("use_sc").toBool();
     Module prod_linear = rd.child(P, "linear");
     L.product_out = rd.irreps(prod_linear, "irreps_in");
-    L.contraction = rd.contraction(rd.child(P, "symmetric_contractions"), L.target, n_elem, L.correlation,
-                                   tag + " symmetric contraction");
+    L.contraction = rd.contraction(rd.child(P, "symmetric_contractions"), L.target, agnostic ? 1 : n_elem,
+                                   L.correlation, tag + " symmetric contraction");
+    if (agnostic) {
+      for (auto& cb : L.contraction) {
+        const std::vector<double> one = cb.coeff;
+        cb.coeff.clear();
+        for (int e = 0; e < n_elem; ++e) cb.coeff.insert(cb.coeff.end(), one.begin(), one.end());
+      }
+    }
     if (L.contraction.size() != L.product_out.blocks.size()) rd.fail(tag + ": contraction outputs");
     for (size_t b = 0; b < L.contraction.size(); ++b)
       if (L.contraction[b].l_out != L.product_out.blocks[b].l) rd.fail(tag + ": contraction output order");
