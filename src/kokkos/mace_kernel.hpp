@@ -152,8 +152,10 @@ struct DeviceLayer {
   int residual = 0, use_sc = 1, has_readout = 0, readout_nonlinear = 0, head = 0;
   Real inv_avg = 1;
   int dim_in = 0, dim_mid = 0, dim_target = 0, dim_prod = 0, dim_hidden = 0, dim_mlp = 0, dim_heads = 0;
-  DeviceLinear<Real, Space> linear_up, linear, skip, product_linear, readout_1, readout_2;
+  DeviceLinear<Real, Space> linear_up, linear, skip, product_linear, readout_1, readout_2, readout_mid;
   Real readout_act_scale = 1;
+  int readout_bias = 0;  // NonLinearBiasReadoutBlock (mace_native::Layer)
+  Kokkos::View<Real*, Space> readout_mid_bias, readout_out_bias;
   // radial MLP: per layer n_in, n_out, weight offset, act; the activations' scales
   int n_mlp = 0, n_weights = 0, mlp_width = 0;
   Kokkos::View<int*, Space> mlp;

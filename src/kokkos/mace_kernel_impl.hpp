@@ -87,6 +87,12 @@ MaceEngine<ExecSpace, Real>::MaceEngine(const mace_native::Model& m, bool radial
       L.readout_act_scale = Real(src.readout_act_scale);
       if (src.readout_nonlinear) {
         L.readout_2 = DeviceLinear<Real, space>::make({&src.readout_2});
+        L.readout_bias = src.readout_bias;
+        if (src.readout_bias) {
+          L.readout_mid = DeviceLinear<Real, space>::make({&src.readout_mid});
+          L.readout_mid_bias = upload_real<Real, space>(src.readout_mid_bias, "mace::readout_mid_bias");
+          L.readout_out_bias = upload_real<Real, space>(src.readout_out_bias, "mace::readout_out_bias");
+        }
         L.dim_mlp = src.readout_1.out.dim;
         L.dim_heads = src.readout_2.out.dim;
       } else {
@@ -346,7 +352,7 @@ void MaceEngine<ExecSpace, Real>::forward_layer(int t, const DeviceGraph<space>&
 
   // product basis, skip connection, readout
   const int CC = L.channels;
-  const int n_prod = L.dim_target + L.dim_prod + L.n_mono * CC + L.dim_mlp + L.dim_heads;
+  const int n_prod = L.dim_target + L.dim_prod + L.n_mono * CC + 2 * L.dim_mlp + L.dim_heads;
   const size_t pbytes = ScratchReal::shmem_size(n_prod);
   const int plevel = level_for(pbytes);
   Kokkos::parallel_for(
@@ -358,7 +364,8 @@ void MaceEngine<ExecSpace, Real>::forward_layer(int t, const DeviceGraph<space>&
         Real* B = a + L.dim_target;
         Real* mono = B + L.dim_prod;
         Real* z = mono + L.n_mono * CC;
-        Real* o = z + L.dim_mlp;
+        Real* z2 = z + L.dim_mlp;
+        Real* o = z2 + L.dim_mlp;
         Real* Xi = &X(i, 0);
         lanes(team, L.dim_target, [&](int k) { a[k] = 0; });
         L.linear.apply(team, &M(i, 0), a, 0, L.density ? Real(1) / (Real(1) + D(i)) : L.inv_avg);
@@ -397,8 +404,15 @@ void MaceEngine<ExecSpace, Real>::forward_layer(int t, const DeviceGraph<space>&
             lanes(team, L.dim_mlp, [&](int k) { z[k] = 0; });
             L.readout_1.apply(team, h, z);
             lanes(team, L.dim_mlp, [&](int k) { z[k] = L.readout_act_scale * z[k] * sigmoid(z[k]); });
-            lanes(team, L.dim_heads, [&](int k) { o[k] = 0; });
-            L.readout_2.apply(team, z, o);
+            const Real* zl = z;
+            if (L.readout_bias) {
+              lanes(team, L.dim_mlp, [&](int k) { z2[k] = L.readout_mid_bias(k); });
+              L.readout_mid.apply(team, z, z2);
+              lanes(team, L.dim_mlp, [&](int k) { z2[k] = L.readout_act_scale * z2[k] * sigmoid(z2[k]); });
+              zl = z2;
+            }
+            lanes(team, L.dim_heads, [&](int k) { o[k] = L.readout_bias ? L.readout_out_bias(k) : Real(0); });
+            L.readout_2.apply(team, zl, o);
           } else {
             lanes(team, L.dim_heads, [&](int k) { o[k] = 0; });
             L.readout_1.apply(team, h, o);
@@ -427,7 +441,7 @@ void MaceEngine<ExecSpace, Real>::backward_layer(int t, const DeviceGraph<space>
   const Real scale = scale_;
 
   const int CC = L.channels;
-  const int n_prod = L.dim_hidden + L.dim_prod + 2 * L.dim_target + 2 * L.n_mono * CC + 2 * L.dim_mlp + L.dim_heads;
+  const int n_prod = L.dim_hidden + L.dim_prod + 2 * L.dim_target + 2 * L.n_mono * CC + 5 * L.dim_mlp + L.dim_heads;
   const size_t pbytes = ScratchReal::shmem_size(n_prod);
   const int plevel = level_for(pbytes);
   Kokkos::parallel_for(
@@ -443,7 +457,10 @@ void MaceEngine<ExecSpace, Real>::backward_layer(int t, const DeviceGraph<space>
         Real* dmono = mono + L.n_mono * CC;
         Real* z = dmono + L.n_mono * CC;
         Real* dz = z + L.dim_mlp;
-        Real* o = dz + L.dim_mlp;
+        Real* z1 = dz + L.dim_mlp;   // bias readout: act(z), the middle layer's input
+        Real* z2 = z1 + L.dim_mlp;   // its pre-activation
+        Real* dz2 = z2 + L.dim_mlp;  // and adjoint
+        Real* o = dz2 + L.dim_mlp;
         const Real* h = &Hn(i, 0);
         lanes(team, L.dim_hidden, [&](int k) { gh[k] = Gout(i, k); });
         if (L.has_readout && i < n_energy) {
@@ -451,7 +468,22 @@ void MaceEngine<ExecSpace, Real>::backward_layer(int t, const DeviceGraph<space>
           if (L.readout_nonlinear) {
             lanes(team, L.dim_mlp, [&](int k) { z[k] = 0, dz[k] = 0; });
             L.readout_1.apply(team, h, z);
-            L.readout_2.apply_transpose(team, o, dz);
+            if (L.readout_bias) {
+              lanes(team, L.dim_mlp, [&](int k) {
+                z1[k] = L.readout_act_scale * z[k] * sigmoid(z[k]);
+                z2[k] = L.readout_mid_bias(k);
+                dz2[k] = 0;
+              });
+              L.readout_mid.apply(team, z1, z2);
+              L.readout_2.apply_transpose(team, o, dz2);
+              lanes(team, L.dim_mlp, [&](int k) {
+                const Real sg = sigmoid(z2[k]);
+                dz2[k] *= L.readout_act_scale * sg * (Real(1) + z2[k] * (Real(1) - sg));
+              });
+              L.readout_mid.apply_transpose(team, dz2, dz);
+            } else {
+              L.readout_2.apply_transpose(team, o, dz);
+            }
             lanes(team, L.dim_mlp, [&](int k) {
               const Real sg = sigmoid(z[k]);
               dz[k] *= L.readout_act_scale * sg * (Real(1) + z[k] * (Real(1) - sg));

@@ -97,6 +97,10 @@ struct Layer {
   BlockLinear readout_1;  // hidden -> 1x0e (linear) or -> MLP irreps (non-linear); column `head`
   double readout_act_scale = 1.0;
   BlockLinear readout_2;  // MLP irreps -> 1x0e (non-linear only)
+  // NonLinearBiasReadoutBlock: act(readout_1 h) -> act(readout_mid . + mid_bias) -> readout_2 . + out_bias
+  bool readout_bias = false;
+  BlockLinear readout_mid;
+  std::vector<double> readout_mid_bias, readout_out_bias;
 };
 
 struct Model {

@@ -141,6 +141,17 @@ struct Reader {
     return blocks(dense, in, out, what);
   }
 
+  // An e3nn Linear with biases: the map, and the biases (its output at zero input).
+  BlockLinear linear_bias(const Module& m, const std::string& what, std::vector<double>& bias,
+                          const Irreps* in_as = nullptr) const {
+    if (type_name(m) != "Linear") throw Unsupported(what + " of type " + type_name(m));
+    Irreps in = as(irreps(m, "irreps_in"), in_as, what), out = irreps(m, "irreps_out");
+    torch::Tensor b = call(m, {torch::zeros({1, in.dim}, torch::kFloat64)});
+    torch::Tensor dense = call(m, {torch::eye(in.dim, torch::kFloat64)}) - b;
+    bias = doubles(b);
+    return blocks(dense, in, out, what);
+  }
+
   // A FullyConnectedTensorProduct with the one-hot element attributes: one linear map per element.
   std::vector<BlockLinear> element_linear(const Module& m, int n_elem, const std::string& what,
                                          const Irreps* in_as = nullptr, const Irreps* out_as = nullptr) const {
@@ -600,10 +611,18 @@ Model read_model(const std::string& path, const torch::jit::Module& root) {
       L.has_readout = true;
       if (rk == "LinearReadoutBlock") {
         L.readout_1 = rd.linear(rd.child(R, "linear"), tag + " readout", &L.hidden);
-      } else if (rk == "NonLinearReadoutBlock") {
+      } else if (rk == "NonLinearReadoutBlock" || rk == "NonLinearBiasReadoutBlock") {
         L.readout_nonlinear = true;
+        L.readout_bias = rk == "NonLinearBiasReadoutBlock";
         L.readout_1 = rd.linear(rd.child(R, "linear_1"), tag + " readout", &L.hidden);
-        L.readout_2 = rd.linear(rd.child(R, "linear_2"), tag + " readout");
+        if (L.readout_bias) {
+          L.readout_mid = rd.linear_bias(rd.child(R, "linear_mid"), tag + " readout", L.readout_mid_bias);
+          L.readout_2 = rd.linear_bias(rd.child(R, "linear_2"), tag + " readout", L.readout_out_bias);
+          if (L.readout_mid.out.dim != L.readout_1.out.dim || L.readout_mid.in.dim != L.readout_1.out.dim)
+            rd.fail(tag + ": readout linear_mid shapes");
+        } else {
+          L.readout_2 = rd.linear(rd.child(R, "linear_2"), tag + " readout");
+        }
         Module act = rd.child(R, "non_linearity");
         Module acts = rd.child(act, "acts");
         Module a0 = rd.child(acts, "0");
@@ -628,12 +647,16 @@ Model read_model(const std::string& path, const torch::jit::Module& root) {
         const int units = L.readout_1.out.dim;
         if (units % num_heads != 0) rd.fail(tag + ": readout units not divisible by the heads");
         const int per_head = units / num_heads;
-        for (auto& path : L.readout_2.paths) {
-          const auto& bi = L.readout_2.in.blocks.at(path.in_block);
-          const int mo = L.readout_2.out.blocks.at(path.out_block).mul;
-          for (int ci = 0; ci < bi.mul; ++ci)
-            if ((bi.offset + ci) / per_head != M.head)
-              for (int co = 0; co < mo; ++co) path.w[size_t(ci) * mo + co] = 0.0;
+        // (The bias readout masks after both activations: rows of linear_mid and of linear_2.)
+        for (BlockLinear* lin : {&L.readout_2, L.readout_bias ? &L.readout_mid : nullptr}) {
+          if (!lin) continue;
+          for (auto& path : lin->paths) {
+            const auto& bi = lin->in.blocks.at(path.in_block);
+            const int mo = lin->out.blocks.at(path.out_block).mul;
+            for (int ci = 0; ci < bi.mul; ++ci)
+              if ((bi.offset + ci) / per_head != M.head)
+                for (int co = 0; co < mo; ++co) path.w[size_t(ci) * mo + co] = 0.0;
+          }
         }
       }
     }

@@ -44,7 +44,7 @@ COMPAT_TOL = {"float64": (3.1e-15, 2.3e-13, 2.3e-13), "chebyshev": (4.8e-13, 8.7
 # virial. (The Chebyshev option has its own bound, either engine.)
 NATIVE_TOL = {"float64": (2e-15, 2e-13, 3e-13), "float32": (5e-8, 1e-5, 1e-5)}
 # Options the native engine refuses, and a word its message must contain.
-NATIVE_REFUSED = {"bias_readout": "NonLinearBiasReadoutBlock", "so3": "use_so3"}
+NATIVE_REFUSED = {"so3": "use_so3"}
 
 
 def generator_options():
