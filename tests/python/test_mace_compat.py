@@ -38,8 +38,8 @@ from mlpot_testlib import (Checks, differences, mace_eager_reference, mace_refer
 # option 4.7e-14, 8.1e-14; float32 4.8e-9, 4.5e-6.
 COMPAT_TOL = {"float64": (3.1e-15, 2.3e-13, 2.3e-13), "chebyshev": (4.8e-13, 8.7e-13, 8.7e-13),
               "float32": (4.8e-8, 7.1e-5, 7.1e-5)}
-# Native engine against the eager model, ~10x the worst measured on 2026-12-07 (float64 1.5e-16,
-# 1.6e-14, 2.5e-14; the bar 1e-10). float32 files against their weights evaluated in
+# Native engine against the eager model, ~10x the worst measured on 2026-12-07 (float64 2.9e-16,
+# 1.6e-14, 3.1e-14; the bar 1e-10). float32 files against their weights evaluated in
 # float64 (1.2e-9, 8.3e-7, 7.3e-7): as in test_mace_parity, the 1e-5 for forces and
 # virial. (The Chebyshev option has its own bound, either engine.)
 NATIVE_TOL = {"float64": (2e-15, 2e-13, 3e-13), "float32": (5e-8, 1e-5, 1e-5)}
