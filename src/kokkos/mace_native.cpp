@@ -30,14 +30,22 @@ class NativeMacePotential final : public MacePotential {
     meta_.num_interactions = int(m.layers.size());
     meta_.dtype = m.dtype;
     meta_.engine = "native";
-    char buf[96];
+    // Per layer, or once when every layer is evaluated the same way.
+    std::vector<std::string> per_layer;
     for (const auto& [knots, error] : engine_.radial_tables()) {
+      char buf[96];
       if (knots > 0)
         std::snprintf(buf, sizeof buf, "table of %d knots (within %.1e)", knots, error);
       else
         std::snprintf(buf, sizeof buf, m.agnesi || m.soft ? "network per edge (distance transform: per element pair)"
                                                           : "network per edge");
-      meta_.radial += (meta_.radial.empty() ? "" : "; ") + std::string(buf);
+      per_layer.push_back(buf);
+    }
+    const bool same = std::all_of(per_layer.begin(), per_layer.end(), [&](const std::string& x) { return x == per_layer[0]; });
+    if (same && per_layer.size() > 1) {
+      meta_.radial = per_layer[0] + ", all " + std::to_string(per_layer.size()) + " layers";
+    } else {
+      for (const auto& x : per_layer) meta_.radial += (meta_.radial.empty() ? "" : "; ") + x;
     }
   }
 
