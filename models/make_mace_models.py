@@ -17,9 +17,11 @@ does), saved as TorchScript.
   options/NAME-float64-lammps.pt     the tiny model with one of mace-torch's other architecture
                                      options each (OPTIONS below): what a user's model may have
                                      that the three above do not; float64 only
+  beyond/NAME-float64-lammps.pt      the tiny model with what mlpot's native engine does not
+                                     implement (BEYOND_NATIVE below), for its refusal tests
 
 Elements H Li C O F P in tiny, seed and options. Beside each TorchScript file, `{arch}-{dtype}.model` holds the same
-model as a pickled torch module, which mace-torch's ASE calculator loads (benchmark reference). Usage: python models/make_mace_models.py --out DIR [--only tiny|seed|variant|options]
+model as a pickled torch module, which mace-torch's ASE calculator loads (benchmark reference). Usage: python models/make_mace_models.py --out DIR [--only tiny|seed|variant|options|beyond]
 (scripts/build.sh also runs it with older mace-torch releases first on PYTHONPATH, --only tiny,
 for the export compatibility tests.)
 """
@@ -71,6 +73,13 @@ OPTIONS = {
     "one_interaction": dict(num_interactions=1),
     "max_ell1_correlation1": dict(max_ell=1, correlation=1),
 }
+# The tiny model with what mlpot's native engine does not implement (it refuses these by name and
+# `auto` runs them on LibTorch): spherical harmonics above max_ell 3, a readout activation other
+# than SiLU. Written to beyond/ (not counted among the options above).
+BEYOND_NATIVE = {
+    "max_ell4": dict(max_ell=4),
+    "tanh_readout": dict(gate=torch.tanh),
+}
 VARIANT_ELEMENTS = [1, 3, 6, 8, 9, 11, 15]  # H Li C O F Na P
 VARIANT_HEADS = ["pbe", "r2scan"]
 
@@ -99,7 +108,7 @@ def build(arch: str, seed: int, option: str = None) -> torch.nn.Module:
             num_elements=len(ELEMENTS), atomic_numbers=ELEMENTS, avg_num_neighbors=30.0,
             atomic_energies=np.array([-1.1, -2.3, -3.7, -4.1, -5.3, -6.7]),
             atomic_inter_scale=1.0, atomic_inter_shift=0.0, **common)
-        kwargs.update(OPTIONS[option] if option else {})
+        kwargs.update({**OPTIONS, **BEYOND_NATIVE}[option] if option else {})
         if isinstance(kwargs.get("readout_cls"), str):
             # Named, not imported: older mace-torch releases (--only tiny) lack some blocks.
             from mace.modules import blocks
@@ -124,18 +133,18 @@ def export(model: torch.nn.Module, dtype: torch.dtype, path: Path, head=None) ->
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", required=True)
-    ap.add_argument("--only", choices=sorted(ARCHS) + ["options"], action="append")
+    ap.add_argument("--only", choices=sorted(ARCHS) + ["options", "beyond"], action="append")
     ap.add_argument("--seed", type=int, default=20251125)
     args = ap.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     torch.set_default_dtype(torch.float64)
-    for arch in args.only or sorted(ARCHS) + ["options"]:
-        if arch == "options":
-            (out / "options").mkdir(exist_ok=True)
-            for option in OPTIONS:
+    for arch in args.only or sorted(ARCHS) + ["options", "beyond"]:
+        if arch in ("options", "beyond"):
+            (out / arch).mkdir(exist_ok=True)
+            for option in OPTIONS if arch == "options" else BEYOND_NATIVE:
                 model = build("tiny", args.seed, option)
-                path = out / "options" / f"{option}-float64-lammps.pt"
+                path = out / arch / f"{option}-float64-lammps.pt"
                 export(model, torch.float64, path)
                 print(f"{path}: {sum(p.numel() for p in model.parameters())} parameters")
             continue

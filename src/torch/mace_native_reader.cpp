@@ -324,6 +324,14 @@ struct Reader {
       int n_m = -1;
       for (int nu = 1; nu <= corr; ++nu) {
         torch::Tensor U = tensor(c, "U_matrix_" + std::to_string(nu)).to(torch::kFloat64);
+        // U: [(2l+1),] n_x^nu, K  (the leading dimension is dropped for l_out = 0). Its shape
+        // gives the output's l even where the weights are zeroed (an output the inputs' parities
+        // cannot reach, as 1o from even features in the SO(3) variant: the block stays zero).
+        const bool scalar_out = U.dim() == nu + 1;
+        if (scalar_out) U = U.unsqueeze(0);
+        U = U.contiguous();
+        const int m_out = int(U.size(0)), K = int(U.size(-1));
+        if (n_m < 0) n_m = m_out;
         torch::Tensor W;
         if (nu == corr) {
           if (zeroed(c, "weights_max_zeroed")) continue;
@@ -334,12 +342,6 @@ struct Reader {
           W = tensor(child(c, "weights"), std::to_string(idx));
         }
         W = W.to(torch::kFloat64).contiguous();  // [n_elem, K, C]
-        // U: [(2l+1),] n_x^nu, K  (the leading dimension is dropped for l_out = 0)
-        const bool scalar_out = U.dim() == nu + 1;
-        if (scalar_out) U = U.unsqueeze(0);
-        U = U.contiguous();
-        const int m_out = int(U.size(0)), K = int(U.size(-1));
-        if (n_m < 0) n_m = m_out;
         if (m_out != n_m || W.size(0) != n_elem || W.size(1) != K || W.size(2) != C) fail(what + ": shapes");
         for (int d = 1; d <= nu; ++d)
           if (U.size(d) != n_x) fail(what + ": U matrix does not match the features");
@@ -498,8 +500,6 @@ Model read_model(const std::string& path, const torch::jit::Module& root) {
   }
   if (M.sh_lmax > 3) throw Unsupported("spherical harmonics of max_ell " + std::to_string(M.sh_lmax) + " (above 3)");
   Irreps sh_irreps = rd.irreps(sh, "irreps_out");
-  for (const auto& b : sh_irreps.blocks)
-    if (b.l % 2 == 1 && b.parity > 0) throw Unsupported("the SO(3) variant (use_so3: spherical harmonics " + sh_irreps.str() + ")");
 
   // Embedding: element e -> channels
   {

@@ -640,8 +640,8 @@ print "ENERGY $(pe:%.17g)"
         expect_error("unknown mace engine", ps_mace + " engine bogus", pc_mace,
                      "engine 'bogus' is not one of auto, native, torch")
         expect_error("engine native for a model it does not implement",
-                     f"pair_style mace {Path(args.models) / 'options' / 'so3-float64-lammps.pt'} engine native", pc_mace,
-                     "the SO(3) variant")
+                     f"pair_style mace {Path(args.models) / 'beyond' / 'max_ell4-float64-lammps.pt'} engine native",
+                     pc_mace, "spherical harmonics of max_ell 4 (above 3) is not supported")
         # A file with the wrapper's metadata but no MACE model inside: runs need only its forward,
         # per-atom virials need the inner model (mace_potential.cpp), and say so.
         no_inner = tmp / "no-inner-lammps.pt"

@@ -16,8 +16,9 @@ gives (mace-torch's results for both files agree to round-off: the weights are t
 With `--engine native` (mlpot's own kernels) each file is checked instead against mace-torch's
 MACECalculator on the eager model with the same weights, evaluated in float64 (the `.model`
 beside each option file; the current release's tiny `.model` for the older releases' exports),
-in the periodic and the ghost-node graph; the options the native engine does not implement (NATIVE_REFUSED) must be
-refused with a message naming them, and every other option must be evaluated.
+in the periodic and the ghost-node graph; every option must be evaluated, and the models of
+beyond/ (what the native engine does not implement, BEYOND_NATIVE) must be refused with a message
+naming what, and run by `auto` on the LibTorch runner (which `--engine torch` checks on them).
 """
 import argparse
 import ast
@@ -43,8 +44,9 @@ COMPAT_TOL = {"float64": (3.1e-15, 2.3e-13, 2.3e-13), "chebyshev": (4.8e-13, 8.7
 # float64 (1.2e-9, 8.3e-7, 7.3e-7): as in test_mace_parity, the issue's 1e-5 for forces and
 # virial. (The Chebyshev option has its own bound, either engine.)
 NATIVE_TOL = {"float64": (2e-15, 2e-13, 3e-13), "float32": (5e-8, 1e-5, 1e-5)}
-# Options the native engine refuses, and a word its message must contain.
-NATIVE_REFUSED = {"so3": "use_so3"}
+# models/make_mace_models.py's beyond/ models, which the native engine refuses, and words its
+# message must contain.
+BEYOND_NATIVE = {"max_ell4": "max_ell 4 (above 3)", "tanh_readout": "activation other than SiLU"}
 
 
 def generator_options():
@@ -85,6 +87,8 @@ def main():
           f"made {made}, generator {sorted(wanted)}")
     for p in options:
         files.append((f"option {p.name[:-len('-float64-lammps.pt')]}", p, "float64"))
+    for name in BEYOND_NATIVE:
+        files.append((f"beyond {name}", models / "beyond" / f"{name}-float64-lammps.pt", "float64"))
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -99,11 +103,15 @@ def main():
                 continue
             dtype = torch.float64 if dt == "float64" else torch.float32
             model = torch.jit.load(str(path))
-            option = label[len("option "):] if label.startswith("option ") else None
-            if native and option in NATIVE_REFUSED:
+            option = label.split(" ", 1)[1] if label.startswith(("option ", "beyond ")) else None
+            if native and option in BEYOND_NATIVE:
                 r = run([mlpot, "eval", "--model", path, "--input", cfg, "--output", tmp / "refused.cfg"] + eng)
                 check(f"{label}: the native engine refuses it by name", r.returncode == 1 and "not supported" in r.stderr
-                      and NATIVE_REFUSED[option] in r.stderr and str(path) in r.stderr, r.stderr.strip()[-800:])
+                      and BEYOND_NATIVE[option] in r.stderr and str(path) in r.stderr, r.stderr.strip()[-800:])
+                r = run([mlpot, "info", path])
+                line = next((x for x in r.stdout.splitlines() if x.startswith("engine")), "")
+                check(f"{label}: auto runs it on the LibTorch runner and says why", r.returncode == 0
+                      and line.startswith("engine             torch (") and BEYOND_NATIVE[option] in line, line)
                 continue
             if native:
                 eager = (path.with_name(path.name.replace("-lammps.pt", ".model")) if option
