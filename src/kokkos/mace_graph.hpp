@@ -103,10 +103,15 @@ class GraphBuilder {
   // Public for nvcc (extended lambdas); called by the two builders above.
   void reserve(int n_nodes, long n_edges);
   void group_by_sender();
+  // Counting sort of the items q < n_items by key(q) in [0, n) (-1: left out): offsets[n + 1] of
+  // each key's run, order[] the items of each run in increasing q.
+  template <class Key>
+  void group(long n_items, int n, const Key& key, Kokkos::View<long*, space> offsets,
+             Kokkos::View<long*, space> order);
 
  private:
   DeviceGraph<space> g_;
-  Kokkos::View<long*, space> count_, slot_;
+  Kokkos::View<long*, space> count_, slot_, order_;
   Kokkos::View<int*, space> bad_;
 };
 
@@ -206,69 +211,89 @@ void GraphBuilder<ExecSpace>::from_lists(int n_nodes, int n_energy, int n_listed
 }
 
 template <class ExecSpace>
+template <class Key>
+void GraphBuilder<ExecSpace>::group(long n_items, int n, const Key& key, Kokkos::View<long*, space> offsets,
+                                    Kokkos::View<long*, space> order) {
+  auto count = count_;
+  auto slot = slot_;
+  Kokkos::deep_copy(count, 0);
+  Kokkos::parallel_for(
+      "mace::graph_count", policy(0, n_items), KOKKOS_LAMBDA(long q) {
+        const int k = key(q);
+        if (k >= 0) Kokkos::atomic_add(&count(k), 1L);
+      });
+  long total = 0;
+  Kokkos::parallel_scan(
+      "mace::graph_offsets", policy(0, n + 1),
+      KOKKOS_LAMBDA(int i, long& acc, bool final) {
+        const long c = i < n ? count(i) : 0;
+        if (final) offsets(i) = acc, slot(i) = acc;
+        acc += c;
+      },
+      total);
+  Kokkos::parallel_for(
+      "mace::graph_place", policy(0, n_items), KOKKOS_LAMBDA(long q) {
+        const int k = key(q);
+        if (k >= 0) order(Kokkos::atomic_fetch_add(&slot(k), 1L)) = q;
+      });
+  // The slots above came in any order: each run in increasing q (insertion sort, the runs are a
+  // node's edges, a few hundred at most).
+  Kokkos::parallel_for(
+      "mace::graph_sort_runs", policy(0, n), KOKKOS_LAMBDA(int i) {
+        const long b = offsets(i), end = offsets(i + 1);
+        for (long a = b + 1; a < end; ++a) {
+          const long x = order(a);
+          long c = a;
+          for (; c > b && order(c - 1) > x; --c) order(c) = order(c - 1);
+          order(c) = x;
+        }
+      });
+}
+
+template <class ExecSpace>
 template <class Source>
 void GraphBuilder<ExecSpace>::from_edges(int n_nodes, int n_energy, long n_edges, const int* species,
                                          const Source& source) {
   reserve(n_nodes, 0);
   g_.n_energy = n_energy;
-  auto offsets = g_.offsets;
-  auto slot = slot_;
-  auto bad = bad_;
-  Kokkos::deep_copy(bad, -1);
-  Kokkos::deep_copy(offsets, 0);
-  Kokkos::parallel_for(
-      "mace::graph_count_edges", policy(0, n_edges), KOKKOS_LAMBDA(long q) {
+  int bad_edge = -1;
+  Kokkos::parallel_reduce(
+      "mace::graph_check_edges", policy(0, n_edges),
+      KOKKOS_LAMBDA(long q, int& m) {
         int r, s;
         double v[3];
-        if (!source(q, r, s, v)) return;
-        if (r < 0 || r >= n_nodes || s < 0 || s >= n_nodes) {
-          Kokkos::atomic_max(&bad(0), int(q));
-          return;
-        }
-        Kokkos::atomic_add(&offsets(r), 1L);
-      });
-  int bad_edge = 0;
-  Kokkos::deep_copy(bad_edge, Kokkos::subview(bad, 0));
-  if (bad_edge >= 0)
-    throw Error("mace: edge " + std::to_string(bad_edge) + " joins a node outside [0, " +
-                             std::to_string(n_nodes) + ")");
-  long total = 0;
-  Kokkos::parallel_scan(
-      "mace::graph_offsets", policy(0, n_nodes + 1),
-      KOKKOS_LAMBDA(int i, long& acc, bool final) {
-        const long c = offsets(i);
-        if (final) offsets(i) = acc, slot(i) = acc;
-        acc += c;
+        if (source(q, r, s, v) && (r < 0 || r >= n_nodes || s < 0 || s >= n_nodes)) m = Kokkos::max(m, int(q));
       },
-      total);
+      Kokkos::Max<int>(bad_edge));
+  if (bad_edge >= 0)
+    throw Error("mace: edge " + std::to_string(bad_edge) + " joins a node outside [0, " + std::to_string(n_nodes) +
+                ")");
+  if (long(order_.extent(0)) < n_edges) order_ = Kokkos::View<long*, space>("mace::order", n_edges * 11 / 10 + 16);
+  // by receiver, in increasing q
+  group(
+      n_edges, n_nodes,
+      KOKKOS_LAMBDA(long q) {
+        int r, s;
+        double v[3];
+        return source(q, r, s, v) ? r : -1;
+      },
+      g_.offsets, order_);
+  long total = 0;
+  Kokkos::deep_copy(total, Kokkos::subview(g_.offsets, n_nodes));
   reserve(n_nodes, total);
+  auto offsets = g_.offsets;
+  auto order = order_;
   auto sender = g_.sender;
   auto receiver = g_.receiver;
   auto vec = g_.vec;
-  auto by_sender = g_.by_sender;  // scratch here: the edge number q of each slot
-  Kokkos::parallel_for(
-      "mace::graph_place", policy(0, n_edges), KOKKOS_LAMBDA(long q) {
-        int r, s;
-        double v[3];
-        if (!source(q, r, s, v)) return;
-        by_sender(Kokkos::atomic_fetch_add(&slot(r), 1L)) = q;
-      });
-  // Each receiver's edges in increasing q (the slots above came in any order), then filled.
   auto sp = g_.species;
   Kokkos::parallel_for(
       "mace::graph_fill_edges", policy(0, n_nodes), KOKKOS_LAMBDA(int i) {
         sp(i) = species[i];
-        const long b = offsets(i), end = offsets(i + 1);
-        for (long a = b + 1; a < end; ++a) {
-          const long x = by_sender(a);
-          long c = a;
-          for (; c > b && by_sender(c - 1) > x; --c) by_sender(c) = by_sender(c - 1);
-          by_sender(c) = x;
-        }
-        for (long e = b; e < end; ++e) {
+        for (long e = offsets(i); e < offsets(i + 1); ++e) {
           int r, s;
           double v[3];
-          source(by_sender(e), r, s, v);
+          source(order(e), r, s, v);
           sender(e) = s;
           receiver(e) = r;
           for (int a = 0; a < 3; ++a) vec(e, a) = v[a];
@@ -279,39 +304,9 @@ void GraphBuilder<ExecSpace>::from_edges(int n_nodes, int n_energy, long n_edges
 
 template <class ExecSpace>
 void GraphBuilder<ExecSpace>::group_by_sender() {
-  const int n = g_.n_nodes;
-  const long E = g_.n_edges;
   auto sender = g_.sender;
-  auto so = g_.sender_offsets;
-  auto by_sender = g_.by_sender;
-  auto count = count_;
-  auto slot = slot_;
-  Kokkos::deep_copy(count, 0);
-  Kokkos::parallel_for(
-      "mace::graph_count_senders", policy(0, E), KOKKOS_LAMBDA(long e) { Kokkos::atomic_add(&count(sender(e)), 1L); });
-  long total = 0;
-  Kokkos::parallel_scan(
-      "mace::graph_sender_offsets", policy(0, n + 1),
-      KOKKOS_LAMBDA(int i, long& acc, bool final) {
-        const long c = i < n ? count(i) : 0;
-        if (final) so(i) = acc, slot(i) = acc;
-        acc += c;
-      },
-      total);
-  Kokkos::parallel_for(
-      "mace::graph_place_senders", policy(0, E),
-      KOKKOS_LAMBDA(long e) { by_sender(Kokkos::atomic_fetch_add(&slot(sender(e)), 1L)) = e; });
-  // Each sender's run in increasing edge number (insertion sort: runs are a few hundred at most).
-  Kokkos::parallel_for(
-      "mace::graph_sort_senders", policy(0, n), KOKKOS_LAMBDA(int j) {
-        const long b = so(j), end = so(j + 1);
-        for (long a = b + 1; a < end; ++a) {
-          const long x = by_sender(a);
-          long c = a;
-          for (; c > b && by_sender(c - 1) > x; --c) by_sender(c) = by_sender(c - 1);
-          by_sender(c) = x;
-        }
-      });
+  group(
+      g_.n_edges, g_.n_nodes, KOKKOS_LAMBDA(long e) { return sender(e); }, g_.sender_offsets, g_.by_sender);
 }
 
 template <class ExecSpace>
