@@ -18,9 +18,12 @@
 
 using namespace LAMMPS_NS;
 
-PairMACE::PairMACE(LAMMPS *lmp) : PairMlpot(lmp) {}
+PairMACE::PairMACE(LAMMPS *lmp) : PairMlpot(lmp)
+{
+  exchange_.pair = this;
+}
 
-// pair_style mace FILE [device cpu|cuda|cuda:N] [periodic] [engine auto|native|torch]
+// pair_style mace FILE [device cpu|cuda|cuda:N] [periodic | ghost_nodes] [engine auto|native|torch]
 //                                                                 + pair_coeff * * El1 El2 ...
 // or mace-torch's LAMMPS syntax (ACEsuit's pair_style mace), so its scripts run unchanged:
 //    pair_style mace [no_domain_decomposition]                   + pair_coeff * * FILE El1 El2 ...
@@ -30,6 +33,7 @@ void PairMACE::settings(int narg, char **arg)
   model_path_.clear();
   potential_.reset();
   periodic_ = false;
+  ghost_nodes_ = false;
   device_ = default_device();
   engine_ = "auto";
   auto is_periodic = [](const char *a) {
@@ -47,11 +51,16 @@ void PairMACE::settings(int narg, char **arg)
         error->all(FLERR, "pair_style {}: engine '{}' is not one of auto, native, torch", force->pair_style, engine_);
     } else if (is_periodic(arg[i])) {
       periodic_ = true;
+    } else if (strcmp(arg[i], "ghost_nodes") == 0) {
+      ghost_nodes_ = true;
     } else {
       error->all(FLERR, "pair_style {}: unknown keyword '{}' (pair_style {} [FILE] [device D] [periodic | "
-                 "no_domain_decomposition] [engine auto|native|torch])", force->pair_style, arg[i], force->pair_style);
+                 "no_domain_decomposition | ghost_nodes] [engine auto|native|torch])", force->pair_style, arg[i],
+                 force->pair_style);
     }
   }
+  if (periodic_ && ghost_nodes_)
+    error->all(FLERR, "pair_style {}: periodic and ghost_nodes are two different graphs; give one", force->pair_style);
   if (!model_path_.empty()) load_model();
 }
 
@@ -63,6 +72,9 @@ void PairMACE::load_model()
     options.engine = engine_;
     ensure_kokkos();    // the native engine's kernels
     potential_ = mlpot::open_mace(model_path_, options);
+    // The communication sizes LAMMPS sizes its buffers by: set here, since pair_style hybrid
+    // takes its sub-styles' sizes when they are defined (PairHybrid::flags), before init_style.
+    comm_forward = comm_reverse = periodic_ || ghost_nodes_ ? 0 : potential_->exchange_width();
     const auto &meta = potential_->metadata();
     if (comm->me == 0)
       utils::logmesg(lmp, "pair_style {}: {} engine ({}){}{}\n", force->pair_style, meta.engine, potential_->backend(),
@@ -111,6 +123,7 @@ void PairMACE::coeff(int narg, char **arg)
 void PairMACE::init_style()
 {
   require_run_settings(!species_of_type_.empty());
+  message_passing_ = false;
   if (periodic_) {
     if (comm->nprocs > 1)
       error->all(FLERR, "pair_style mace periodic runs on one MPI rank; use the default ghost-node mode with {} ranks",
@@ -120,8 +133,34 @@ void PairMACE::init_style()
     neighbor->add_request(this, NeighConst::REQ_FULL);
     return;
   }
+  if (choose_message_passing()) {
+    neighbor->add_request(this, NeighConst::REQ_FULL);
+    return;
+  }
   neighbor->add_request(this, NeighConst::REQ_FULL | NeighConst::REQ_GHOST);
   request_ghost_shell();
+}
+
+// Message passing unless `ghost_nodes` was asked for or the engine cannot exchange features
+// (LibTorch, whose exchange_width() is 0).
+bool PairMACE::choose_message_passing()
+{
+  const int width = potential_->exchange_width();
+  message_passing_ = !ghost_nodes_ && width > 0;
+  // Inside pair_style hybrid, LAMMPS sizes its buffers by the hybrid's sizes, which it took from
+  // its sub-styles when they were defined: with the model given in pair_coeff (mace-torch's
+  // syntax) that was before this style knew its width.
+  if (message_passing_ && force->pair != this) {
+    force->pair->comm_forward = std::max(force->pair->comm_forward, width);
+    force->pair->comm_reverse = std::max(force->pair->comm_reverse, width);
+  }
+  if (comm->me == 0)
+    utils::logmesg(lmp, message_passing_
+                        ? "pair_style {}: message passing between layers (ghosts to r_max + skin, {} values per atom "
+                          "exchanged)\n"
+                        : "pair_style {}: ghost-node graph (ghosts to {} x r_max + skin)\n",
+                   force->pair_style, message_passing_ ? width : potential_->metadata().num_interactions);
+  return message_passing_;
 }
 
 // Ghost atoms must reach num_interactions * r_max (+ skin), but the graph needs pairs within r_max
@@ -142,6 +181,7 @@ void PairMACE::compute(int eflag, int vflag)
 {
   ev_init(eflag, vflag);
   if (periodic_) return compute_periodic();
+  if (message_passing_) return compute_message_passing();
   const int nall = atom->nlocal + atom->nghost;
   const mlpot::AtomsRef atoms = host_atoms();
   const mlpot::NeighborsRef nbr = host_neighbors(list->inum + list->gnum);
@@ -196,4 +236,69 @@ void PairMACE::compute_periodic()
   if (eflag_global) eng_vdwl += ev.energy;
   if (vflag_global)
     for (int c = 0; c < 6; ++c) virial[c] += ev.virial[c];
+}
+
+// Message passing: the locals' lists only; the library calls exchange_ between layers.
+void PairMACE::compute_message_passing()
+{
+  const int nall = atom->nlocal + atom->nghost;
+  const mlpot::AtomsRef atoms = host_atoms();
+  const mlpot::NeighborsRef nbr = host_neighbors(list->inum);
+  mlpot::OutputsRef out;
+  out.forces = nall ? &atom->f[0][0] : nullptr;
+  out.atom_energy = eflag_atom ? eatom : nullptr;
+  out.atom_virial = vflag_atom && nall ? &vatom[0][0] : nullptr;
+  out.virial = vflag_global;
+  tally([&] { return potential_->compute_exchanging(atoms, nbr, out, exchange_); });
+}
+
+// The rows of every atom, local and ghost: forward sets ghosts from their owners (a later swap
+// may send on a ghost an earlier one set), reverse adds ghosts into their owners.
+void PairMACE::Exchange::forward(double *rows, int width)
+{
+  if (width > pair->force->pair->comm_forward)
+    pair->error->one(FLERR, "pair_style {}: {} values per atom to exchange, buffers sized for {}",
+                     pair->force->pair_style, width, pair->force->pair->comm_forward);
+  pair->exchange_rows_ = rows;
+  pair->exchange_width_ = width;
+  pair->comm->forward_comm(pair, width);
+}
+
+void PairMACE::Exchange::reverse(double *rows, int width)
+{
+  if (width > pair->force->pair->comm_reverse)
+    pair->error->one(FLERR, "pair_style {}: {} values per atom to exchange, buffers sized for {}",
+                     pair->force->pair_style, width, pair->force->pair->comm_reverse);
+  pair->exchange_rows_ = rows;
+  pair->exchange_width_ = width;
+  pair->comm->reverse_comm(pair, width);
+}
+
+int PairMACE::pack_forward_comm(int n, int *list, double *buf, int, int *)
+{
+  const int w = exchange_width_;
+  for (int k = 0; k < n; ++k) std::copy_n(exchange_rows_ + size_t(list[k]) * w, w, buf + size_t(k) * w);
+  return n * w;
+}
+
+void PairMACE::unpack_forward_comm(int n, int first, double *buf)
+{
+  const int w = exchange_width_;
+  std::copy_n(buf, size_t(n) * w, exchange_rows_ + size_t(first) * w);
+}
+
+int PairMACE::pack_reverse_comm(int n, int first, double *buf)
+{
+  const int w = exchange_width_;
+  std::copy_n(exchange_rows_ + size_t(first) * w, size_t(n) * w, buf);
+  return n * w;
+}
+
+void PairMACE::unpack_reverse_comm(int n, int *list, double *buf)
+{
+  const int w = exchange_width_;
+  for (int k = 0; k < n; ++k) {
+    double *row = exchange_rows_ + size_t(list[k]) * w;
+    for (int c = 0; c < w; ++c) row[c] += buf[size_t(k) * w + c];
+  }
 }

@@ -23,6 +23,7 @@ PairMACEKokkos<DeviceType>::PairMACEKokkos(LAMMPS *lmp) : PairMACE(lmp)
   execution_space = ExecutionSpaceFromDevice<DeviceType>::space;
   datamask_read = X_MASK | F_MASK | TYPE_MASK | ENERGY_MASK | VIRIAL_MASK;
   datamask_modify = F_MASK | ENERGY_MASK | VIRIAL_MASK;
+  reverse_comm_device = 1;
 }
 
 template <class DeviceType>
@@ -58,8 +59,14 @@ void PairMACEKokkos<DeviceType>::init_style()
     species_kk_.set_map(species_of_type_);
     return;
   }
-  auto request = neighbor->add_request(this, NeighConst::REQ_FULL | NeighConst::REQ_GHOST);
-  request_ghost_shell();
+  const bool messages = choose_message_passing();
+  // LAMMPS' host ("classic") pair communication would hand this style's device rows to the
+  // host pack functions.
+  if (messages && !kHostMemory && (lmp->kokkos->forward_pair_comm_classic || lmp->kokkos->reverse_pair_comm_classic))
+    error->all(FLERR, "pair_style {}: message passing exchanges node features on the GPU; use 'package kokkos comm "
+               "device' (the default with GPUs) or the ghost_nodes keyword", force->pair_style);
+  auto request = neighbor->add_request(this, NeighConst::REQ_FULL | (messages ? 0 : NeighConst::REQ_GHOST));
+  if (!messages) request_ghost_shell();
   request->set_kokkos_host(std::is_same_v<DeviceType, LMPHostType> && !std::is_same_v<DeviceType, LMPDeviceType>);
   request->set_kokkos_device(std::is_same_v<DeviceType, LMPDeviceType>);
   species_kk_.set_map(species_of_type_);
@@ -94,6 +101,7 @@ void PairMACEKokkos<DeviceType>::compute(int eflag_in, int vflag_in)
   auto type = atomKK->k_type.template view<DeviceType>();
   const int nlocal = atom->nlocal, nall = atom->nlocal + atom->nghost;
   auto *k_list = static_cast<NeighListKokkos<DeviceType> *>(list);
+  // message passing lists the locals only (gnum is 0 without REQ_GHOST)
   const int nlisted = list->inum + list->gnum;
 
   const int *species = species_kk_.update(type, nall, atom->nmax);
@@ -108,8 +116,62 @@ void PairMACEKokkos<DeviceType>::compute(int eflag_in, int vflag_in)
   nbr.slot_stride = k_list->d_neighbors.stride(1);
   nbr.index_mask = NEIGHMASK;
   mlpot::OutputsRef out = device_outputs(f.data());
-  compute_with(*potential_, atoms, nbr, out);
+  if (message_passing())
+    tally([&] { return potential_->compute_exchanging(atoms, nbr, out, exchange()); });
+  else
+    compute_with(*potential_, atoms, nbr, out);
   publish_device_outputs();
+}
+
+// Message passing on this style's buffers: the rows (exchange_rows_) are in the model's memory,
+// which init_style made this style's.
+template <class DeviceType>
+int PairMACEKokkos<DeviceType>::pack_forward_comm_kokkos(int n, DAT::tdual_int_1d k_sendlist,
+                                                         DAT::tdual_xfloat_1d &buf, int, int *)
+{
+  const auto list = k_sendlist.template view<DeviceType>();
+  const auto b = buf.template view<DeviceType>();
+  const double *rows = exchange_rows_;
+  const int w = exchange_width_;
+  Kokkos::parallel_for(
+      "mace::pack_forward", Kokkos::RangePolicy<typename DeviceType::execution_space>(0, size_t(n) * w),
+      KOKKOS_LAMBDA(size_t q) { b(q) = rows[size_t(list(q / w)) * w + q % w]; });
+  return n * w;
+}
+
+template <class DeviceType>
+void PairMACEKokkos<DeviceType>::unpack_forward_comm_kokkos(int n, int first, DAT::tdual_xfloat_1d &buf)
+{
+  const auto b = buf.template view<DeviceType>();
+  double *rows = exchange_rows_ + size_t(first) * exchange_width_;
+  Kokkos::parallel_for(
+      "mace::unpack_forward", Kokkos::RangePolicy<typename DeviceType::execution_space>(0, size_t(n) * exchange_width_),
+      KOKKOS_LAMBDA(size_t q) { rows[q] = b(q); });
+}
+
+template <class DeviceType>
+int PairMACEKokkos<DeviceType>::pack_reverse_comm_kokkos(int n, int first, DAT::tdual_xfloat_1d &buf)
+{
+  const auto b = buf.template view<DeviceType>();
+  const double *rows = exchange_rows_ + size_t(first) * exchange_width_;
+  Kokkos::parallel_for(
+      "mace::pack_reverse", Kokkos::RangePolicy<typename DeviceType::execution_space>(0, size_t(n) * exchange_width_),
+      KOKKOS_LAMBDA(size_t q) { b(q) = rows[q]; });
+  return n * exchange_width_;
+}
+
+// A sendlist names each atom once per swap, so the rows added to are distinct: no atomics.
+template <class DeviceType>
+void PairMACEKokkos<DeviceType>::unpack_reverse_comm_kokkos(int n, DAT::tdual_int_1d k_sendlist,
+                                                            DAT::tdual_xfloat_1d &buf)
+{
+  const auto list = k_sendlist.template view<DeviceType>();
+  const auto b = buf.template view<DeviceType>();
+  double *rows = exchange_rows_;
+  const int w = exchange_width_;
+  Kokkos::parallel_for(
+      "mace::unpack_reverse", Kokkos::RangePolicy<typename DeviceType::execution_space>(0, size_t(n) * w),
+      KOKKOS_LAMBDA(size_t q) { rows[size_t(list(q / w)) * w + q % w] += b(q); });
 }
 
 template <class DeviceType>

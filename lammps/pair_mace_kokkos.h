@@ -1,5 +1,6 @@
 // pair_style mace/kk: MACE on LAMMPS-Kokkos views; the graph is built from the device
-// neighbour list in bulk tensor operations, and LibTorch runs on the same device.
+// neighbour list where the model runs. With message passing (pair_mace.h) the node features and
+// their adjoints are exchanged between layers on device buffers (pack/unpack_*_comm_kokkos).
 // With 'periodic' (one rank) the periodic graph is built from the local atoms and the box by
 // mlpot's Thrust builder where the atoms live (the GPU in the CUDA build: no graph data crosses
 // PCIe); where the builder's memory is not this style's, pair_style mace's host glue is used.
@@ -16,6 +17,7 @@ PairStyle(mace/kk/host,PairMACEKokkos<LMPHostType>);
 
 #include <memory>
 
+#include "kokkos_base.h"
 #include "kokkos_type.h"
 #include "mlpot/device_graph.hpp"
 #include "pair_kokkos.h"
@@ -25,7 +27,7 @@ PairStyle(mace/kk/host,PairMACEKokkos<LMPHostType>);
 namespace LAMMPS_NS {
 
 template <class DeviceType>
-class PairMACEKokkos : public PairMACE {
+class PairMACEKokkos : public PairMACE, public KokkosBase {
  public:
   typedef DeviceType device_type;
   typedef ArrayTypes<DeviceType> AT;
@@ -34,6 +36,10 @@ class PairMACEKokkos : public PairMACE {
   ~PairMACEKokkos() override;
   void compute(int, int) override;
   void init_style() override;
+  int pack_forward_comm_kokkos(int, DAT::tdual_int_1d, DAT::tdual_xfloat_1d &, int, int *) override;
+  void unpack_forward_comm_kokkos(int, int, DAT::tdual_xfloat_1d &) override;
+  int pack_reverse_comm_kokkos(int, int, DAT::tdual_xfloat_1d &) override;
+  void unpack_reverse_comm_kokkos(int, DAT::tdual_int_1d, DAT::tdual_xfloat_1d &) override;
 
  protected:
   // A GPU style's model runs on its GPU (the one Kokkos uses on this rank).

@@ -7,6 +7,7 @@
 
 #include "mlpot/device_graph.hpp"
 #include "mlpot/elements.hpp"
+#include "mlpot/error.hpp"
 #include "mlpot/step_profiler.hpp"
 #include "mlpot/neighbor_list.hpp"
 #include "mlpot/potential.hpp"
@@ -25,6 +26,22 @@ struct MaceMetadata {
   std::string engine_reason;
   // How the native engine evaluates the radial MLPs, per interaction ("" for LibTorch).
   std::string radial;
+};
+
+// Message passing between ranks (the native engine; LAMMPS' default for pair_style mace on any
+// number of ranks): graph nodes are the local atoms and the ghosts out to one cutoff, only the
+// locals have neighbour lists and only their features are computed. After each interaction
+// layer the ghosts' node features are set from their owners (forward), and in the reverse pass
+// the adjoints dE/dH that fell on ghosts are added into their owners' (reverse), so the locals'
+// energies, and all forces and virials once the ghost forces are reverse-communicated, equal a
+// single-process evaluation. The caller (a LAMMPS pair style) does the communication.
+class GhostExchange {
+ public:
+  virtual ~GhostExchange() = default;
+  // rows: [n_total][width] doubles in the atoms' memory. forward: set every ghost row from its
+  // owner's; reverse: add every ghost row into its owner's row (ghost rows are not read after).
+  virtual void forward(double* rows, int width) = 0;
+  virtual void reverse(double* rows, int width) = 0;
 };
 
 // Graph modes:
@@ -60,6 +77,17 @@ class MacePotential : public Potential {
   // written to out.atom_energy, both in atoms.memory; with a CUDA model and the CUDA build no
   // graph data crosses PCIe.
   virtual Totals compute_periodic(const CellAtoms& atoms, DeviceGraphBuilder& builder, const OutputsRef& out) = 0;
+  // Message passing (GhostExchange): the widest row exchanged (doubles per atom), 0 where the
+  // engine cannot do it (LibTorch). `nbr` lists the local atoms only (n_listed = n_local); ghosts
+  // need to reach r_max only. Forces [n_total] (ghosts' for reverse communication), local
+  // energies, virials as compute().
+  virtual int exchange_width() const { return 0; }
+  virtual Totals compute_exchanging(const AtomsRef& atoms, const NeighborsRef& nbr, const OutputsRef& out,
+                                    GhostExchange& exchange) {
+    (void)atoms, (void)nbr, (void)out, (void)exchange;
+    throw Error("mace: message passing between ranks needs the native engine (this model runs on " + backend() +
+                "; use the ghost-node graph)");
+  }
   virtual const MaceMetadata& metadata() const = 0;
   // What the graph rewrites changed ("none" when off), for `mlpot info`.
   virtual std::string graph_rewrites() const = 0;

@@ -80,6 +80,9 @@ class GraphBuilder {
   using policy = Kokkos::RangePolicy<ExecSpace>;
 
   const DeviceGraph<space>& graph() const { return g_; }
+  // Message passing: only the first n_energy nodes' features are computed, the ghosts' are set
+  // from their owners (MaceEngine::Halo). Their edges must all have a computed receiver.
+  void set_ghosts_from_owners() { g_.n_computed = g_.n_energy; }
 
   // Edges i <- k for the first n_listed nodes i and their listed neighbours k closer than r_max
   // (and not at distance 0), vector x_i - x_k; nodes are the n_nodes atoms, the first n_energy
@@ -144,6 +147,7 @@ void GraphBuilder<ExecSpace>::from_lists(int n_nodes, int n_energy, int n_listed
                                          const int* species, const ListShape& list, double r_max) {
   reserve(n_nodes, 0);
   g_.n_energy = n_energy;
+  g_.n_computed = n_nodes;
   const double r2max = r_max * r_max;
   auto offsets = g_.offsets;
   auto bad = bad_;
@@ -256,6 +260,7 @@ void GraphBuilder<ExecSpace>::from_edges(int n_nodes, int n_energy, long n_edges
                                          const Source& source) {
   reserve(n_nodes, 0);
   g_.n_energy = n_energy;
+  g_.n_computed = n_nodes;
   int bad_edge = -1;
   Kokkos::parallel_reduce(
       "mace::graph_check_edges", policy(0, n_edges),

@@ -27,6 +27,7 @@
 // component m of channel c of a block at offset + m * mul + c, so channel loops are contiguous.
 #include <Kokkos_Core.hpp>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -246,6 +247,10 @@ struct DeviceRadial {
 template <class Space>
 struct DeviceGraph {
   int n_nodes = 0, n_energy = 0;
+  // Nodes whose features the layers compute: all of them, or (message passing, MaceEngine::Halo)
+  // the first n_energy, the local atoms; the others are ghosts whose features are set from their
+  // owners between layers, and which are no edge's receiver.
+  int n_computed = 0;
   long n_edges = 0;
   Kokkos::View<int*, Space> species;
   Kokkos::View<long*, Space> offsets;    // [n_nodes + 1], edges grouped by receiver
@@ -380,8 +385,18 @@ class MaceEngine {
 
   // Node energies [n_nodes] (zero beyond n_energy), and dE/dv per edge [n_edges][3] (overwritten).
   // Returns the sum of the node energies.
+  //
+  // With `halo` (message passing, g.n_computed < g.n_nodes): after layer t's forward pass the
+  // ghosts' rows of H_{t+1} are set from their owners by halo->forward, and after its reverse
+  // pass the ghosts' dE/dH_t are added into their owners' rows by halo->reverse; `rows` is
+  // [n_nodes][width] doubles in this space, the features (or adjoints) of every node.
+  struct Halo {
+    std::function<void(double* rows, int width)> forward, reverse;
+  };
   double run(const DeviceGraph<space>& g, Kokkos::View<double*, space> node_energy,
-             Kokkos::View<double* [3], space> edge_grad);
+             Kokkos::View<double* [3], space> edge_grad, const Halo* halo = nullptr);
+  // The widest row a Halo exchanges (doubles per node).
+  int halo_width() const;
   // Buffers for graphs of up to n_nodes nodes (run() calls it).
   void reserve(int n_nodes);
 
@@ -412,6 +427,10 @@ class MaceEngine {
   }
   void forward_layer(int t, const DeviceGraph<space>& g, Kokkos::View<double*, space> node_energy);
   void backward_layer(int t, const DeviceGraph<space>& g, Kokkos::View<double* [3], space> edge_grad);
+  // Message passing between layers (run with a Halo): the ghosts' H_t from their owners, and
+  // the ghosts' dE/dH_t (after backward_layer(t)) added into their owners'.
+  void exchange_features(int t, const DeviceGraph<space>& g, const Halo& halo);
+  void exchange_adjoints(int t, const DeviceGraph<space>& g, const Halo& halo);
   // The ZBL pair repulsion: adds each receiver's energy (below n_energy) and its edges' dE/dv.
   void pair_repulsion(const DeviceGraph<space>& g, Kokkos::View<double*, space> node_energy,
                       Kokkos::View<double* [3], space> edge_grad);
@@ -437,6 +456,7 @@ class MaceEngine {
   Kokkos::View<double* [2], space> zbl_element_;
   Kokkos::View<double**, Kokkos::LayoutRight, space> zbl_pair_;
   int capacity_ = 0;
+  Kokkos::View<double*, space> halo_rows_;  // [n_nodes][width] rows a Halo exchanges
 
   static int level_for(size_t bytes) { return bytes <= 16384 ? 0 : 1; }
   // Reals of team scratch an edge loop needs: the weights and their derivatives, and the

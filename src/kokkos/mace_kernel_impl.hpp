@@ -250,18 +250,73 @@ void MaceEngine<ExecSpace, Real>::reserve(int n) {
 
 template <class ExecSpace, class Real>
 double MaceEngine<ExecSpace, Real>::run(const DeviceGraph<space>& g, Kokkos::View<double*, space> node_energy,
-                                        Kokkos::View<double* [3], space> edge_grad) {
+                                        Kokkos::View<double* [3], space> edge_grad, const Halo* halo) {
+  if (!halo && g.n_computed != g.n_nodes)
+    throw std::logic_error("MaceEngine::run: a graph with ghosts set from their owners needs a Halo");
   reserve(g.n_nodes);
   embed(g, node_energy);
-  for (int t = 0; t < int(layers_.size()); ++t) forward_layer(t, g, node_energy);
+  const int T = int(layers_.size());
+  for (int t = 0; t < T; ++t) {
+    forward_layer(t, g, node_energy);
+    if (halo && t + 1 < T) exchange_features(t + 1, g, *halo);
+  }
   clear_adjoints(g, edge_grad);
-  for (int t = int(layers_.size()) - 1; t >= 0; --t) backward_layer(t, g, edge_grad);
+  for (int t = T - 1; t >= 0; --t) {
+    backward_layer(t, g, edge_grad);
+    // H_0 is the embedding, which every node computes itself
+    if (halo && t > 0) exchange_adjoints(t, g, *halo);
+  }
   if (zbl_) pair_repulsion(g, node_energy, edge_grad);
   double total = 0;
   Kokkos::parallel_reduce(
       "mace::energy", Kokkos::RangePolicy<ExecSpace>(0, g.n_nodes),
       KOKKOS_LAMBDA(int i, double& s) { s += node_energy(i); }, total);
   return total;
+}
+
+template <class ExecSpace, class Real>
+int MaceEngine<ExecSpace, Real>::halo_width() const {
+  int w = 0;
+  for (size_t t = 1; t < layers_.size(); ++t) w = std::max(w, layers_[t].dim_in);
+  return w;
+}
+
+template <class ExecSpace, class Real>
+void MaceEngine<ExecSpace, Real>::exchange_features(int t, const DeviceGraph<space>& g, const Halo& halo) {
+  Nodes H = H_[t];
+  const int w = layers_[t].dim_in, n = g.n_nodes, nc = g.n_computed;
+  if (long(halo_rows_.extent(0)) < long(n) * w)
+    halo_rows_ = Kokkos::View<double*, space>("mace::halo_rows", (long(n) * w) * 11 / 10 + 16);
+  auto rows = halo_rows_;
+  // The locals' rows out (only those are read: owners and ghosts sent on in a later swap are
+  // both written before they are sent), the ghosts' rows back.
+  Kokkos::parallel_for(
+      "mace::halo_features_out", Kokkos::RangePolicy<ExecSpace>(0, long(nc) * w),
+      KOKKOS_LAMBDA(long q) { rows(q) = double(H(q / w, q % w)); });
+  ExecSpace().fence();
+  halo.forward(rows.data(), w);
+  Kokkos::parallel_for(
+      "mace::halo_features_in", Kokkos::RangePolicy<ExecSpace>(long(nc) * w, long(n) * w),
+      KOKKOS_LAMBDA(long q) { H(q / w, q % w) = Real(rows(q)); });
+}
+
+template <class ExecSpace, class Real>
+void MaceEngine<ExecSpace, Real>::exchange_adjoints(int t, const DeviceGraph<space>& g, const Halo& halo) {
+  Nodes G = G_[t % 2];  // dE/dH_t, as backward_layer(t) left it
+  const int w = layers_[t].dim_in, n = g.n_nodes, nc = g.n_computed;
+  if (long(halo_rows_.extent(0)) < long(n) * w)
+    halo_rows_ = Kokkos::View<double*, space>("mace::halo_rows", (long(n) * w) * 11 / 10 + 16);
+  auto rows = halo_rows_;
+  Kokkos::parallel_for(
+      "mace::halo_adjoints_out", Kokkos::RangePolicy<ExecSpace>(0, long(n) * w),
+      KOKKOS_LAMBDA(long q) { rows(q) = double(G(q / w, q % w)); });
+  ExecSpace().fence();
+  halo.reverse(rows.data(), w);
+  Kokkos::parallel_for(
+      "mace::halo_adjoints_in", Kokkos::RangePolicy<ExecSpace>(0, long(n) * w), KOKKOS_LAMBDA(long q) {
+        const long i = q / w;
+        G(i, q % w) = i < nc ? Real(rows(q)) : Real(0);
+      });
 }
 
 template <class ExecSpace, class Real>
@@ -316,7 +371,7 @@ void MaceEngine<ExecSpace, Real>::forward_layer(int t, const DeviceGraph<space>&
   const size_t bytes = ScratchReal::shmem_size(n_edge_scratch);
   const int level = level_for(bytes);
   Kokkos::parallel_for(
-      "mace::message", policy(n, bytes), KOKKOS_LAMBDA(const member& team) {
+      "mace::message", policy(g.n_computed, bytes), KOKKOS_LAMBDA(const member& team) {
         const int i = team.league_rank();
         ScratchReal s(team.team_scratch(level), n_edge_scratch);
         Real* w = s.data();
@@ -356,7 +411,7 @@ void MaceEngine<ExecSpace, Real>::forward_layer(int t, const DeviceGraph<space>&
   const size_t pbytes = ScratchReal::shmem_size(n_prod);
   const int plevel = level_for(pbytes);
   Kokkos::parallel_for(
-      "mace::product", policy(n, pbytes), KOKKOS_LAMBDA(const member& team) {
+      "mace::product", policy(g.n_computed, pbytes), KOKKOS_LAMBDA(const member& team) {
         const int i = team.league_rank();
         const int el = species(i);
         ScratchReal s(team.team_scratch(plevel), n_prod);
@@ -444,8 +499,12 @@ void MaceEngine<ExecSpace, Real>::backward_layer(int t, const DeviceGraph<space>
   const int n_prod = L.dim_hidden + L.dim_prod + 2 * L.dim_target + 2 * L.n_mono * CC + 5 * L.dim_mlp + L.dim_heads;
   const size_t pbytes = ScratchReal::shmem_size(n_prod);
   const int plevel = level_for(pbytes);
+  // Ghosts whose features came from their owners (message passing) pass nothing back through
+  // the product; their rows of dE/dH_t collect only their outgoing edges' terms.
+  if (g.n_computed < n)
+    Kokkos::deep_copy(Kokkos::subview(Gin, std::make_pair(g.n_computed, n), Kokkos::ALL), Real(0));
   Kokkos::parallel_for(
-      "mace::product_adjoint", policy(n, pbytes), KOKKOS_LAMBDA(const member& team) {
+      "mace::product_adjoint", policy(g.n_computed, pbytes), KOKKOS_LAMBDA(const member& team) {
         const int i = team.league_rank();
         const int el = species(i);
         ScratchReal s(team.team_scratch(plevel), n_prod);

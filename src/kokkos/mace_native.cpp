@@ -66,6 +66,48 @@ class NativeMacePotential final : public MacePotential {
 
   Totals compute(const AtomsRef& atoms, const NeighborsRef& nbr, const OutputsRef& out) override {
     check(atoms.memory, out);
+    graph_from_lists(atoms, nbr);
+    const double energy = run();
+    Totals t;
+    t.energy = energy;
+    t.virial = write(out.forces, out.atom_energy, out.atom_virial, out.virial, atoms.n_total, atoms.memory);
+    return t;
+  }
+
+  int exchange_width() const override { return engine_.halo_width(); }
+
+  Totals compute_exchanging(const AtomsRef& atoms, const NeighborsRef& nbr, const OutputsRef& out,
+                            GhostExchange& exchange) override {
+    check(atoms.memory, out);
+    const int n_listed = nbr.n_listed < 0 ? atoms.n_local : nbr.n_listed;
+    if (n_listed != atoms.n_local)
+      throw Error("mace (native engine): message passing lists the local atoms only, got lists for " +
+                  std::to_string(n_listed) + " of " + std::to_string(atoms.n_local));
+    graph_from_lists(atoms, nbr);
+    graph_.set_ghosts_from_owners();
+    typename kokkos::mace::MaceEngine<ExecSpace, Real>::Halo halo;
+    // The rows where the caller's atoms are: through a host copy for host atoms on a GPU backend.
+    const bool in_place = readable(atoms.memory);
+    const size_t n_rows = size_t(atoms.n_total);
+    auto in_callers_memory = [&](double* rows, int width, bool reverse) {
+      if (in_place) return reverse ? exchange.reverse(rows, width) : exchange.forward(rows, width);
+      Kokkos::View<double*, space, Kokkos::MemoryUnmanaged> d(rows, n_rows * width);
+      auto h = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), d);
+      reverse ? exchange.reverse(h.data(), width) : exchange.forward(h.data(), width);
+      Kokkos::deep_copy(d, h);
+    };
+    halo.forward = [&](double* rows, int width) { in_callers_memory(rows, width, false); };
+    halo.reverse = [&](double* rows, int width) { in_callers_memory(rows, width, true); };
+    const double energy = run(&halo);
+    Totals t;
+    t.energy = energy;
+    t.virial = write(out.forces, out.atom_energy, out.atom_virial, out.virial, atoms.n_total, atoms.memory);
+    return t;
+  }
+
+  // The graph of LAMMPS-style neighbour lists (the first n_listed atoms' rows), read in place
+  // where the kernels can, else copied over once.
+  void graph_from_lists(const AtomsRef& atoms, const NeighborsRef& nbr) {
     const int nt = atoms.n_total, n_listed = nbr.n_listed < 0 ? atoms.n_local : nbr.n_listed;
     kokkos::mace::ListShape list;
     list.index_mask = nbr.index_mask;
@@ -105,11 +147,6 @@ class NativeMacePotential final : public MacePotential {
       }
     }
     graph_.from_lists(nt, atoms.n_local, n_listed, positions, species, list, model_.r_max);
-    const double energy = run();
-    Totals t;
-    t.energy = energy;
-    t.virial = write(out.forces, out.atom_energy, out.atom_virial, out.virial, nt, atoms.memory);
-    return t;
   }
 
   Evaluation evaluate_periodic(const Structure& s, bool with_virial, DeviceGraphBuilder*,
@@ -267,7 +304,7 @@ class NativeMacePotential final : public MacePotential {
   }
 
   // The engine on the graph just built; the total energy.
-  double run() {
+  double run(const typename kokkos::mace::MaceEngine<ExecSpace, Real>::Halo* halo = nullptr) {
     const auto& g = graph_.graph();
     const int bad = graph_.species_outside(model_.n_elements());
     if (bad >= 0) {
@@ -278,7 +315,7 @@ class NativeMacePotential final : public MacePotential {
     }
     if (long(edge_grad_.extent(0)) < g.n_edges) edge_grad_ = Kokkos::View<double* [3], space>("mace::edge_grad", g.n_edges * 11 / 10 + 16);
     if (int(node_energy_.extent(0)) < g.n_nodes) node_energy_ = Kokkos::View<double*, space>("mace::node_energy", g.n_nodes * 11 / 10 + 16);
-    return engine_.run(g, node_energy_, edge_grad_);
+    return engine_.run(g, node_energy_, edge_grad_, halo);
   }
 
   // Forces (+=, n_out rows), per-atom energies (=, the graph's n_energy) and per-atom virials

@@ -104,12 +104,12 @@ class Lammps:
     def __init__(self, lmp, plugin_dir, workdir):
         self.lmp, self.plugin_dir, self.dir = lmp, plugin_dir, Path(workdir)
 
-    def run(self, script, ranks=1, kokkos=False, name="in.lmp", timeout=600):
+    def run(self, script, ranks=1, kokkos=False, name="in.lmp", timeout=600, kokkos_args=None):
         inp = self.dir / name
         inp.write_text(script)
         cmd = [self.lmp, "-in", str(inp), "-log", str(self.dir / (name + ".log")), "-screen", "none", "-nocite"]
         if kokkos:
-            cmd += ["-k", "on", "t", "1", "-sf", "kk", "-pk", "kokkos", "newton", "on", "neigh", "half"]
+            cmd += ["-k", "on", "t", "1", "-sf", "kk", "-pk", "kokkos", "newton", "on", "neigh", "half"] + (kokkos_args or [])
         if ranks > 1:
             cmd = ["mpirun", "--allow-run-as-root", "--oversubscribe", "-np", str(ranks)] + cmd
         env = dict(os.environ, LAMMPS_PLUGIN_PATH=str(self.plugin_dir), OMP_NUM_THREADS="1", OMP_PROC_BIND="false")
