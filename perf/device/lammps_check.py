@@ -2,8 +2,10 @@
 same structure: energy, forces (per atom, by id) and the virial, relative to their size (floor 1).
 Usage: lammps_check.py --lmp LMP --plugin-dir DIR --model M.mtp|M-lammps.pt --cfg IN.cfg --ref REF.cfg
        --kokkos "g 1" | "t 2" --tol 1e-10 [--device cuda|cpu] [--atom-virials-out F] [--atom-virials-ref F]
+       [--graph periodic|messages] [--ranks N]
 REF.cfg is `mlpot eval` output for IN.cfg (Energy, fx fy fz, PlusStress). A model ending in .pt
-is MACE (`pair_style mace FILE device D periodic`), otherwise MTP. The per-atom virials
+is MACE (`pair_style mace FILE device D periodic`; with --graph messages the native engine's
+message passing between layers, on --ranks MPI ranks through mpirun), otherwise MTP. The per-atom virials
 (compute stress/atom, eV, xx yy zz xy xz yz by id) must sum to the global virial, and so must
 MTP's centroid form (compute centroid/stress/atom); --atom-virials-out
 writes them (prepare.sh: the CPU's), --atom-virials-ref compares with such a file (the GPU's)."""
@@ -42,9 +44,12 @@ def main():
     ap.add_argument("--engine", default="auto", help="MACE: auto, native or torch (pair_style mace ... engine E)")
     ap.add_argument("--atom-virials-out", help="write the per-atom virials here")
     ap.add_argument("--atom-virials-ref", help="compare the per-atom virials with this file")
+    ap.add_argument("--graph", default="periodic", choices=["periodic", "messages"], help="MACE's graph in LAMMPS")
+    ap.add_argument("--ranks", type=int, default=1, help="MPI ranks (mpirun), all on the one GPU")
     a = ap.parse_args()
     mace = a.model.endswith(".pt")
-    style = (f"pair_style mace {Path(a.model).resolve()} device {a.device} periodic engine {a.engine}" if mace
+    graph = "periodic" if a.graph == "periodic" else ""
+    style = (f"pair_style mace {Path(a.model).resolve()} device {a.device} {graph} engine {a.engine}" if mace
              else f"pair_style mtp {Path(a.model).resolve()} elements H Li C O F P")
     ref = numbers(a.ref)
     with tempfile.TemporaryDirectory() as tmp:
@@ -74,6 +79,8 @@ run 0
         env = dict(os.environ, LAMMPS_PLUGIN_PATH=str(Path(a.plugin_dir).resolve()), OMP_PROC_BIND="false")
         cmd = [str(Path(a.lmp).resolve()), "-in", "in.lammps", "-log", "log.lammps", "-screen", "none", "-nocite", "-k", "on",
                *a.kokkos.split(), "-sf", "kk", "-pk", "kokkos", "newton", "on", "neigh", "half"]
+        if a.ranks > 1:
+            cmd = ["mpirun", "--allow-run-as-root", "--oversubscribe", "-np", str(a.ranks)] + cmd
         r = subprocess.run(cmd, cwd=tmp, env=env, capture_output=True, text=True, timeout=300)
         log = (tmp / "log.lammps").read_text(errors="replace") if (tmp / "log.lammps").exists() else ""
         if r.returncode != 0:
@@ -94,7 +101,8 @@ run 0
         return 1
     de, df, dw = d["e"], d["f"], d["s"]
     ok = max(de, df) <= a.tol and dw <= max(a.tol, 1e-9)
-    print(f"lammps {'mace' if mace else 'mtp'}/kk run 0 ({a.kokkos}) vs mlpot eval: energy {de:.1e}, forces {df:.1e}, virial {dw:.1e} "
+    where = f"{a.kokkos}{', ' + a.graph if mace else ''}{f', {a.ranks} ranks' if a.ranks > 1 else ''}"
+    print(f"lammps {'mace' if mace else 'mtp'}/kk run 0 ({where}) vs mlpot eval: energy {de:.1e}, forces {df:.1e}, virial {dw:.1e} "
           f"(limit {a.tol:g}) -> {'PASS' if ok else 'FAIL'}")
     w = np.array([xx, yy, zz, xy, xz, yz])
     dsum = np.abs(atom_w.sum(axis=0) - w).max() / max(1.0, np.abs(w).max())

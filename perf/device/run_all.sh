@@ -238,6 +238,26 @@ if [[ -n "$dev" ]]; then
         --kokkos "$kokkos_args" --tol $tol --atom-virials-ref "$in/check_mace_seed-${dt}_atom_virials_host.txt" 2>&1 \
         | sed "s/^/native $dt: /" | tee -a "$log"
     done
+    # Message passing between layers (LAMMPS' default for the native engine): the engine's
+    # exchange and mace/kk's pack/unpack on device buffers, on one rank, and on 2 ranks sharing
+    # the GPU where the carried LAMMPS has MPI and the machine mpirun (the CUDA LAMMPS of
+    # setup-deps.sh --lammps-cuda is serial: BUILD_MPI=no).
+    mp_ranks=1
+    if command -v mpirun >/dev/null && "$lmp" -h 2>/dev/null | grep "^MPI v" | grep -qv STUBS; then mp_ranks=2; fi
+    for ranks in $(seq 1 $mp_ranks); do
+      for dt in float32 float64; do
+        tol=$([[ $dt == float64 ]] && echo 1e-9 || echo 1e-5)
+        timeout 120 python3 perf/device/lammps_check.py --lmp "$lmp" --plugin-dir $plugin_dir --device $torch_device \
+          --engine native --graph messages --ranks $ranks --model "$in/seed-$dt-lammps.pt" --cfg "$in/check.cfg" \
+          --ref "$in/check_mace_seed-${dt}_host.cfg" --kokkos "$kokkos_args" --tol $tol 2>&1 \
+          | sed "s/^/native $dt messages: /" | tee -a "$log"
+      done
+    done
+    ((mp_ranks == 1)) && say "2 ranks sharing the GPU: skipped (no mpirun, or the carried LAMMPS is serial)"
+    # Time per step: periodic against message passing on one rank, and mp_ranks ranks on the GPU.
+    timeout 200 python3 perf/bench_mace_ranks.py $([[ $torch_device == cuda ]] && echo --gpu) --ranks $mp_ranks \
+      --lmp "$lmp" --plugin-dir $plugin_dir --mlpot "$cuda_bin/mlpot" --models "$in" --cells 3x5x4,6x10x8 \
+      --no-ghost-nodes --out "$out/results-ranks" 2>&1 | grep -v "Warning\|warn" | tee -a "$log"
   fi
   # One timed force call per line (energy, forces, virial), engines interleaved.
   for cells in 3x5x4 6x10x8; do

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <map>
 #include <numeric>
@@ -367,6 +368,11 @@ void compare_halo(const std::string& file, double tol) {
     for (size_t k = 0; k < a.size(); ++k) scale = std::max(scale, std::abs(b[k])), diff = std::max(diff, std::abs(a[k] - b[k]));
     return diff / scale;
   };
+  std::printf("%s: message passing against the periodic graph: energy %.1e, per-atom energies %.1e, forces %.1e, "
+              "virial %.1e (relative)\n", file.c_str(), std::abs(got.energy - ref.energy) / std::abs(ref.energy),
+              rel(got.atom_energy, ref.atom_energy), rel(got.forces, ref.forces),
+              rel(std::vector<double>(got.virial.begin(), got.virial.end()),
+                  std::vector<double>(ref.virial.begin(), ref.virial.end())));
   EXPECT_LE(std::abs(got.energy - ref.energy), tol * std::abs(ref.energy)) << got.energy << " vs " << ref.energy;
   EXPECT_LE(rel(got.atom_energy, ref.atom_energy), tol);
   EXPECT_LE(rel(got.forces, ref.forces), tol);
@@ -382,7 +388,9 @@ void compare_halo(const std::string& file, double tol) {
 
 // Message passing (MaceEngine::Halo, what LAMMPS' mace styles do across ranks) gives the
 // periodic graph's energies, forces and virial: tiny (2 layers), variant (3 layers, density
-// blocks, ZBL, Agnesi) in float64, within round-off; seed float32 within its round-off.
-TEST(MaceKernels, HaloEqualsPeriodicGraphTiny) { compare_halo<double>("tiny-float64-lammps.pt", 1e-12); }
-TEST(MaceKernels, HaloEqualsPeriodicGraphVariant) { compare_halo<double>("variant-float64-lammps.pt", 1e-12); }
+// blocks, ZBL, Agnesi) in float64, seed in float32. Bounds about ten times the worst measured on
+// the host (2026-12-07: 2.0e-15 float64, 7.3e-7 float32, both the variant's forces and the
+// seed's virial).
+TEST(MaceKernels, HaloEqualsPeriodicGraphTiny) { compare_halo<double>("tiny-float64-lammps.pt", 2e-14); }
+TEST(MaceKernels, HaloEqualsPeriodicGraphVariant) { compare_halo<double>("variant-float64-lammps.pt", 2e-14); }
 TEST(MaceKernels, HaloEqualsPeriodicGraphSeedFloat32) { compare_halo<float>("seed-float32-lammps.pt", 1e-5); }

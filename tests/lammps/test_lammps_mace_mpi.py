@@ -4,7 +4,7 @@
 After each interaction layer the ghosts' node features come from their owners by LAMMPS' forward
 communication, and the adjoints that fell on ghosts go back by reverse communication, so every
 rank count must give the single-rank result: run 0 (energy, forces, global and per-atom virials,
-per-atom energies) on 1, 2 and 4 ranks to 1e-12 relative, and to `mlpot eval` to 1e-10; also
+per-atom energies) on 1, 2 and 4 ranks within round-off of one rank and of `mlpot eval`; also
 subdomains thinner than r_max (several communication swaps per direction), a triclinic cell, the
 Kokkos pack/unpack functions on device buffers (`package kokkos comm device`), the ghost-node graph
 for comparison; 100 MD steps on 1, 2 and 4 ranks; the variant test model on 192 atoms on 2 ranks
@@ -25,10 +25,14 @@ from mlpot_testlib import read_cfg_results  # noqa: E402
 from test_lammps import (NKTV2P, Lammps, check, compare_md, li2co3_cells, md_final, md_script, read_dump,  # noqa: E402
                          values, write_cfg, write_data)
 
-# The bars (docs/lammps.md, "MACE across MPI ranks"): ranks against one rank, and
-# against mlpot eval (the native engine in one process, its own periodic graph).
-RANKS_TOL = 1e-12
-EVAL_TOL = 1e-10
+# Bounds about ten times the worst measured on 2026-12-07 (docs/lammps.md#correctness), far
+# inside the bars the work was asked to meet (1e-12 across ranks, 1e-10 against mlpot eval), all
+# relative to the largest value of the quantity: ranks against one rank (worst 5.8e-15, the
+# virial; MD 1.8e-15 A), against mlpot eval (the native engine's periodic graph in one process;
+# worst 4.8e-15), and the variant against the LibTorch runner (forces 2.0e-14).
+RANKS_TOL = 6e-14
+EVAL_TOL = 5e-14
+VARIANT_TOL = 2e-13
 # NVE drift bound, per atom and step, as the MTP check in test_lammps.py.
 DRIFT_TOL = 1e-8
 
@@ -204,8 +208,8 @@ def main():
         write_cfg(cfg_variant, cell, pos, np.where(species == 5, 6, species))
         ref_variant = eval_reference(mlpot, variant, cfg_variant, tmp / "variant-ref.cfg", engine="torch")
         got = run0(lmp, "mace -np 2 (variant model, 192 atoms)", data, f"pair_style mace {variant}", pc, ranks=2)
-        compare("mace -np 2 variant model, 192 atoms: run 0 equals mlpot eval (LibTorch)", got, ref_variant, EVAL_TOL,
-                per_atom=False)
+        compare("mace -np 2 variant model, 192 atoms: run 0 equals mlpot eval (LibTorch)", got, ref_variant,
+                VARIANT_TOL, per_atom=False)
         if got is not None:
             check(f"mace -np 2 variant model, 192 atoms: peak memory of rank 0 {got['rss_mb']:.0f} MB (below 2 GB)",
                   got["rss_mb"] < 2048, "")
