@@ -399,6 +399,8 @@ class MaceEngine {
   int halo_width() const;
   // Buffers for graphs of up to n_nodes nodes (run() calls it).
   void reserve(int n_nodes);
+  // What those buffers take for n nodes, in bytes (for out-of-memory messages).
+  double node_buffer_bytes(long n) const;
 
   // Per layer: knots of its radial table (0: the network is evaluated) and the table's measured
   // error relative to the largest weight (and derivative).
@@ -458,6 +460,7 @@ class MaceEngine {
   int capacity_ = 0;
   Kokkos::View<double*, space> halo_rows_;  // [n_nodes][width] rows a Halo exchanges
 
+  void reserve_buffers(int capacity);
   static int level_for(size_t bytes) { return bytes <= 16384 ? 0 : 1; }
   // Reals of team scratch an edge loop needs: the weights and their derivatives, and the
   // network's features and activations where it is evaluated per edge (edge_weights).

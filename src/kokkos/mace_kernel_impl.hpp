@@ -218,6 +218,26 @@ template <class ExecSpace, class Real>
 void MaceEngine<ExecSpace, Real>::reserve(int n) {
   if (n <= capacity_ && !H_.empty()) return;
   const int cap = std::max(n, int(capacity_ * 1.1) + 1);
+  H_.clear();  // a failed allocation below leaves no half-sized set behind
+  capacity_ = 0;
+  reserve_buffers(cap);
+}
+
+template <class ExecSpace, class Real>
+double MaceEngine<ExecSpace, Real>::node_buffer_bytes(long n) const {
+  size_t per_node = 0;
+  int w_mid = 1, w_in = 1;
+  for (const Layer& L : layers_) {
+    per_node += 2 * size_t(L.dim_in) + L.dim_target + (L.density ? 2 + (L.residual ? 0 : L.dim_target) : 0);
+    w_mid = std::max(w_mid, L.dim_mid);
+    w_in = std::max({w_in, L.dim_in, L.dim_hidden});
+  }
+  per_node += layers_.back().dim_hidden + 2 * size_t(w_mid) + 3 * size_t(w_in);
+  return double(per_node) * sizeof(Real) * double(n);
+}
+
+template <class ExecSpace, class Real>
+void MaceEngine<ExecSpace, Real>::reserve_buffers(int cap) {
   const int T = int(layers_.size());
   H_.assign(T + 1, Nodes());
   U_.assign(T, Nodes());

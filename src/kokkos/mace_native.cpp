@@ -66,6 +66,10 @@ class NativeMacePotential final : public MacePotential {
 
   Totals compute(const AtomsRef& atoms, const NeighborsRef& nbr, const OutputsRef& out) override {
     check(atoms.memory, out);
+    return guard_memory(atoms.n_total, [&] { return compute_lists(atoms, nbr, out); });
+  }
+
+  Totals compute_lists(const AtomsRef& atoms, const NeighborsRef& nbr, const OutputsRef& out) {
     graph_from_lists(atoms, nbr);
     const double energy = run();
     Totals t;
@@ -83,6 +87,11 @@ class NativeMacePotential final : public MacePotential {
     if (n_listed != atoms.n_local)
       throw Error("mace (native engine): message passing lists the local atoms only, got lists for " +
                   std::to_string(n_listed) + " of " + std::to_string(atoms.n_local));
+    return guard_memory(atoms.n_total, [&] { return compute_lists_exchanging(atoms, nbr, out, exchange); });
+  }
+
+  Totals compute_lists_exchanging(const AtomsRef& atoms, const NeighborsRef& nbr, const OutputsRef& out,
+                                  GhostExchange& exchange) {
     graph_from_lists(atoms, nbr);
     graph_.set_ghosts_from_owners();
     typename kokkos::mace::MaceEngine<ExecSpace, Real>::Halo halo;
@@ -157,8 +166,12 @@ class NativeMacePotential final : public MacePotential {
   }
 
   // The periodic graph of the local atoms: each image's edge goes to the image's owner.
-  Evaluation evaluate_images(const GhostedSystem& g, const Mat3&, const std::array<bool, 3>&, bool,
-                             bool with_atom_virial) override {
+  Evaluation evaluate_images(const GhostedSystem& g, const Mat3& cell, const std::array<bool, 3>& pbc,
+                             bool with_virial, bool with_atom_virial) override {
+    return guard_memory(g.n_local, [&] { return images(g, cell, pbc, with_virial, with_atom_virial); });
+  }
+
+  Evaluation images(const GhostedSystem& g, const Mat3&, const std::array<bool, 3>&, bool, bool with_atom_virial) {
     std::vector<int> receiver, sender;
     std::vector<double> vec;
     for (int i = 0; i < g.n_local; ++i) {
@@ -191,6 +204,10 @@ class NativeMacePotential final : public MacePotential {
   // The Thrust builder's periodic graph, read in place where it lives in this engine's memory.
   Totals compute_periodic(const CellAtoms& atoms, DeviceGraphBuilder& builder, const OutputsRef& out) override {
     check(atoms.memory, out);
+    return guard_memory(atoms.n, [&] { return periodic(atoms, builder, out); });
+  }
+
+  Totals periodic(const CellAtoms& atoms, DeviceGraphBuilder& builder, const OutputsRef& out) {
     builder.build(atoms, cutoff());
     const DeviceEdgeView& e = builder.mace_edges(cutoff(), num_species());
     ThrustEdges src{e.receivers, e.senders, e.shifts, e.positions, r2max()};
@@ -291,6 +308,26 @@ class NativeMacePotential final : public MacePotential {
                   std::string(ExecSpace::name()) + ")");
     if (out.atom_centroid_virial) throw Error("mace: per-atom virials in the centroid form are not available");
     if (out.site_virial) throw Error("mace: site virials are not available (MACE's energy has no site terms)");
+  }
+
+  // `f()`, with a failed allocation (Kokkos' message names the buffer and its size) said as what
+  // it is: the system did not fit, with what the engine's node buffers alone need for it.
+  template <class F>
+  auto guard_memory(long n_atoms, const F& f) -> decltype(f()) {
+    try {
+      return f();
+    } catch (const Error&) {
+      throw;
+    } catch (const std::exception& e) {
+      const std::string what = e.what();
+      if (what.find("failed to allocate") == std::string::npos && what.find("bad_alloc") == std::string::npos) throw;
+      char head[200];
+      std::snprintf(head, sizeof head,
+                    "mace (native engine): out of %s memory for %ld atoms (graph nodes; the node buffers alone need "
+                    "%.2f GiB): ",
+                    host_space ? "host" : "device", n_atoms, engine_.node_buffer_bytes(n_atoms) / double(1 << 30));
+      throw Error(head + what);
+    }
   }
 
   // A host array in this engine's memory, in `view` if it is large enough.

@@ -11,7 +11,9 @@ for comparison; 100 MD steps on 1, 2 and 4 ranks; the variant test model on 192 
 (killed for memory with the ghost-node graph and LibTorch), with its peak memory; NVE energy
 drift over 2000 steps on 2 ranks (the bound of the MTP check in test_lammps.py)."""
 import argparse
+import os
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -213,6 +215,28 @@ def main():
         if got is not None:
             check(f"mace -np 2 variant model, 192 atoms: peak memory of rank 0 {got['rss_mb']:.0f} MB (below 2 GB)",
                   got["rss_mb"] < 2048, "")
+
+        # Out of memory: the seed model on 15 360 atoms with the address space capped at 5 GiB
+        # (enough for LAMMPS, MPI and LibTorch) stops with a LAMMPS error that names what the
+        # buffers need, not a crash.
+        seed = Path(args.models) / "seed-float32-lammps.pt"
+        cell_big, species_big, pos_big = li2co3_cells(mlpot, "8x10x8", tmp / "big.cfg")
+        data_big = tmp / "big.data"
+        write_data(data_big, cell_big, pos_big, species_big)
+        (tmp / "oom.in").write_text(f"units metal\natom_style atomic\nread_data {data_big}\n"
+                                    f"pair_style mace {seed}\n{pc}\nrun 0\n")
+
+        def cap_memory():
+            resource.setrlimit(resource.RLIMIT_AS, (5 << 30, 5 << 30))
+
+        r = subprocess.run([lmp.lmp, "-in", str(tmp / "oom.in"), "-log", str(tmp / "oom.log"), "-screen", "none",
+                            "-nocite"], capture_output=True, text=True, cwd=tmp, preexec_fn=cap_memory, timeout=300,
+                           env=dict(os.environ, LAMMPS_PLUGIN_PATH=lmp.plugin_dir, OMP_NUM_THREADS="1"))
+        log = (tmp / "oom.log").read_text() if (tmp / "oom.log").exists() else ""
+        err = " | ".join(l for l in (log + r.stderr).splitlines() if "ERROR" in l)[:400]
+        check("out of memory (address space capped at 5 GiB): a LAMMPS error naming the size",
+              0 < r.returncode < 128 and re.search(r"out of host memory for \d+ atoms .* need [0-9.]+ GiB", err) is not None,
+              f"rc {r.returncode}: {err}")
 
         # NVE: 2000 steps of 0.5 fs at 300 K on 2 ranks (mace/kk), drift per atom and step.
         r, out = lmp.run(md_script(data, ps, pc, 2000, thermo=10), ranks=2, kokkos=True, name="mpi-nve.in")
