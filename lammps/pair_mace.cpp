@@ -126,7 +126,8 @@ void PairMACE::init_style()
   message_passing_ = false;
   if (periodic_) {
     if (comm->nprocs > 1)
-      error->all(FLERR, "pair_style mace periodic runs on one MPI rank; use the default ghost-node mode with {} ranks",
+      error->all(FLERR, "pair_style mace periodic runs on one MPI rank; leave it out with {} ranks (message passing "
+                 "between layers, or ghost_nodes)",
                  comm->nprocs);
     if (atom->map_style == Atom::MAP_NONE)
       error->all(FLERR, "pair_style mace periodic needs an atom map: add 'atom_modify map yes' before the box is defined");

@@ -53,7 +53,8 @@ void PairMACEKokkos<DeviceType>::init_style()
     // One rank, periodic graph from the local atoms and the box (mlpot's Thrust builder, in this
     // style's memory): no neighbour list and no atom map are needed.
     if (comm->nprocs > 1)
-      error->all(FLERR, "pair_style {} periodic runs on one MPI rank; use the default ghost-node mode with {} ranks",
+      error->all(FLERR, "pair_style {} periodic runs on one MPI rank; leave it out with {} ranks (message passing "
+                 "between layers, or ghost_nodes)",
                  force->pair_style, comm->nprocs);
     if (!graph_) graph_ = std::make_unique<mlpot::DeviceGraphBuilder>();
     species_kk_.set_map(species_of_type_);

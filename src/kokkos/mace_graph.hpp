@@ -54,6 +54,10 @@ struct ListShape {
   }
 };
 
+// Whether a pair at squared distance r2 is an edge: closer than r_max, and not an atom paired
+// with itself (or one on top of it), as MACE's graph leaves those out.
+KOKKOS_INLINE_FUNCTION bool in_graph(double r2, double r2max) { return r2 < r2max && r2 != 0.0; }
+
 // The sums forces and virials need from one run, [n_out] rows.
 struct GraphOutputs {
   double* forces = nullptr;       // [n_out][3], +=
@@ -115,7 +119,6 @@ class GraphBuilder {
  private:
   DeviceGraph<space> g_;
   Kokkos::View<long*, space> count_, slot_, order_;
-  Kokkos::View<int*, space> bad_;
 };
 
 template <class ExecSpace>
@@ -129,7 +132,6 @@ void GraphBuilder<ExecSpace>::reserve(int n, long E) {
       g_.sender_offsets = Kokkos::View<long*, space>("mace::sender_offsets", ncap + 1);
       count_ = Kokkos::View<long*, space>("mace::count", ncap + 1);
       slot_ = Kokkos::View<long*, space>("mace::slot", ncap + 1);
-      bad_ = Kokkos::View<int*, space>("mace::bad", 2);
     }
     if (long(g_.sender.extent(0)) < E) {
       g_.sender = Kokkos::View<int*, space>("mace::sender", ecap);
@@ -150,30 +152,30 @@ void GraphBuilder<ExecSpace>::from_lists(int n_nodes, int n_energy, int n_listed
   g_.n_computed = n_nodes;
   const double r2max = r_max * r_max;
   auto offsets = g_.offsets;
-  auto bad = bad_;
-  Kokkos::deep_copy(bad, -1);
-  // Edges per listed row (the other nodes have none), then the prefix sum.
-  Kokkos::parallel_for(
-      "mace::graph_count", policy(0, n_nodes + 1), KOKKOS_LAMBDA(int i) {
+  // Edges per listed row (the other nodes have none), then the prefix sum; the last row with a
+  // neighbour index outside the nodes, if any.
+  int bad_row = -1;
+  Kokkos::parallel_reduce(
+      "mace::graph_count", policy(0, n_nodes + 1),
+      KOKKOS_LAMBDA(int i, int& bad) {
         long c = 0;
         if (i < n_listed) {
           const double* xi = positions + 3 * long(i);
           for (std::int64_t jj = 0; jj < list.count(i); ++jj) {
             const int k = list.neighbor(i, jj);
             if (k < 0 || k >= n_nodes) {
-              Kokkos::atomic_max(&bad(0), i);
+              bad = i > bad ? i : bad;
               continue;
             }
             const double* xk = positions + 3 * long(k);
             const double d0 = xi[0] - xk[0], d1 = xi[1] - xk[1], d2 = xi[2] - xk[2];
             const double r2 = d0 * d0 + d1 * d1 + d2 * d2;
-            if (r2 < r2max && r2 != 0.0) ++c;
+            if (in_graph(r2, r2max)) ++c;
           }
         }
         offsets(i) = c;
-      });
-  int bad_row = 0;
-  Kokkos::deep_copy(bad_row, Kokkos::subview(bad, 0));
+      },
+      Kokkos::Max<int>(bad_row));
   if (bad_row >= 0)
     throw Error("mace: a neighbour of atom " + std::to_string(bad_row) + " is outside [0, " +
                              std::to_string(n_nodes) + ")");
@@ -202,7 +204,7 @@ void GraphBuilder<ExecSpace>::from_lists(int n_nodes, int n_energy, int n_listed
           const double* xk = positions + 3 * long(k);
           const double d0 = xi[0] - xk[0], d1 = xi[1] - xk[1], d2 = xi[2] - xk[2];
           const double r2 = d0 * d0 + d1 * d1 + d2 * d2;
-          if (!(r2 < r2max && r2 != 0.0)) continue;
+          if (!in_graph(r2, r2max)) continue;
           sender(e) = k;
           receiver(e) = i;
           vec(e, 0) = d0;

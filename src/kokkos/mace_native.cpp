@@ -264,7 +264,7 @@ class NativeMacePotential final : public MacePotential {
       s = sender[q];
       for (int a = 0; a < 3; ++a) v[a] = vec[3 * q + a];
       const double r2 = v[0] * v[0] + v[1] * v[1] + v[2] * v[2];
-      return r2 < r2max && r2 != 0.0;
+      return kokkos::mace::in_graph(r2, r2max);
     }
   };
   // The Thrust builder's edges: vector x_receiver - x_sender + shift.
@@ -279,7 +279,7 @@ class NativeMacePotential final : public MacePotential {
       s = int(senders[q]);
       for (int a = 0; a < 3; ++a) v[a] = positions[3 * long(r) + a] - positions[3 * long(s) + a] + shifts[3 * q + a];
       const double r2 = v[0] * v[0] + v[1] * v[1] + v[2] * v[2];
-      return r2 < r2max && r2 != 0.0;
+      return kokkos::mace::in_graph(r2, r2max);
     }
   };
 
