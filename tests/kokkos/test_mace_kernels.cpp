@@ -394,3 +394,28 @@ void compare_halo(const std::string& file, double tol) {
 TEST(MaceKernels, HaloEqualsPeriodicGraphTiny) { compare_halo<double>("tiny-float64-lammps.pt", 2e-14); }
 TEST(MaceKernels, HaloEqualsPeriodicGraphVariant) { compare_halo<double>("variant-float64-lammps.pt", 2e-14); }
 TEST(MaceKernels, HaloEqualsPeriodicGraphSeedFloat32) { compare_halo<float>("seed-float32-lammps.pt", 1e-5); }
+
+// A neighbour index outside the nodes (a corrupt list) is an error naming the row, on every
+// backend, not a read out of bounds.
+TEST(MaceKernels, GraphBuilderRefusesANeighbourOutsideTheNodes) {
+  using space = Kokkos::DefaultExecutionSpace::memory_space;
+  const std::vector<double> x = {0, 0, 0, 1.5, 0, 0, 0, 1.5, 0};
+  const std::vector<std::int64_t> offsets = {0, 2, 3, 4};
+  for (int bad : {3, -1}) {
+    const std::vector<int> neighbors = {1, 2, bad, 0};  // row 1 lists node `bad`
+    auto xd = upload<double, space>(x, "x");
+    auto sp = upload<int, space>({0, 1, 0}, "species");
+    auto od = upload<std::int64_t, space>(offsets, "offsets");
+    auto nd = upload<int, space>(neighbors, "neighbors");
+    ListShape list;
+    list.offsets = od.data();
+    list.neighbors = nd.data();
+    GraphBuilder<Kokkos::DefaultExecutionSpace> gb;
+    try {
+      gb.from_lists(3, 3, 3, xd.data(), sp.data(), list, 5.0);
+      ADD_FAILURE() << "neighbour " << bad << " was accepted";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("a neighbour of atom 1 is outside [0, 3)"), std::string::npos) << e.what();
+    }
+  }
+}
