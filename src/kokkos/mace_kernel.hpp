@@ -386,10 +386,11 @@ class MaceEngine {
   // Node energies [n_nodes] (zero beyond n_energy), and dE/dv per edge [n_edges][3] (overwritten).
   // Returns the sum of the node energies.
   //
-  // With `halo` (message passing, g.n_computed < g.n_nodes): after layer t's forward pass the
-  // ghosts' rows of H_{t+1} are set from their owners by halo->forward, and after its reverse
-  // pass the ghosts' dE/dH_t are added into their owners' rows by halo->reverse; `rows` is
-  // [n_nodes][width] doubles in this space, the features (or adjoints) of every node.
+  // With `halo` (message passing, g.n_computed < g.n_nodes): in each layer after the first the
+  // ghosts' rows of U = linear_up(H) are set from their owners by halo->forward (U is linear in
+  // H per node, so the owner's U is the ghost's), and in its reverse pass the ghosts' dE/dU are
+  // added into their owners' rows by halo->reverse; `rows` is [n_nodes][width] doubles in this
+  // space, every node's row.
   struct Halo {
     std::function<void(double* rows, int width)> forward, reverse;
   };
@@ -427,10 +428,15 @@ class MaceEngine {
   LayerBuffers buffers(int t) const {
     return {H_.at(t), H_.at(t + 1), U_.at(t), X_.at(t), M_, G_[(t + 1) % 2], G_[t % 2], dM_, dU_, D_.at(t), dD_};
   }
-  void forward_layer(int t, const DeviceGraph<space>& g, Kokkos::View<double*, space> node_energy);
-  void backward_layer(int t, const DeviceGraph<space>& g, Kokkos::View<double* [3], space> edge_grad);
-  // Message passing between layers (run with a Halo): the ghosts' H_t from their owners, and
-  // the ghosts' dE/dH_t (after backward_layer(t)) added into their owners'.
+  // With a Halo (message passing, layers after the first): the ghosts' U come from their owners
+  // after the locals' linear_up, and backwards the ghosts' dE/dU go to their owners before the
+  // locals' linear_up adjoint, so ghosts do no per-node work at all.
+  void forward_layer(int t, const DeviceGraph<space>& g, Kokkos::View<double*, space> node_energy,
+                     const Halo* halo = nullptr);
+  void backward_layer(int t, const DeviceGraph<space>& g, Kokkos::View<double* [3], space> edge_grad,
+                      const Halo* halo = nullptr);
+  // Message passing (forward_layer, backward_layer with a Halo): the ghosts' rows of layer t's U
+  // set from their owners, and the ghosts' rows of dE/dU added into their owners'.
   void exchange_features(int t, const DeviceGraph<space>& g, const Halo& halo);
   void exchange_adjoints(int t, const DeviceGraph<space>& g, const Halo& halo);
   // The ZBL pair repulsion: adds each receiver's energy (below n_energy) and its edges' dE/dv.

@@ -276,16 +276,9 @@ double MaceEngine<ExecSpace, Real>::run(const DeviceGraph<space>& g, Kokkos::Vie
   reserve(g.n_nodes);
   embed(g, node_energy);
   const int T = int(layers_.size());
-  for (int t = 0; t < T; ++t) {
-    forward_layer(t, g, node_energy);
-    if (halo && t + 1 < T) exchange_features(t + 1, g, *halo);
-  }
+  for (int t = 0; t < T; ++t) forward_layer(t, g, node_energy, halo);
   clear_adjoints(g, edge_grad);
-  for (int t = T - 1; t >= 0; --t) {
-    backward_layer(t, g, edge_grad);
-    // H_0 is the embedding, which every node computes itself
-    if (halo && t > 0) exchange_adjoints(t, g, *halo);
-  }
+  for (int t = T - 1; t >= 0; --t) backward_layer(t, g, edge_grad, halo);
   if (zbl_) pair_repulsion(g, node_energy, edge_grad);
   double total = 0;
   Kokkos::parallel_reduce(
@@ -303,7 +296,7 @@ int MaceEngine<ExecSpace, Real>::halo_width() const {
 
 template <class ExecSpace, class Real>
 void MaceEngine<ExecSpace, Real>::exchange_features(int t, const DeviceGraph<space>& g, const Halo& halo) {
-  Nodes H = H_[t];
+  Nodes H = U_[t];
   const int w = layers_[t].dim_in, n = g.n_nodes, nc = g.n_computed;
   if (long(halo_rows_.extent(0)) < long(n) * w)
     halo_rows_ = Kokkos::View<double*, space>("mace::halo_rows", (long(n) * w) * 11 / 10 + 16);
@@ -322,7 +315,7 @@ void MaceEngine<ExecSpace, Real>::exchange_features(int t, const DeviceGraph<spa
 
 template <class ExecSpace, class Real>
 void MaceEngine<ExecSpace, Real>::exchange_adjoints(int t, const DeviceGraph<space>& g, const Halo& halo) {
-  Nodes G = G_[t % 2];  // dE/dH_t, as backward_layer(t) left it
+  Nodes G = dU_;  // dE/dU of layer t, as its message adjoint left it
   const int w = layers_[t].dim_in, n = g.n_nodes, nc = g.n_computed;
   if (long(halo_rows_.extent(0)) < long(n) * w)
     halo_rows_ = Kokkos::View<double*, space>("mace::halo_rows", (long(n) * w) * 11 / 10 + 16);
@@ -333,10 +326,8 @@ void MaceEngine<ExecSpace, Real>::exchange_adjoints(int t, const DeviceGraph<spa
   ExecSpace().fence();
   halo.reverse(rows.data(), w);
   Kokkos::parallel_for(
-      "mace::halo_adjoints_in", Kokkos::RangePolicy<ExecSpace>(0, long(n) * w), KOKKOS_LAMBDA(long q) {
-        const long i = q / w;
-        G(i, q % w) = i < nc ? Real(rows(q)) : Real(0);
-      });
+      "mace::halo_adjoints_in", Kokkos::RangePolicy<ExecSpace>(0, long(nc) * w),
+      KOKKOS_LAMBDA(long q) { G(q / w, q % w) = Real(rows(q)); });
 }
 
 template <class ExecSpace, class Real>
@@ -365,7 +356,7 @@ void MaceEngine<ExecSpace, Real>::clear_adjoints(const DeviceGraph<space>& g,
 
 template <class ExecSpace, class Real>
 void MaceEngine<ExecSpace, Real>::forward_layer(int t, const DeviceGraph<space>& g,
-                                                Kokkos::View<double*, space> node_energy) {
+                                                Kokkos::View<double*, space> node_energy, const Halo* halo) {
   const Layer L = layers_[t];
   const DeviceRadial<Real, space> R = radial_;
   const int n = g.n_nodes, n_energy = g.n_energy;
@@ -374,16 +365,23 @@ void MaceEngine<ExecSpace, Real>::forward_layer(int t, const DeviceGraph<space>&
   auto species = g.species;
   auto offsets = g.offsets;
   auto sender = g.sender;
+  auto sender_offsets = g.sender_offsets;
   auto vec = g.vec;
   const Real scale = scale_;
 
+  // U is read for senders only. With a Halo after the first layer the locals' U are all formed
+  // (a local that sends nothing may have a ghost image that does) and the ghosts' come from
+  // their owners; otherwise every sender forms its own.
+  const bool from_owners = halo && t > 0;
   Kokkos::parallel_for(
-      "mace::linear_up", policy(n, 0), KOKKOS_LAMBDA(const member& team) {
+      "mace::linear_up", policy(from_owners ? g.n_computed : n, 0), KOKKOS_LAMBDA(const member& team) {
         const int i = team.league_rank();
+        if (!from_owners && sender_offsets(i + 1) == sender_offsets(i)) return;
         Real* u = &U(i, 0);
         lanes(team, L.dim_in, [&](int k) { u[k] = 0; });
         L.linear_up.apply(team, &H(i, 0), u);
       });
+  if (from_owners) exchange_features(t, g, *halo);
 
   // message: gathered over the receiver's edges
   const int C = L.channels_in;
@@ -499,7 +497,7 @@ void MaceEngine<ExecSpace, Real>::forward_layer(int t, const DeviceGraph<space>&
 
 template <class ExecSpace, class Real>
 void MaceEngine<ExecSpace, Real>::backward_layer(int t, const DeviceGraph<space>& g,
-                                                 Kokkos::View<double* [3], space> edge_grad) {
+                                                 Kokkos::View<double* [3], space> edge_grad, const Halo* halo) {
   const Layer L = layers_[t];
   const DeviceRadial<Real, space> R = radial_;
   const int n = g.n_nodes, n_energy = g.n_energy;
@@ -519,8 +517,8 @@ void MaceEngine<ExecSpace, Real>::backward_layer(int t, const DeviceGraph<space>
   const int n_prod = L.dim_hidden + L.dim_prod + 2 * L.dim_target + 2 * L.n_mono * CC + 5 * L.dim_mlp + L.dim_heads;
   const size_t pbytes = ScratchReal::shmem_size(n_prod);
   const int plevel = level_for(pbytes);
-  // Ghosts whose features came from their owners (message passing) pass nothing back through
-  // the product; their rows of dE/dH_t collect only their outgoing edges' terms.
+  // Ghosts (message passing) have no product to pass back through, and their rows of dE/dH_t
+  // are never read: zeroed, so that the buffer holds no stale numbers.
   if (g.n_computed < n)
     Kokkos::deep_copy(Kokkos::subview(Gin, std::make_pair(g.n_computed, n), Kokkos::ALL), Real(0));
   Kokkos::parallel_for(
@@ -636,7 +634,9 @@ void MaceEngine<ExecSpace, Real>::backward_layer(int t, const DeviceGraph<space>
         L.linear.apply_transpose(team, dA, dm, 0, factor);
       });
 
-  // edges, gathered by sender j: dE/dU_j over j's outgoing edges, dE/dv of each edge
+  // edges, gathered by sender j: dE/dU_j over j's outgoing edges, dE/dv of each edge; with a
+  // Halo after the first layer dE/dU_j stays in dU until the ghosts' have reached their owners
+  const bool to_owners = halo && t > 0;
   const int C = L.channels_in;
   const int n_edge_scratch = edge_scratch(L);
   const size_t bytes = ScratchReal::shmem_size(n_edge_scratch);
@@ -651,6 +651,7 @@ void MaceEngine<ExecSpace, Real>::backward_layer(int t, const DeviceGraph<space>
         Real* du = &dU(j, 0);
         const Real* u = &U(j, 0);
         lanes(team, L.dim_in, [&](int k) { du[k] = 0; });
+        if (sender_offsets(j + 1) == sender_offsets(j)) return;  // no edges: nothing to add to dE/dH_j
         for (long k = sender_offsets(j); k < sender_offsets(j + 1); ++k) {
           const long e = by_sender(k);
           const int i = receiver(e);
@@ -698,8 +699,17 @@ void MaceEngine<ExecSpace, Real>::backward_layer(int t, const DeviceGraph<space>
           });
         }
         lane_barrier(team);  // du was written lane by lane inside the reductions
-        L.linear_up.apply_transpose(team, du, &Gin(j, 0));
+        if (!to_owners) L.linear_up.apply_transpose(team, du, &Gin(j, 0));
       });
+  if (to_owners) {
+    // The ghosts' dE/dU to their owners, then each local's through linear_up.
+    exchange_adjoints(t, g, *halo);
+    Kokkos::parallel_for(
+        "mace::linear_up_adjoint", policy(g.n_computed, 0), KOKKOS_LAMBDA(const member& team) {
+          const int i = team.league_rank();
+          L.linear_up.apply_transpose(team, &dU(i, 0), &Gin(i, 0));
+        });
+  }
 }
 
 template <class ExecSpace, class Real>
