@@ -372,7 +372,9 @@ template <class ExecSpace, class Real>
 class MaceEngine {
  public:
   using space = typename ExecSpace::memory_space;
-  using team_policy = Kokkos::TeamPolicy<ExecSpace>;
+  // Dynamic: nodes differ in cost (a local atom with its whole neighbourhood, a ghost sending to a
+  // few locals), and with static chunks one host thread would get the locals and wait the longest.
+  using team_policy = Kokkos::TeamPolicy<ExecSpace, Kokkos::Schedule<Kokkos::Dynamic>>;
   using member = typename team_policy::member_type;
   using scratch_space = typename ExecSpace::scratch_memory_space;
   using ScratchReal = Kokkos::View<Real*, scratch_space, Kokkos::MemoryUnmanaged>;
