@@ -1,9 +1,9 @@
 """MACE across MPI ranks in a real LAMMPS: the native engine's message passing between layers
 (pair_style mace and mace/kk, the default), against one rank and against `mlpot eval`.
 
-After each interaction layer the ghosts' node features come from their owners by LAMMPS' forward
-communication, and the adjoints that fell on ghosts go back by reverse communication, so every
-rank count must give the single-rank result: run 0 (energy, forces, global and per-atom virials,
+In each interaction layer after the first the ghosts' node features (after the layer's linear_up)
+come from their owners by LAMMPS' forward communication, and the adjoints that fell on ghosts go
+back by reverse communication, so every rank count must give the single-rank result: run 0 (energy, forces, global and per-atom virials,
 per-atom energies) on 1, 2 and 4 ranks within round-off of one rank and of `mlpot eval`; also
 subdomains thinner than r_max (several communication swaps per direction), a triclinic cell, the
 Kokkos pack/unpack functions on device buffers (`package kokkos comm device`), the ghost-node graph
