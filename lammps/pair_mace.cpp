@@ -257,22 +257,26 @@ void PairMACE::compute_message_passing()
 // may send on a ghost an earlier one set), reverse adds ghosts into their owners.
 void PairMACE::Exchange::forward(double *rows, int width)
 {
-  if (width > pair->force->pair->comm_forward)
-    pair->error->one(FLERR, "pair_style {}: {} values per atom to exchange, buffers sized for {}",
-                     pair->force->pair_style, width, pair->force->pair->comm_forward);
-  pair->exchange_rows_ = rows;
-  pair->exchange_width_ = width;
-  pair->comm->forward_comm(pair, width);
+  pair->exchange(rows, width, false);
 }
 
 void PairMACE::Exchange::reverse(double *rows, int width)
 {
-  if (width > pair->force->pair->comm_reverse)
-    pair->error->one(FLERR, "pair_style {}: {} values per atom to exchange, buffers sized for {}",
-                     pair->force->pair_style, width, pair->force->pair->comm_reverse);
-  pair->exchange_rows_ = rows;
-  pair->exchange_width_ = width;
-  pair->comm->reverse_comm(pair, width);
+  pair->exchange(rows, width, true);
+}
+
+void PairMACE::exchange(double *rows, int width, bool reverse)
+{
+  const int sized = reverse ? force->pair->comm_reverse : force->pair->comm_forward;
+  if (width > sized)
+    error->one(FLERR, "pair_style {}: {} values per atom to exchange, buffers sized for {}", force->pair_style, width,
+               sized);
+  exchange_rows_ = rows;
+  exchange_width_ = width;
+  if (reverse)
+    comm->reverse_comm(this, width);
+  else
+    comm->forward_comm(this, width);
 }
 
 int PairMACE::pack_forward_comm(int n, int *list, double *buf, int, int *)

@@ -50,6 +50,8 @@ class PairMACE : public PairMlpot {
   void compute_periodic();
   void compute_message_passing();
   bool choose_message_passing();
+  // Message passing: the ghosts' rows set from their owners, or (reverse) added into them.
+  void exchange(double *rows, int width, bool reverse);
   // After init_style: whether this run passes messages (see above) and the exchange that does it.
   bool message_passing() const { return message_passing_; }
   mlpot::GhostExchange &exchange() { return exchange_; }

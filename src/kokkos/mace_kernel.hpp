@@ -437,10 +437,11 @@ class MaceEngine {
                      const Halo* halo = nullptr);
   void backward_layer(int t, const DeviceGraph<space>& g, Kokkos::View<double* [3], space> edge_grad,
                       const Halo* halo = nullptr);
-  // Message passing (forward_layer, backward_layer with a Halo): the ghosts' rows of layer t's U
-  // set from their owners, and the ghosts' rows of dE/dU added into their owners'.
-  void exchange_features(int t, const DeviceGraph<space>& g, const Halo& halo);
-  void exchange_adjoints(int t, const DeviceGraph<space>& g, const Halo& halo);
+  // Message passing (forward_layer, backward_layer with a Halo): the first w columns of v's
+  // rows [0, n_out) out to `exchange` (Halo::forward or reverse) as [n][w] doubles, and rows
+  // [in_begin, in_end) back.
+  void exchange_rows(Nodes v, int w, int n, int n_out, int in_begin, int in_end,
+                     const std::function<void(double*, int)>& exchange);
   // The ZBL pair repulsion: adds each receiver's energy (below n_energy) and its edges' dE/dv.
   void pair_repulsion(const DeviceGraph<space>& g, Kokkos::View<double*, space> node_energy,
                       Kokkos::View<double* [3], space> edge_grad);

@@ -295,39 +295,19 @@ int MaceEngine<ExecSpace, Real>::halo_width() const {
 }
 
 template <class ExecSpace, class Real>
-void MaceEngine<ExecSpace, Real>::exchange_features(int t, const DeviceGraph<space>& g, const Halo& halo) {
-  Nodes H = U_[t];
-  const int w = layers_[t].dim_in, n = g.n_nodes, nc = g.n_computed;
-  if (long(halo_rows_.extent(0)) < long(n) * w)
-    halo_rows_ = Kokkos::View<double*, space>("mace::halo_rows", (long(n) * w) * 11 / 10 + 16);
-  auto rows = halo_rows_;
-  // The locals' rows out (only those are read: owners and ghosts sent on in a later swap are
-  // both written before they are sent), the ghosts' rows back.
-  Kokkos::parallel_for(
-      "mace::halo_features_out", Kokkos::RangePolicy<ExecSpace>(0, long(nc) * w),
-      KOKKOS_LAMBDA(long q) { rows(q) = double(H(q / w, q % w)); });
-  ExecSpace().fence();
-  halo.forward(rows.data(), w);
-  Kokkos::parallel_for(
-      "mace::halo_features_in", Kokkos::RangePolicy<ExecSpace>(long(nc) * w, long(n) * w),
-      KOKKOS_LAMBDA(long q) { H(q / w, q % w) = Real(rows(q)); });
-}
-
-template <class ExecSpace, class Real>
-void MaceEngine<ExecSpace, Real>::exchange_adjoints(int t, const DeviceGraph<space>& g, const Halo& halo) {
-  Nodes G = dU_;  // dE/dU of layer t, as its message adjoint left it
-  const int w = layers_[t].dim_in, n = g.n_nodes, nc = g.n_computed;
+void MaceEngine<ExecSpace, Real>::exchange_rows(Nodes v, int w, int n, int n_out, int in_begin, int in_end,
+                                                const std::function<void(double*, int)>& exchange) {
   if (long(halo_rows_.extent(0)) < long(n) * w)
     halo_rows_ = Kokkos::View<double*, space>("mace::halo_rows", (long(n) * w) * 11 / 10 + 16);
   auto rows = halo_rows_;
   Kokkos::parallel_for(
-      "mace::halo_adjoints_out", Kokkos::RangePolicy<ExecSpace>(0, long(n) * w),
-      KOKKOS_LAMBDA(long q) { rows(q) = double(G(q / w, q % w)); });
+      "mace::halo_out", Kokkos::RangePolicy<ExecSpace>(0, long(n_out) * w),
+      KOKKOS_LAMBDA(long q) { rows(q) = double(v(q / w, q % w)); });
   ExecSpace().fence();
-  halo.reverse(rows.data(), w);
+  exchange(rows.data(), w);
   Kokkos::parallel_for(
-      "mace::halo_adjoints_in", Kokkos::RangePolicy<ExecSpace>(0, long(nc) * w),
-      KOKKOS_LAMBDA(long q) { G(q / w, q % w) = Real(rows(q)); });
+      "mace::halo_in", Kokkos::RangePolicy<ExecSpace>(long(in_begin) * w, long(in_end) * w),
+      KOKKOS_LAMBDA(long q) { v(q / w, q % w) = Real(rows(q)); });
 }
 
 template <class ExecSpace, class Real>
@@ -381,7 +361,9 @@ void MaceEngine<ExecSpace, Real>::forward_layer(int t, const DeviceGraph<space>&
         lanes(team, L.dim_in, [&](int k) { u[k] = 0; });
         L.linear_up.apply(team, &H(i, 0), u);
       });
-  if (from_owners) exchange_features(t, g, *halo);
+  // The locals' rows out (only those are read: a ghost LAMMPS sends on in a later swap is written
+  // before it is sent), the ghosts' rows back.
+  if (from_owners) exchange_rows(U, L.dim_in, n, g.n_computed, g.n_computed, n, halo->forward);
 
   // message: gathered over the receiver's edges
   const int C = L.channels_in;
@@ -703,7 +685,7 @@ void MaceEngine<ExecSpace, Real>::backward_layer(int t, const DeviceGraph<space>
       });
   if (to_owners) {
     // The ghosts' dE/dU to their owners, then each local's through linear_up.
-    exchange_adjoints(t, g, *halo);
+    exchange_rows(dU, L.dim_in, n, n, 0, g.n_computed, halo->reverse);
     Kokkos::parallel_for(
         "mace::linear_up_adjoint", policy(g.n_computed, 0), KOKKOS_LAMBDA(const member& team) {
           const int i = team.league_rank();

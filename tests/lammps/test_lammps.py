@@ -273,6 +273,19 @@ def md_final(lmp, data, pair_style, pair_coeff, steps, ranks=1, kokkos=False, na
     return cols[:, 0:3], cols[:, 3:6], pe[0]
 
 
+def thermo_etotal(out):
+    """The total energies of md_script's thermo lines (step pe ke etotal) in a LAMMPS log."""
+    et = []
+    for line in out.splitlines():
+        w = line.split()
+        if len(w) == 4 and w[0].isdigit():
+            try:
+                et.append(float(w[3]))
+            except ValueError:
+                pass
+    return et
+
+
 def compare_md(label, got, ref, tol):
     """Positions (A, absolute), forces (relative to the largest) and energy after MD, against `ref`."""
     if got is None or ref is None:
@@ -412,14 +425,7 @@ def main():
         # NVE energy conservation: 2000 steps of 0.5 fs at 300 K.
         r, out = lmp.run(md_script(data, ps_mtp, pc_mtp, 2000, thermo=10), ranks=2, kokkos=True, name="nve.in")
         check("mtp/kk NVE run: exit status 0", r.returncode == 0, "" if r.returncode == 0 else out[-1500:])
-        et = []
-        for line in out.splitlines():
-            w = line.split()
-            if len(w) == 4 and w[0].isdigit():
-                try:
-                    et.append(float(w[3]))
-                except ValueError:
-                    pass
+        et = thermo_etotal(out)
         if r.returncode == 0 and len(et) == 201:
             et = np.array(et)
             slope = np.polyfit(np.arange(len(et)) * 10, et, 1)[0]

@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "python"))
 from mlpot_testlib import read_cfg_results  # noqa: E402
 from test_lammps import (NKTV2P, Lammps, check, compare_md, li2co3_cells, md_final, md_script, read_dump,  # noqa: E402
-                         values, write_cfg, write_data)
+                         thermo_etotal, values, write_cfg, write_data)
 
 # Bounds about ten times the worst measured on 2026-12-07 (docs/lammps.md#correctness), far
 # inside the bars the work was asked to meet (1e-12 across ranks, 1e-10 against mlpot eval), all
@@ -240,14 +240,7 @@ def main():
 
         # NVE: 2000 steps of 0.5 fs at 300 K on 2 ranks (mace/kk), drift per atom and step.
         r, out = lmp.run(md_script(data, ps, pc, 2000, thermo=10), ranks=2, kokkos=True, name="mpi-nve.in")
-        et = []
-        for line in out.splitlines():
-            w = line.split()
-            if len(w) == 4 and w[0].isdigit():
-                try:
-                    et.append(float(w[3]))
-                except ValueError:
-                    pass
+        et = thermo_etotal(out)
         if r.returncode == 0 and len(et) == 201:
             et = np.array(et)
             slope = np.polyfit(np.arange(len(et)) * 10, et, 1)[0]
