@@ -150,4 +150,11 @@ KOKKOS_INLINE_FUNCTION Real sigmoid(Real z) {
   return Real(1) / (Real(1) + Kokkos::exp(-z));
 }
 
+// d/dz of scale * SiLU(z) = scale * z * sigmoid(z), for the readouts' adjoints.
+template <class Real>
+KOKKOS_INLINE_FUNCTION Real silu_slope(Real z, Real scale) {
+  const Real sg = sigmoid(z);
+  return scale * sg * (Real(1) + z * (Real(1) - sg));
+}
+
 }  // namespace mlpot::kokkos::mace

@@ -535,18 +535,12 @@ void MaceEngine<ExecSpace, Real>::backward_layer(int t, const DeviceGraph<space>
               });
               L.readout_mid.apply(team, z1, z2);
               L.readout_2.apply_transpose(team, o, dz2);
-              lanes(team, L.dim_mlp, [&](int k) {
-                const Real sg = sigmoid(z2[k]);
-                dz2[k] *= L.readout_act_scale * sg * (Real(1) + z2[k] * (Real(1) - sg));
-              });
+              lanes(team, L.dim_mlp, [&](int k) { dz2[k] *= silu_slope(z2[k], L.readout_act_scale); });
               L.readout_mid.apply_transpose(team, dz2, dz);
             } else {
               L.readout_2.apply_transpose(team, o, dz);
             }
-            lanes(team, L.dim_mlp, [&](int k) {
-              const Real sg = sigmoid(z[k]);
-              dz[k] *= L.readout_act_scale * sg * (Real(1) + z[k] * (Real(1) - sg));
-            });
+            lanes(team, L.dim_mlp, [&](int k) { dz[k] *= silu_slope(z[k], L.readout_act_scale); });
             L.readout_1.apply_transpose(team, dz, gh);
           } else {
             L.readout_1.apply_transpose(team, o, gh);

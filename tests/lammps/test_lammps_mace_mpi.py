@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "python"))
 from mlpot_testlib import read_cfg_results  # noqa: E402
 from test_lammps import (NKTV2P, Lammps, check, compare_md, li2co3_cells, md_final, md_script, read_dump,  # noqa: E402
-                         thermo_etotal, values, write_cfg, write_data)
+                         run0_script, thermo_etotal, values, write_cfg, write_data)
 
 # Bounds about ten times the worst measured on 2026-12-07 (docs/lammps.md#correctness), far
 # inside the bars the work was asked to meet (1e-12 across ranks, 1e-10 against mlpot eval), all
@@ -44,26 +44,12 @@ def run0(lmp, label, data, pair_style, pair_coeff, ranks=1, kokkos=False, pre=""
     eV), per-atom energies and per-atom virials (eV, same order); None if LAMMPS failed."""
     tag = label.replace(" ", "_").replace("/", "_")
     dump = lmp.dir / f"mpi-{tag}.dump"
-    cols = " ".join(f"c_sa[{k}]" for k in range(1, 7))
-    script = f"""
-units metal
-atom_style atomic
-{pre}
-boundary p p p
-read_data {data}
-{pair_style}
-{pair_coeff}
-compute pe_atom all pe/atom
-compute sa all stress/atom NULL virial
-compute vir all pressure NULL virial
-thermo_style custom step pe
-dump d all custom 1 {dump} id fx fy fz c_pe_atom {cols}
-dump_modify d format float %.17g sort id
-run 0
-info memory out log
-print "ENERGY $(pe:%.17g)"
-print "VOL $(vol:%.17g)"
-""" + "".join(f'print "VIR{k} $(c_vir[{k}]:%.17g)"\n' for k in range(1, 7))
+    # test_lammps' run 0 (its computes pe_atom, s_atom, vir and prints), with the per-atom values
+    # dumped and rank 0's peak memory logged.
+    cols = " ".join(f"c_s_atom[{k}]" for k in range(1, 7))
+    script = run0_script(data, pair_style, pair_coeff, lmp.dir / f"mpi-{tag}-forces.dump", pre).replace(
+        "run 0\n", f"dump d all custom 1 {dump} id fx fy fz c_pe_atom {cols}\n"
+        "dump_modify d format float %.17g sort id\nrun 0\ninfo memory out log\n")
     r, out = lmp.run(script, ranks=ranks, kokkos=kokkos, name=f"mpi-{tag}.in", kokkos_args=kokkos_args)
     if r.returncode != 0 or not values(out, "ENERGY"):
         check(f"{label}: LAMMPS run 0", False, out[-1500:])
