@@ -14,7 +14,7 @@ cmake -S "$root" -B "$root/build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
   -DKokkos_ROOT="$cache/kokkos-openmp" -DCMAKE_CXX_COMPILER_LAUNCHER=ccache \
   -DMLPOT_TORCH_PREFIX="$torch_prefix" \
   -DMLPOT_LAMMPS_SRC="$cache/src/lammps/lammps-4Feb2025/src" -DMLPOT_LAMMPS_BUILD="$cache/build-lammps" \
-  -DMLPOT_PYTHON="$cache/venv/bin/python" -DMLPOT_SHARED_DIR="$root/../shared" -DMLPOT_MLP="${MLPOT_MLP:-}" >/dev/null
+  -DMLPOT_PYTHON="$cache/venv/bin/python" -DMLPOT_PYTHON_PACKAGE=ON -DPython_EXECUTABLE="$cache/venv/bin/python" -DMLPOT_SHARED_DIR="$root/../shared" -DMLPOT_MLP="${MLPOT_MLP:-}" >/dev/null
 cmake --build "$root/build" -j "${MLPOT_JOBS:-$(nproc)}"
 # The LAMMPS our plugin is built for, where docs/install.md promises it.
 ln -sfn "$cache/lammps/bin/lmp" "$root/build/bin/lmp"

@@ -12,7 +12,8 @@
 #     We download that sdist by pinned version, check its sha256 and build kokkos/ only.
 #   - GoogleTest, ccache, ninja: Debian packages.
 #   - Python oracles (motep, ase, numpy, matplotlib), torch (LibTorch) and mace-torch: PyPI,
-#     pinned, in a venv; older mace-torch wheels (scripts/mace-compat-versions.txt, checksummed)
+#     pinned, in a venv; the Python package's build requirements (nanobind, scikit-build-core)
+#     pinned and checksummed in the same venv; older mace-torch wheels (scripts/mace-compat-versions.txt, checksummed)
 #     beside it, to export models as those releases did.
 #   - LAMMPS 4Feb2025 (--lammps): Debian's source package lammps 20250204+dfsg.1-2 (its upstream
 #     tarball, checksummed), built against our Kokkos with KOKKOS (OpenMP), PLUGIN and MPI
@@ -65,6 +66,17 @@ if [[ ! -f "$py_stamp" || "$(cat "$py_stamp")" != "$py_want" ]]; then
   python3 -m venv "$cache/venv"
   "$cache/venv/bin/pip" install -q -r "$py_reqs"
   echo "$py_want" > "$py_stamp"
+fi
+
+# The Python package's build requirements (pyproject.toml): hash-checked wheels, no dependencies
+# beyond those listed with them.
+build_reqs="$here/python-build-requirements.txt"
+build_stamp="$cache/venv/.mlpot-build-stamp"
+build_want="$(sha256sum "$build_reqs" | cut -d' ' -f1)"
+if [[ ! -f "$build_stamp" || "$(cat "$build_stamp")" != "$build_want" ]]; then
+  log "installing the Python package's build requirements (nanobind, scikit-build-core)"
+  "$cache/venv/bin/pip" install -q --no-deps --only-binary :all: --require-hashes -r "$build_reqs"
+  echo "$build_want" > "$build_stamp"
 fi
 
 # Older mace-torch releases (wheels only, no dependencies: they run on the venv's torch and

@@ -1,0 +1,127 @@
+"""Per-call cost of mlpot.Calculator (the Python package) against `mlpot bench`'s force call on the
+same structure and thread count, and against motep's and mace-torch's own ASE calculators, in one
+run (docs/python.md, docs/performance.md).
+
+Li2CO3 3x5x4 (1440 atoms), one thread by default:
+  - MTP: the synthetic level-16 model (mlpot make-model), mlpot.Calculator against `mlpot bench`
+    (its force call on a list built once) and against motep's MTP calculator (engine cext);
+  - MACE, both engines: the seed float32 model, mlpot.Calculator against `mlpot bench
+    --mace-engine E` and against mace-torch's MACECalculator on the eager `.model`.
+Each Python call follows a small random displacement of every atom (as an MD step: ASE then
+recomputes; the Verlet list is kept), forces and stress; the median of the timed calls. MTP:
+three interleaved rounds of `mlpot bench` and the calculator, the best round of each (the two
+differ by a few per cent, as much as one round's noise on these VMs).
+Rows -> perf/results/python_calculator_cpu.csv.
+
+Usage: PYTHONPATH=build/python bench_python_calculator.py --mlpot build/bin/mlpot
+       --templates ../shared/data/mtp-templates --models build/models [--threads 1] [--out perf/results]
+"""
+import argparse
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_mtp import append_rows  # noqa: E402
+
+CSV_HEADER = ("model,engine,atoms,threads,bench_ms_per_call,python_ms_per_call,python_overhead_percent,"
+              "reference,reference_ms_per_call")
+SYMBOLS = ["H", "Li", "C", "O", "F", "P"]
+
+
+def bench_ms(mlpot, model, cells, threads, steps, extra=()):
+    r = subprocess.run([mlpot, "bench", "--model", model, "--system", f"li2co3:{cells}", "--threads", str(threads),
+                        "--steps", str(steps), "--warmup", "1", *extra], capture_output=True, text=True,
+                       env=dict(os.environ, OMP_PROC_BIND="false"))
+    m = re.search(r"^ms/step\s+(\S+)", r.stdout, re.M)
+    if r.returncode != 0 or not m:
+        sys.exit(f"mlpot bench failed: {r.stdout}{r.stderr}")
+    return float(m.group(1))
+
+
+def calls_ms(atoms, calc, calls, seed=1):
+    """Median ms of get_forces + get_stress after a 0.002 A random step of every atom."""
+    atoms = atoms.copy()
+    atoms.calc = calc
+    rng = np.random.default_rng(seed)
+    atoms.get_forces()  # warm-up: the first call builds the list and the buffers
+    times = []
+    for _ in range(calls):
+        atoms.positions = atoms.positions + rng.normal(0, 0.002, atoms.positions.shape)
+        t0 = time.perf_counter()
+        atoms.get_forces()
+        atoms.get_stress()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times) * 1e3
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--mlpot", required=True)
+    ap.add_argument("--templates", required=True)
+    ap.add_argument("--models", required=True)
+    ap.add_argument("--mace-model", default="seed-float32")
+    ap.add_argument("--cells", default="3x5x4")
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--mtp-calls", type=int, default=30)
+    ap.add_argument("--mace-calls", type=int, default=3)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--no-mace", action="store_true")
+    ap.add_argument("--out", default=str(Path(__file__).parent / "results"))
+    args = ap.parse_args()
+    os.environ["OMP_NUM_THREADS"] = str(args.threads)
+    os.environ.setdefault("OMP_PROC_BIND", "false")
+    import mlpot
+    cells = [int(c) for c in args.cells.split("x")]
+    atoms = mlpot.li2co3(*cells)
+    n = len(atoms)
+    rows = []
+    with tempfile.TemporaryDirectory() as d:
+        model = Path(d) / "syn16.mtp"
+        subprocess.run([args.mlpot, "make-model", "--template", Path(args.templates) / "16.almtp", "--species", "6",
+                        "--out", model], check=True, capture_output=True)
+        calc = mlpot.Calculator(model, elements=SYMBOLS, threads=args.threads)
+        bench, py = [], []
+        for _ in range(args.rounds):
+            bench.append(bench_ms(args.mlpot, model, args.cells, args.threads, max(10, args.mtp_calls)))
+            py.append(calls_ms(atoms, calc, args.mtp_calls))
+        bench, py = min(bench), min(py)
+        from motep.calculator import MTP
+        from motep.io.mlip.mtp import read_mtp
+        data = read_mtp(str(model))
+        data.species = [1, 3, 6, 8, 9, 15]
+        ref = calls_ms(atoms, MTP(data, engine="cext"), max(3, args.mtp_calls // 5))
+        rows.append(("syn16-mtp", "kokkos", bench, py, "motep cext", ref))
+        print(f"MTP level 16, {n} atoms, {args.threads} thread(s): mlpot bench {bench:.2f} ms, mlpot.Calculator "
+              f"{py:.2f} ms ({100 * (py / bench - 1):+.1f} %), motep {ref:.1f} ms", flush=True)
+    if not args.no_mace:
+        import torch
+        torch.set_num_threads(args.threads)
+        torch.serialization.add_safe_globals([slice])
+        from mace.calculators import MACECalculator
+        pt = Path(args.models) / f"{args.mace_model}-lammps.pt"
+        dtype = "float32" if "float32" in args.mace_model else "float64"
+        ref_calc = MACECalculator(model_paths=str(Path(args.models) / f"{args.mace_model}.model"), device="cpu",
+                                  default_dtype=dtype)
+        ref = calls_ms(atoms, ref_calc, args.mace_calls)
+        for engine in ["native", "torch"]:
+            bench = bench_ms(args.mlpot, pt, args.cells, args.threads, args.mace_calls, ["--mace-engine", engine])
+            calc = mlpot.Calculator(pt, engine=engine, threads=args.threads)
+            py = calls_ms(atoms, calc, args.mace_calls)
+            rows.append((args.mace_model, engine, bench, py, "mace-torch MACECalculator", ref))
+            print(f"MACE {args.mace_model} {engine}, {n} atoms: mlpot bench {bench:.0f} ms, mlpot.Calculator {py:.0f} ms "
+                  f"({100 * (py / bench - 1):+.1f} %), mace-torch {ref:.0f} ms", flush=True)
+    lines = [f"{m},{e},{n},{args.threads},{b:.3f},{p:.3f},{100 * (p / b - 1):.1f},{r},{rm:.3f}"
+             for m, e, b, p, r, rm in rows]
+    print("->", append_rows(args.out, "python_calculator_cpu.csv", CSV_HEADER, lines))
+
+
+if __name__ == "__main__":
+    main()
