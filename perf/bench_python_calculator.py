@@ -8,9 +8,11 @@ Li2CO3 3x5x4 (1440 atoms), one thread by default:
   - MACE, both engines: the seed float32 model, mlpot.Calculator against `mlpot bench
     --mace-engine E` and against mace-torch's MACECalculator on the eager `.model`.
 Each Python call follows a small random displacement of every atom (as an MD step: ASE then
-recomputes; the Verlet list is kept), forces and stress; the median of the timed calls. MTP:
-three interleaved rounds of `mlpot bench` and the calculator, the best round of each (the two
-differ by a few per cent, as much as one round's noise on these VMs).
+recomputes; the Verlet list is kept), forces and stress; the median of the timed calls. Each
+calculator runs in a Python process of its own, one at a time (the LibTorch engine and mace-torch
+take ~10 GB each at 1440 atoms: two at once swap on a 24 GB VM). Interleaved rounds of `mlpot
+bench` and the calculator (MTP 3, MACE 2), the best round of each: the two differ by a few per
+cent, less than one round's noise on these VMs.
 Rows -> perf/results/python_calculator_cpu.csv.
 
 Usage: PYTHONPATH=build/python bench_python_calculator.py --mlpot build/bin/mlpot
@@ -62,6 +64,38 @@ def calls_ms(atoms, calc, calls, seed=1):
     return statistics.median(times) * 1e3
 
 
+def make_calculator(kind, model, engine, threads):
+    import mlpot
+    if kind == "mlpot":
+        if str(model).endswith(".pt"):
+            return mlpot.Calculator(model, engine=engine, threads=threads)
+        return mlpot.Calculator(model, elements=SYMBOLS, threads=threads)
+    if kind == "motep":
+        from motep.calculator import MTP
+        from motep.io.mlip.mtp import read_mtp
+        data = read_mtp(str(model))
+        data.species = [1, 3, 6, 8, 9, 15]
+        return MTP(data, engine="cext")
+    import torch
+    torch.set_num_threads(threads)
+    torch.serialization.add_safe_globals([slice])
+    from mace.calculators import MACECalculator
+    dtype = "float32" if "float32" in str(model) else "float64"
+    return MACECalculator(model_paths=str(model).replace("-lammps.pt", ".model"), device="cpu", default_dtype=dtype)
+
+
+def child_ms(args, kind, model, engine, calls):
+    """calls_ms of one calculator in a Python process of its own."""
+    r = subprocess.run([sys.executable, __file__, "--child", kind, str(model), engine, str(calls), "--cells", args.cells,
+                        "--threads", str(args.threads), "--mlpot", args.mlpot, "--templates", args.templates,
+                        "--models", args.models], capture_output=True, text=True,
+                       env=dict(os.environ, OMP_NUM_THREADS=str(args.threads), OMP_PROC_BIND="false"))
+    m = re.search(r"^CHILD_MS (\S+)", r.stdout, re.M)
+    if r.returncode != 0 or not m:
+        sys.exit(f"{kind} {model} {engine} failed: {r.stdout[-2000:]}{r.stderr[-2000:]}")
+    return float(m.group(1))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--mlpot", required=True)
@@ -73,51 +107,47 @@ def main():
     ap.add_argument("--mtp-calls", type=int, default=30)
     ap.add_argument("--mace-calls", type=int, default=3)
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--mace-rounds", type=int, default=2)
     ap.add_argument("--no-mace", action="store_true")
     ap.add_argument("--out", default=str(Path(__file__).parent / "results"))
+    ap.add_argument("--child", nargs=4, metavar=("KIND", "MODEL", "ENGINE", "CALLS"), help=argparse.SUPPRESS)
     args = ap.parse_args()
-    os.environ["OMP_NUM_THREADS"] = str(args.threads)
-    os.environ.setdefault("OMP_PROC_BIND", "false")
-    import mlpot
     cells = [int(c) for c in args.cells.split("x")]
-    atoms = mlpot.li2co3(*cells)
-    n = len(atoms)
+    if args.child:
+        import mlpot
+        kind, model, engine, calls = args.child
+        calc = make_calculator(kind, model, engine, args.threads)
+        print(f"CHILD_MS {calls_ms(mlpot.li2co3(*cells), calc, int(calls))}")
+        return
+    n = 24 * cells[0] * cells[1] * cells[2]
     rows = []
+    references = {}  # one timing per reference calculator and model (mace-torch serves both engines)
+
+    def compare(label, model, engine, rounds, calls, bench_extra=(), reference=None, reference_calls=3):
+        bench, py = [], []
+        for _ in range(rounds):
+            bench.append(bench_ms(args.mlpot, model, args.cells, args.threads, max(3, calls), bench_extra))
+            py.append(child_ms(args, "mlpot", model, engine, calls))
+        bench, py = min(bench), min(py)
+        key = (reference[0], str(model))
+        if key not in references:
+            references[key] = child_ms(args, reference[0], model, engine, reference_calls)
+        ref = references[key]
+        rows.append((label, engine, bench, py, reference[1], ref))
+        print(f"{label} {engine}, {n} atoms, {args.threads} thread(s): mlpot bench {bench:.2f} ms, mlpot.Calculator "
+              f"{py:.2f} ms ({100 * (py / bench - 1):+.1f} %), {reference[1]} {ref:.1f} ms", flush=True)
+
     with tempfile.TemporaryDirectory() as d:
         model = Path(d) / "syn16.mtp"
         subprocess.run([args.mlpot, "make-model", "--template", Path(args.templates) / "16.almtp", "--species", "6",
                         "--out", model], check=True, capture_output=True)
-        calc = mlpot.Calculator(model, elements=SYMBOLS, threads=args.threads)
-        bench, py = [], []
-        for _ in range(args.rounds):
-            bench.append(bench_ms(args.mlpot, model, args.cells, args.threads, max(10, args.mtp_calls)))
-            py.append(calls_ms(atoms, calc, args.mtp_calls))
-        bench, py = min(bench), min(py)
-        from motep.calculator import MTP
-        from motep.io.mlip.mtp import read_mtp
-        data = read_mtp(str(model))
-        data.species = [1, 3, 6, 8, 9, 15]
-        ref = calls_ms(atoms, MTP(data, engine="cext"), max(3, args.mtp_calls // 5))
-        rows.append(("syn16-mtp", "kokkos", bench, py, "motep cext", ref))
-        print(f"MTP level 16, {n} atoms, {args.threads} thread(s): mlpot bench {bench:.2f} ms, mlpot.Calculator "
-              f"{py:.2f} ms ({100 * (py / bench - 1):+.1f} %), motep {ref:.1f} ms", flush=True)
+        compare("syn16-mtp", model, "kokkos", args.rounds, args.mtp_calls, reference=("motep", "motep cext"),
+                reference_calls=max(3, args.mtp_calls // 5))
     if not args.no_mace:
-        import torch
-        torch.set_num_threads(args.threads)
-        torch.serialization.add_safe_globals([slice])
-        from mace.calculators import MACECalculator
         pt = Path(args.models) / f"{args.mace_model}-lammps.pt"
-        dtype = "float32" if "float32" in args.mace_model else "float64"
-        ref_calc = MACECalculator(model_paths=str(Path(args.models) / f"{args.mace_model}.model"), device="cpu",
-                                  default_dtype=dtype)
-        ref = calls_ms(atoms, ref_calc, args.mace_calls)
         for engine in ["native", "torch"]:
-            bench = bench_ms(args.mlpot, pt, args.cells, args.threads, args.mace_calls, ["--mace-engine", engine])
-            calc = mlpot.Calculator(pt, engine=engine, threads=args.threads)
-            py = calls_ms(atoms, calc, args.mace_calls)
-            rows.append((args.mace_model, engine, bench, py, "mace-torch MACECalculator", ref))
-            print(f"MACE {args.mace_model} {engine}, {n} atoms: mlpot bench {bench:.0f} ms, mlpot.Calculator {py:.0f} ms "
-                  f"({100 * (py / bench - 1):+.1f} %), mace-torch {ref:.0f} ms", flush=True)
+            compare(args.mace_model, pt, engine, args.mace_rounds, args.mace_calls, ["--mace-engine", engine],
+                    reference=("mace-torch", "mace-torch MACECalculator"), reference_calls=args.mace_calls)
     lines = [f"{m},{e},{n},{args.threads},{b:.3f},{p:.3f},{100 * (p / b - 1):.1f},{r},{rm:.3f}"
              for m, e, b, p, r, rm in rows]
     print("->", append_rows(args.out, "python_calculator_cpu.csv", CSV_HEADER, lines))

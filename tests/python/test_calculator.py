@@ -169,7 +169,7 @@ def grade_checks(args, tmp):
         r = run([args.mlpot, "grade", "--model", model, "--input", cfg, "--output", out])
         text = out.read_text() if out.exists() else ""
         ref = [float(line.split()[-1]) for line in text.splitlines() if "MV_grade" in line]
-        ok = r.returncode == 0 and len(ref) == 1 and abs(grade - ref[0]) <= 1e-10 * max(1.0, abs(ref[0]))
+        ok = r.returncode == 0 and len(ref) == 1 and abs(grade - ref[0]) <= 1e-12 * max(1.0, abs(ref[0]))
         check(f"grades {mode}: MV grade against mlpot grade", ok, f"{grade!r} against {ref} {r.stderr[-300:]}")
         if mode == "nbh":
             grades = calc.get_property("grades", atoms)
