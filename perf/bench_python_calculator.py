@@ -8,7 +8,9 @@ Li2CO3 3x5x4 (1440 atoms), one thread by default:
   - MACE, both engines: the seed float32 model, mlpot.Calculator against `mlpot bench
     --mace-engine E` and against mace-torch's MACECalculator on the eager `.model`.
 Each Python call follows a small random displacement of every atom (as an MD step: ASE then
-recomputes; the Verlet list is kept), forces and stress; the median of the timed calls. Each
+recomputes; the Verlet list is kept), forces and stress; the median of the timed calls, after
+warm-up calls (MTP 1, MACE 4: TorchScript optimises the LibTorch engine's graph over its first
+calls, which then vary by up to 2x, as do `mlpot bench`'s with too short a warm-up). Each
 calculator runs in a Python process of its own, one at a time (the LibTorch engine and mace-torch
 take ~10 GB each at 1440 atoms: two at once swap on a 24 GB VM). Interleaved rounds of `mlpot
 bench` and the calculator (MTP 3, MACE 2), the best round of each: the two differ by a few per
@@ -38,9 +40,9 @@ CSV_HEADER = ("model,engine,atoms,threads,bench_ms_per_call,python_ms_per_call,p
 SYMBOLS = ["H", "Li", "C", "O", "F", "P"]
 
 
-def bench_ms(mlpot, model, cells, threads, steps, extra=()):
+def bench_ms(mlpot, model, cells, threads, steps, warmup, extra=()):
     r = subprocess.run([mlpot, "bench", "--model", model, "--system", f"li2co3:{cells}", "--threads", str(threads),
-                        "--steps", str(steps), "--warmup", "1", *extra], capture_output=True, text=True,
+                        "--steps", str(steps), "--warmup", str(warmup), *extra], capture_output=True, text=True,
                        env=dict(os.environ, OMP_PROC_BIND="false"))
     m = re.search(r"^ms/step\s+(\S+)", r.stdout, re.M)
     if r.returncode != 0 or not m:
@@ -48,12 +50,16 @@ def bench_ms(mlpot, model, cells, threads, steps, extra=()):
     return float(m.group(1))
 
 
-def calls_ms(atoms, calc, calls, seed=1):
-    """Median ms of get_forces + get_stress after a 0.002 A random step of every atom."""
+def calls_ms(atoms, calc, calls, warmup, seed=1):
+    """Median ms of get_forces + get_stress after a 0.002 A random step of every atom, after
+    `warmup` such calls (the first builds the list and the buffers; TorchScript optimises its
+    graph over the first few)."""
     atoms = atoms.copy()
     atoms.calc = calc
     rng = np.random.default_rng(seed)
-    atoms.get_forces()  # warm-up: the first call builds the list and the buffers
+    for _ in range(warmup):
+        atoms.positions = atoms.positions + rng.normal(0, 0.002, atoms.positions.shape)
+        atoms.get_forces()
     times = []
     for _ in range(calls):
         atoms.positions = atoms.positions + rng.normal(0, 0.002, atoms.positions.shape)
@@ -84,9 +90,10 @@ def make_calculator(kind, model, engine, threads):
     return MACECalculator(model_paths=str(model).replace("-lammps.pt", ".model"), device="cpu", default_dtype=dtype)
 
 
-def child_ms(args, kind, model, engine, calls):
+def child_ms(args, kind, model, engine, calls, warmup):
     """calls_ms of one calculator in a Python process of its own."""
-    r = subprocess.run([sys.executable, __file__, "--child", kind, str(model), engine, str(calls), "--cells", args.cells,
+    r = subprocess.run([sys.executable, __file__, "--child", kind, str(model), engine, str(calls), str(warmup),
+                        "--cells", args.cells,
                         "--threads", str(args.threads), "--mlpot", args.mlpot, "--templates", args.templates,
                         "--models", args.models], capture_output=True, text=True,
                        env=dict(os.environ, OMP_NUM_THREADS=str(args.threads), OMP_PROC_BIND="false"))
@@ -110,28 +117,29 @@ def main():
     ap.add_argument("--mace-rounds", type=int, default=2)
     ap.add_argument("--no-mace", action="store_true")
     ap.add_argument("--out", default=str(Path(__file__).parent / "results"))
-    ap.add_argument("--child", nargs=4, metavar=("KIND", "MODEL", "ENGINE", "CALLS"), help=argparse.SUPPRESS)
+    ap.add_argument("--mace-warmup", type=int, default=4, help="MACE calls before timing (TorchScript compiles)")
+    ap.add_argument("--child", nargs=5, metavar=("KIND", "MODEL", "ENGINE", "CALLS", "WARMUP"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     cells = [int(c) for c in args.cells.split("x")]
     if args.child:
         import mlpot
-        kind, model, engine, calls = args.child
+        kind, model, engine, calls, warmup = args.child
         calc = make_calculator(kind, model, engine, args.threads)
-        print(f"CHILD_MS {calls_ms(mlpot.li2co3(*cells), calc, int(calls))}")
+        print(f"CHILD_MS {calls_ms(mlpot.li2co3(*cells), calc, int(calls), int(warmup))}")
         return
     n = 24 * cells[0] * cells[1] * cells[2]
     rows = []
     references = {}  # one timing per reference calculator and model (mace-torch serves both engines)
 
-    def compare(label, model, engine, rounds, calls, bench_extra=(), reference=None, reference_calls=3):
+    def compare(label, model, engine, rounds, calls, warmup, bench_extra=(), reference=None, reference_calls=3):
         bench, py = [], []
         for _ in range(rounds):
-            bench.append(bench_ms(args.mlpot, model, args.cells, args.threads, max(3, calls), bench_extra))
-            py.append(child_ms(args, "mlpot", model, engine, calls))
+            bench.append(bench_ms(args.mlpot, model, args.cells, args.threads, max(3, calls), warmup, bench_extra))
+            py.append(child_ms(args, "mlpot", model, engine, calls, warmup))
         bench, py = min(bench), min(py)
         key = (reference[0], str(model))
         if key not in references:
-            references[key] = child_ms(args, reference[0], model, engine, reference_calls)
+            references[key] = child_ms(args, reference[0], model, engine, reference_calls, warmup)
         ref = references[key]
         rows.append((label, engine, bench, py, reference[1], ref))
         print(f"{label} {engine}, {n} atoms, {args.threads} thread(s): mlpot bench {bench:.2f} ms, mlpot.Calculator "
@@ -141,12 +149,13 @@ def main():
         model = Path(d) / "syn16.mtp"
         subprocess.run([args.mlpot, "make-model", "--template", Path(args.templates) / "16.almtp", "--species", "6",
                         "--out", model], check=True, capture_output=True)
-        compare("syn16-mtp", model, "kokkos", args.rounds, args.mtp_calls, reference=("motep", "motep cext"),
+        compare("syn16-mtp", model, "kokkos", args.rounds, args.mtp_calls, 1, reference=("motep", "motep cext"),
                 reference_calls=max(3, args.mtp_calls // 5))
     if not args.no_mace:
         pt = Path(args.models) / f"{args.mace_model}-lammps.pt"
         for engine in ["native", "torch"]:
-            compare(args.mace_model, pt, engine, args.mace_rounds, args.mace_calls, ["--mace-engine", engine],
+            compare(args.mace_model, pt, engine, args.mace_rounds, args.mace_calls, args.mace_warmup,
+                    ["--mace-engine", engine],
                     reference=("mace-torch", "mace-torch MACECalculator"), reference_calls=args.mace_calls)
     lines = [f"{m},{e},{n},{args.threads},{b:.3f},{p:.3f},{100 * (p / b - 1):.1f},{r},{rm:.3f}"
              for m, e, b, p, r, rm in rows]
