@@ -12,9 +12,8 @@
 
 #include <Kokkos_Core.hpp>
 
-#include <algorithm>
-#include <cstring>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <string>
 #include <vector>
@@ -134,11 +133,8 @@ class Model {
   std::string engine() const { return mace_ ? mace_->metadata().engine : std::string("mtp"); }
   std::string dtype() const { return mace_ ? mace_->metadata().dtype : std::string("float64"); }
   bool has_selection_state() const { return mtp_ && !mtp_model_.selection_state.empty(); }
-  std::string grade_mode() const {
-    if (!mtp_ || !mtp_->selection()) return "";
-    return mtp_->selection()->mode == mlpot::GradeMode::Configuration ? "configuration" : "neighborhood";
-  }
   int threads() const { return kokkos_threads(); }
+  // How many neighbour lists the Verlet list has built (the other calls reused one).
   long list_builds() const { return evaluator_ ? evaluator_->builds() : 0; }
 
   // Energy, per-atom energies, forces [n][3] and the virial (xx yy zz xy xz yz, eV) of one
@@ -164,7 +160,8 @@ class Model {
     double mv_grade = 0.0;
     std::vector<double> atom_grades;
     {
-      nb::gil_scoped_release unlocked;  // other Python threads run while the kernels do
+      nb::gil_scoped_release unlocked;  // other Python threads run while the kernels do,
+      std::lock_guard<std::mutex> one_call(mutex_);  // but one call at a time uses this model's buffers
       if (grade) {
         if (!has_selection_state()) {
           throw mlpot::Error(path_ + ": extrapolation grades need an MTP with a selection state (.almtp)");
@@ -199,6 +196,7 @@ class Model {
   std::string path_;
   std::unique_ptr<mlpot::Potential> potential_;
   std::unique_ptr<mlpot::Evaluator> evaluator_;  // its Verlet list, kept between calls
+  std::mutex mutex_;
   mlpot::MtpPotential* mtp_ = nullptr;
   mlpot::MacePotential* mace_ = nullptr;
   mlpot::MtpModel mtp_model_;
@@ -241,7 +239,6 @@ NB_MODULE(_mlpot, m) {
       .def_prop_ro("engine", &Model::engine)
       .def_prop_ro("dtype", &Model::dtype)
       .def_prop_ro("has_selection_state", &Model::has_selection_state)
-      .def_prop_ro("grade_mode", &Model::grade_mode)
       .def_prop_ro("threads", &Model::threads)
       .def_prop_ro("list_builds", &Model::list_builds)
       .def("evaluate", &Model::evaluate, nb::arg("positions"), nb::arg("species"), nb::arg("cell"), nb::arg("pbc"),

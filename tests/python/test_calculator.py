@@ -259,6 +259,9 @@ write_dump all custom {tmp}/md.final id xu yu zu modify format float %.17g sort 
         # CODATA 2014 against LAMMPS' metal constants), which is what the trajectories may differ by.
         check(f"MD {label}: {steps} VelocityVerlet steps follow LAMMPS' fix nve", dx < 1e-6,
               f"positions differ by {dx:.1e} A at the end")
+        # The Verlet list (skin 1 A) is built again only when an atom has moved 0.5 A: not every step.
+        check(f"MD {label}: the model and its neighbour list kept through the run", calc.model.list_builds <= steps // 10,
+              f"{calc.model.list_builds} list(s) built for {steps + 1} calls")
         check(f"MD {label}: total energy conserved as in LAMMPS", ase_fluct < 2 * lmp_fluct + 1e-9 and ase_fluct < 1e-4,
               f"max-min of E_total/atom over {steps} steps: ASE {ase_fluct:.2e} eV, LAMMPS {lmp_fluct:.2e} eV")
 
