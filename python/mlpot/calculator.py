@@ -22,7 +22,7 @@ class Calculator(_AseCalculator):
 
     model    path of the model file.
     elements MTP: the element of each species in the file's order (required: MTP files do not
-             name their species), e.g. ["H", "Li", "C", "O", "F", "P"]. MACE models carry
+             name their species), e.g. ["H", "Li", "C", "O", "F", "P"] or "H,Li,C,O,F,P". MACE models carry
              their elements; a list given for one must equal them.
     backend  Kokkos backend: "default" (the fastest compiled in), "Serial", "OpenMP", "Cuda".
     threads  Kokkos host threads (0: Kokkos' default, OMP_NUM_THREADS); fixed for the process by
@@ -50,6 +50,8 @@ class Calculator(_AseCalculator):
         # No **kwargs: ASE would keep a misspelt keyword as a parameter and say nothing.
         super().__init__(label=label, atoms=atoms, directory=directory)
         path = os.fspath(model)
+        if isinstance(elements, str):  # "H,Li,C" or "H Li C", as the CLI and pair_coeff write them
+            elements = elements.replace(",", " ").split()
         if not os.path.exists(path):
             raise FileNotFoundError(f"{path}: no such model file")
         if os.path.isdir(path):

@@ -92,6 +92,9 @@ def mtp_checks(args, tmp, rng):
             periodic = atoms.pbc.all()
             compare(f"MTP {backend} {name} against motep", results(atoms, calc, stress=periodic),
                     results(atoms, MTP(data, engine="cext"), stress=periodic), MTP_TOL)  # motep: one structure each
+    as_text = results(test_structures(np.random.default_rng(7))[0][1], mlpot.Calculator(path, elements="H,Li,C,O,F,P"))
+    as_list = results(test_structures(np.random.default_rng(7))[0][1], mlpot.Calculator(path, elements=SYMBOLS))
+    check("MTP elements as text ('H,Li,C,O,F,P') = as a list", as_text[0] == as_list[0] and (as_text[1] == as_list[1]).all())
     # Against `mlpot eval` on the same structures (cfg: species indices, cell rows, no pbc without a cell).
     calc = mlpot.Calculator(path, elements=SYMBOLS)
     for name, atoms in test_structures(np.random.default_rng(7)):
