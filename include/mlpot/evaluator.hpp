@@ -48,7 +48,6 @@ class Evaluator {
   std::vector<int> species_;
   std::vector<std::int64_t> offsets_;  // the list within the cutoff (MTP), CSR
   std::vector<int> neighbors_;
-  std::vector<double> forces_;  // [n_total][3] scratch
 };
 
 }  // namespace mlpot

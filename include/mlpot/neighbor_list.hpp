@@ -42,6 +42,13 @@ struct GhostedSystem {
 GhostedSystem build_neighbor_list(const Structure& s, double cutoff, double ghost_cutoff = 0.0,
                                   bool ghost_lists = false);
 
+// Potential::compute on `g`'s atoms with the CSR lists `offsets`/`neighbors` of its first
+// g.n_listed atoms (g's own, or a subset of them), the images' forces and per-atom virials folded
+// onto their owners: what evaluate() and Evaluator do once they have lists.
+Evaluation evaluate_system(Potential& potential, const GhostedSystem& g, const std::int64_t* offsets,
+                           const int* neighbors, bool with_virial, bool atom_virial = false,
+                           bool atom_centroid_virial = false);
+
 // The geometry behind the list, shared by the host builder and the Thrust builder
 // (src/cuda/device_graph.cpp), so that both make the same ghosts in the same order and the same
 // bins: the two then give identical lists.

@@ -85,25 +85,7 @@ Evaluation Evaluator::evaluate(const Structure& s, bool with_virial) {
   // MACE keeps only the edges within r_max as it builds its graph from the list.
   if (mace_) return mace_->evaluate_images(g_, cell_, pbc_, with_virial, false);
   compact();
-  const int n = g_.n_local, nt = g_.n_total();
-  forces_.assign(3 * size_t(nt), 0.0);
-  Evaluation ev;
-  ev.atom_energy.assign(n, 0.0);
-  AtomsRef atoms{n, nt, g_.positions.data(), g_.species.data(), MemorySpace::Host};
-  NeighborsRef nbr;
-  nbr.n_listed = g_.n_listed;
-  nbr.neighbors = neighbors_.data();
-  nbr.offsets = offsets_.data();
-  OutputsRef out{forces_.data(), ev.atom_energy.data(), nullptr};
-  out.virial = with_virial;
-  const Totals t = potential_.compute(atoms, nbr, out);
-  ev.energy = t.energy;
-  ev.virial = t.virial;
-  ev.forces.assign(3 * size_t(n), 0.0);
-  for (int a = 0; a < nt; ++a) {
-    for (int d = 0; d < 3; ++d) ev.forces[3 * size_t(g_.owner[a]) + d] += forces_[3 * size_t(a) + d];
-  }
-  return ev;
+  return evaluate_system(potential_, g_, offsets_.data(), neighbors_.data(), with_virial);
 }
 
 }  // namespace mlpot

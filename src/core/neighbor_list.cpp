@@ -262,12 +262,9 @@ void require_species_in_model(const Structure& s, const Potential& potential) {
   }
 }
 
-Evaluation evaluate(Potential& potential, const Structure& s, bool atom_virial, bool atom_centroid_virial) {
-  const int n = s.size();
-  require_species_in_model(s, potential);
-  GhostedSystem g = build_neighbor_list(s, potential.cutoff(), potential.ghost_cutoff(),
-                                        potential.needs_ghost_neighbors());
-  const int nt = g.n_total();
+Evaluation evaluate_system(Potential& potential, const GhostedSystem& g, const std::int64_t* offsets,
+                           const int* neighbors, bool with_virial, bool atom_virial, bool atom_centroid_virial) {
+  const int n = g.n_local, nt = g.n_total();
   std::vector<double> f(3 * size_t(nt), 0.0), v(atom_virial ? 6 * size_t(nt) : 0, 0.0);
   std::vector<double> cv(atom_centroid_virial ? 9 * size_t(nt) : 0, 0.0);
   Evaluation ev;
@@ -275,10 +272,11 @@ Evaluation evaluate(Potential& potential, const Structure& s, bool atom_virial, 
   AtomsRef atoms{n, nt, g.positions.data(), g.species.data(), MemorySpace::Host};
   NeighborsRef nbr;
   nbr.n_listed = g.n_listed;
-  nbr.neighbors = g.neighbors.data();
-  nbr.offsets = g.offsets.data();
+  nbr.neighbors = neighbors;
+  nbr.offsets = offsets;
   OutputsRef out{f.data(), ev.atom_energy.data(), atom_virial ? v.data() : nullptr};
   out.atom_centroid_virial = atom_centroid_virial ? cv.data() : nullptr;
+  out.virial = with_virial;
   Totals t = potential.compute(atoms, nbr, out);
   ev.energy = t.energy;
   ev.virial = t.virial;
@@ -294,6 +292,13 @@ Evaluation evaluate(Potential& potential, const Structure& s, bool atom_virial, 
   if (atom_virial) ev.atom_virial = fold(v, 6);
   if (atom_centroid_virial) ev.atom_centroid_virial = fold(cv, 9);
   return ev;
+}
+
+Evaluation evaluate(Potential& potential, const Structure& s, bool atom_virial, bool atom_centroid_virial) {
+  require_species_in_model(s, potential);
+  GhostedSystem g = build_neighbor_list(s, potential.cutoff(), potential.ghost_cutoff(),
+                                        potential.needs_ghost_neighbors());
+  return evaluate_system(potential, g, g.offsets.data(), g.neighbors.data(), true, atom_virial, atom_centroid_virial);
 }
 
 }  // namespace mlpot

@@ -34,9 +34,10 @@ SYMBOLS = ["H", "Li", "C", "O", "F", "P"]
 check = Checks()
 
 
-def write_data(path, cell, pos, species, bonds=None):
+def write_data(path, cell, pos, species, bonds=None, masses=None, velocities=None):
     """LAMMPS data file, atom types = model species + 1 for all six SEI elements. With `bonds`
-    (pairs of 0-based atom indices): atom_style bond, one molecule, one bond type."""
+    (pairs of 0-based atom indices): atom_style bond, one molecule, one bond type. `masses`: one
+    per type instead of the defaults; `velocities` [n,3] in A/ps: a Velocities section."""
     a, b, c = (np.asarray(v, dtype=float).tolist() for v in cell)
     assert abs(a[1]) < 1e-12 and abs(a[2]) < 1e-12 and abs(b[2]) < 1e-12, "cell must be LAMMPS-triangular"
     counts = [f"{len(pos)} atoms", "6 atom types"]
@@ -45,7 +46,7 @@ def write_data(path, cell, pos, species, bonds=None):
     lines = ["mlpot test structure", ""] + counts + ["",
              f"0 {a[0]!r} xlo xhi", f"0 {b[1]!r} ylo yhi", f"0 {c[2]!r} zlo zhi",
              f"{b[0]!r} {c[0]!r} {c[1]!r} xy xz yz", "", "Masses", ""]
-    masses = [1.008, 6.94, 12.011, 15.999, 18.998, 30.974]
+    masses = [1.008, 6.94, 12.011, 15.999, 18.998, 30.974] if masses is None else [float(m) for m in masses]
     mol = "" if bonds is None else " 1"
     lines += [f"{t + 1} {m}" for t, m in enumerate(masses)]
     lines += ["", "Atoms # atomic" if bonds is None else "Atoms # bond", ""]
@@ -53,6 +54,9 @@ def write_data(path, cell, pos, species, bonds=None):
               for i, (s, p) in enumerate(zip(species, pos))]
     if bonds is not None:
         lines += ["", "Bonds", ""] + [f"{k + 1} 1 {i + 1} {j + 1}" for k, (i, j) in enumerate(bonds)]
+    if velocities is not None:
+        lines += ["", "Velocities", ""] + [f"{i + 1} {float(v[0])!r} {float(v[1])!r} {float(v[2])!r}"
+                                           for i, v in enumerate(velocities)]
     Path(path).write_text("\n".join(lines) + "\n")
 
 

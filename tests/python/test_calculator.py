@@ -183,19 +183,11 @@ def grade_checks(args, tmp):
 def write_lammps_data(path, atoms):
     """atoms (LAMMPS-triangular cell at the origin) with their ASE masses and velocities (A/ps)."""
     from ase import units
-    a, b, c = atoms.cell.array.tolist()
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lammps"))
+    from test_lammps import write_data
     masses = {s: m for s, m in zip(atoms.get_chemical_symbols(), atoms.get_masses())}
-    types = {s: k + 1 for k, s in enumerate(SYMBOLS)}
-    v = atoms.get_velocities() * 1000 * units.fs
-    lines = ["ASE start", "", f"{len(atoms)} atoms", f"{len(SYMBOLS)} atom types", "",
-             f"0 {a[0]!r} xlo xhi", f"0 {b[1]!r} ylo yhi", f"0 {c[2]!r} zlo zhi", f"{b[0]!r} {c[0]!r} {c[1]!r} xy xz yz",
-             "", "Masses", ""]
-    lines += [f"{types[s]} {float(masses.get(s, 1.0))!r}" for s in SYMBOLS]
-    lines += ["", "Atoms # atomic", ""]
-    lines += [f"{i + 1} {types[s]} {p[0]!r} {p[1]!r} {p[2]!r}"
-              for i, (s, p) in enumerate(zip(atoms.get_chemical_symbols(), atoms.positions.tolist()))]
-    lines += ["", "Velocities", ""] + [f"{i + 1} {u[0]!r} {u[1]!r} {u[2]!r}" for i, u in enumerate(v.tolist())]
-    Path(path).write_text("\n".join(lines) + "\n")
+    write_data(path, atoms.cell.array, atoms.positions, [SYMBOLS.index(s) for s in atoms.get_chemical_symbols()],
+               masses=[masses.get(s, 1.0) for s in SYMBOLS], velocities=atoms.get_velocities() * 1000 * units.fs)
 
 
 def md_checks(args, tmp):
