@@ -18,4 +18,15 @@ inline std::string file_head(const std::string& path, std::size_t n = 4) {
 // PyTorch writes models, TorchScript and torch.save alike, as zip archives.
 inline bool is_zip_archive(const std::string& head) { return head.rfind(std::string("PK\x03\x04", 4), 0) == 0; }
 
+// Whether a model file goes to the MACE loader: named .pt/.pth, or any zip archive (PyTorch's
+// format), so that mace-torch's *.model reaches the MACE loader and its message, not the MTP
+// parser's. Everything else is read as an MTP file. (The CLI and the Python package.)
+inline bool is_mace_model_file(const std::string& path) {
+  auto ends = [&](const char* e) {
+    const std::string s(e);
+    return path.size() >= s.size() && path.compare(path.size() - s.size(), s.size(), s) == 0;
+  };
+  return ends(".pt") || ends(".pth") || is_zip_archive(file_head(path));
+}
+
 }  // namespace mlpot

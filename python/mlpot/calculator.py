@@ -11,12 +11,6 @@ from . import _mlpot
 from ._mlpot import Error
 
 
-def _is_mace_file(path):
-    """MACE exports are PyTorch files: named .pt/.pth, or any zip archive (PyTorch's format), so
-    that mace-torch's *.model reaches the MACE loader and its message (as the CLI decides)."""
-    return path.endswith((".pt", ".pth")) or _mlpot.is_zip_archive(path)
-
-
 class Calculator(_AseCalculator):
     """ASE calculator for an MTP (.mtp, .almtp) or a MACE model exported for LAMMPS (*-lammps.pt).
 
@@ -56,7 +50,7 @@ class Calculator(_AseCalculator):
             raise FileNotFoundError(f"{path}: no such model file")
         if os.path.isdir(path):
             raise IsADirectoryError(f"{path}: is a directory, not a model file")
-        kind = "mace" if _is_mace_file(path) else "mtp"
+        kind = "mace" if _mlpot.is_mace_model_file(path) else "mtp"  # as the CLI decides
         if engine not in ("auto", "native", "torch"):
             raise Error(f"{path}: engine='{engine}' is not one of auto, native, torch")
         self.model = _mlpot.Model(path, kind, backend=backend, threads=int(threads), device=device, engine=engine,

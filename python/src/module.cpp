@@ -258,6 +258,6 @@ NB_MODULE(_mlpot, m) {
     out["elements"] = mlpot::sei_elements();
     return out;
   });
-  m.def("is_zip_archive", [](const std::string& path) { return mlpot::is_zip_archive(mlpot::file_head(path)); });
+  m.def("is_mace_model_file", &mlpot::is_mace_model_file);
   m.def("shutdown", &shutdown);
 }

@@ -244,16 +244,6 @@ int thread_count(const Args& a) {
   return threads;
 }
 
-// MACE models are PyTorch files: named .pt/.pth, or any zip archive (PyTorch's format), so that
-// mace-torch's *.model reaches the MACE loader and its message, not the MTP parser's.
-bool is_mace_path(const std::string& path) {
-  auto ends = [&](const char* e) {
-    std::string s(e);
-    return path.size() >= s.size() && path.compare(path.size() - s.size(), s.size(), s) == 0;
-  };
-  return ends(".pt") || ends(".pth") || mlpot::is_zip_archive(mlpot::file_head(path));
-}
-
 // A loaded potential and how to evaluate a whole structure with it.
 struct Model {
   std::unique_ptr<mlpot::Potential> potential;
@@ -286,7 +276,7 @@ void choose_graph(const Args& a, Model& m) {
 
 Model load_model(const Args& a, const std::string& path) {
   Model m;
-  if (is_mace_path(path)) {
+  if (mlpot::is_mace_model_file(path)) {
     mlpot::MaceOptions o;
     o.device = a.get("device", "cpu");
     o.rewrite = a.yes("mace-rewrite", true);
@@ -328,7 +318,7 @@ Model load_model(const Args& a, const std::string& path) {
 
 int cmd_info(const Args& a) {
   if (a.positional.empty()) throw mlpot::Error("info: which model?");
-  if (is_mace_path(a.positional[0])) {
+  if (mlpot::is_mace_model_file(a.positional[0])) {
     mlpot::KokkosRuntime rt(1);  // the native engine's kernels live in Kokkos
     Model m = load_model(a, a.positional[0]);
     std::string els;
@@ -582,7 +572,7 @@ int cmd_make_model(const Args& a) {
 int cmd_grade(const Args& a) {
   mlpot::KokkosRuntime rt(thread_count(a));
   const std::string path = a.need("model");
-  if (is_mace_path(path)) throw mlpot::Error("grade: extrapolation grades are defined for MTP selection states (.almtp, .als)");
+  if (mlpot::is_mace_model_file(path)) throw mlpot::Error("grade: extrapolation grades are defined for MTP selection states (.almtp, .als)");
   Model model = load_model(a, path);
   model.mtp->set_selection(std::make_shared<mlpot::SelectionState>(mlpot::parse_selection_state(model.mtp_model)));
   const std::string input = a.need("input");
