@@ -261,6 +261,30 @@ write_dump all custom {tmp}/md.final id xu yu zu modify format float %.17g sort 
               f"max-min of E_total/atom over {steps} steps: ASE {ase_fluct:.2e} eV, LAMMPS {lmp_fluct:.2e} eV")
 
 
+OOM_CHILD = r"""
+import ast, resource, sys
+import mlpot
+calc = mlpot.Calculator(sys.argv[1], **ast.literal_eval(sys.argv[2]))
+small = mlpot.li2co3(1, 1, 1)
+small.calc = calc
+print("BEFORE", repr(small.get_potential_energy()))
+big = mlpot.li2co3(*ast.literal_eval(sys.argv[3]))
+big.calc = calc
+vm = int([l for l in open("/proc/self/status") if l.startswith("VmSize")][0].split()[1]) * 1024
+cap = vm + (int(sys.argv[4]) << 30)
+resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+try:
+    big.get_forces()
+    print("RAISED nothing")
+except Exception as e:
+    print("RAISED", type(e).__name__, str(e).replace(chr(10), " "))
+small.positions[0, 0] += 1e-3  # a new call on the small structure, then back
+small.get_potential_energy()
+small.positions[0, 0] -= 1e-3
+print("AFTER", repr(small.get_potential_energy()))
+"""
+
+
 def error_checks(args, tmp, mtp_path):
     import mlpot
     from ase import Atoms
@@ -317,6 +341,19 @@ def error_checks(args, tmp, mtp_path):
     expect("other thread count than the process's Kokkos", mlpot.Error, "host threads",
            lambda: mlpot.Calculator(mtp_path, elements=SYMBOLS, threads=calc.model.threads + 1))
     expect("unknown keyword", TypeError, "unexpected keyword", lambda: mlpot.Calculator(mtp_path, element=SYMBOLS))
+    # Out of memory, in a child process whose address space is capped at what it has mapped plus
+    # 2 GiB (MACE) or 1 GiB (MTP): a clear exception, and the same calculator then still gives a
+    # small structure's energy as it did before.
+    for label, model, kwargs, cells, room, exc, needle in [
+            ("MACE native engine", models / "seed-float32-lammps.pt", {"engine": "native"}, (12, 12, 12), 2,
+             "Error", "out of host memory for 41472 atoms"),
+            ("MTP", mtp_path, {"elements": SYMBOLS}, (50, 50, 50), 1, "MemoryError", "out of host memory")]:
+        r = subprocess.run([sys.executable, "-c", OOM_CHILD, str(model), repr(kwargs), repr(cells), str(room)],
+                           capture_output=True, text=True, env=dict(os.environ, OMP_NUM_THREADS="2"), timeout=600)
+        got = dict(line.split(" ", 1) for line in r.stdout.splitlines() if " " in line)
+        check(f"bad input: out of memory ({label}): {exc} with mlpot's message, then the next call as before",
+              r.returncode == 0 and got.get("RAISED", "").startswith(exc + " ") and needle in got.get("RAISED", "")
+              and got.get("BEFORE") == got.get("AFTER"), (r.stdout + r.stderr)[-800:])
     # Still alive and right after all of that.
     a = mlpot.li2co3(1, 1, 1)
     a.calc = calc
