@@ -29,7 +29,7 @@ PairMTP::PairMTP(LAMMPS *lmp) : PairMlpot(lmp)
   centroidstressflag = CENTROID_AVAIL;
 }
 
-// pair_style mtp FILE [elements El1 El2 ...] [backend serial|openmp|default]
+// pair_style mtp FILE [elements El1 El2 ...] [backend serial|openmp|default] [precision double|mixed]
 //                     [extrapolation OUT.cfg [select G] [break G] [every N]]
 // pair_style mlip ...: the syntax of MLIP-3's and MLIP-2's own LAMMPS interfaces (settings_mlip).
 void PairMTP::settings(int narg, char **arg)
@@ -37,16 +37,18 @@ void PairMTP::settings(int narg, char **arg)
   if (utils::strmatch(force->pair_style, "^mlip")) return settings_mlip(narg, arg);
   if (narg < 1)
     error->all(FLERR, "Illegal pair_style {} command: pair_style {} FILE [elements ...] [backend B] "
-               "[extrapolation OUT.cfg [select G] [break G] [every N]]", force->pair_style, force->pair_style);
+               "[precision double|mixed] [extrapolation OUT.cfg [select G] [break G] [every N]]",
+               force->pair_style, force->pair_style);
   model_path_ = arg[0];
   elements_.clear();
   grade_file_.clear();
   select_threshold_ = 2.0;
   break_threshold_ = 10.0;
   grade_every_ = 1;
+  precision_ = mlpot::MtpPrecision::Double;
   bool thresholds_given = false;
   auto is_keyword = [](const char *a) {
-    for (const char *k : {"backend", "elements", "extrapolation", "select", "break", "every", "chunksize"})
+    for (const char *k : {"backend", "elements", "precision", "extrapolation", "select", "break", "every", "chunksize"})
       if (strcmp(a, k) == 0) return true;
     return false;
   };
@@ -57,6 +59,12 @@ void PairMTP::settings(int narg, char **arg)
   for (int i = 1; i < narg; ++i) {
     if (strcmp(arg[i], "backend") == 0) {
       backend_ = value(i);
+    } else if (strcmp(arg[i], "precision") == 0) {
+      try {
+        precision_ = mlpot::parse_mtp_precision(value(i));
+      } catch (const std::exception &e) {
+        error->all(FLERR, "pair_style {}: {}", force->pair_style, mlpot::error_message(e));
+      }
     } else if (strcmp(arg[i], "elements") == 0) {
       while (i + 1 < narg && !is_keyword(arg[i + 1])) elements_.emplace_back(arg[++i]);
     } else if (strcmp(arg[i], "extrapolation") == 0) {
@@ -82,6 +90,9 @@ void PairMTP::settings(int narg, char **arg)
   }
   if (thresholds_given && grade_file_.empty())
     error->all(FLERR, "pair_style {}: select/break/every need 'extrapolation OUT.cfg'", force->pair_style);
+  if (!grade_file_.empty() && precision_ != mlpot::MtpPrecision::Double)
+    error->all(FLERR, "pair_style {}: precision mixed computes no extrapolation grades; use precision double "
+               "with 'extrapolation'", force->pair_style);
   if (!grade_file_.empty() && !(break_threshold_ > select_threshold_))
     error->all(FLERR, "pair_style {}: the break threshold ({}) must exceed the select threshold ({})",
                force->pair_style, break_threshold_, select_threshold_);
@@ -189,7 +200,7 @@ void PairMTP::coeff(int narg, char **arg)
 void PairMTP::create_potential()
 {
   ensure_kokkos();
-  potential_ = mlpot::make_mtp_potential(model_, backend_);
+  potential_ = mlpot::make_mtp_potential(model_, backend_, precision_);
 }
 
 void PairMTP::init_style()

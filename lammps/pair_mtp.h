@@ -57,6 +57,7 @@ class PairMTP : public PairMlpot {
   mlpot::MtpModel model_;
   std::vector<std::string> elements_;  // optional species names from `elements ...`
   std::string backend_ = "default";
+  mlpot::MtpPrecision precision_ = mlpot::MtpPrecision::Double;  // the keyword precision
   std::unique_ptr<mlpot::MtpPotential> potential_;
 
   // Extrapolation control: `extrapolation FILE [select G] [break G] [every N]` (or MLIP's

@@ -36,7 +36,7 @@ template <class DeviceType>
 void PairMTPKokkos<DeviceType>::create_potential()
 {
   // Same execution space as LAMMPS-Kokkos uses for this style: no copies between the two.
-  potential_ = mlpot::make_mtp_potential(model_, DeviceType::execution_space::name());
+  potential_ = mlpot::make_mtp_potential(model_, DeviceType::execution_space::name(), precision_);
 }
 
 template <class DeviceType>

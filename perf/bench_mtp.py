@@ -95,6 +95,16 @@ def main():
     for threads in (1, 2):
         us, _, _ = mlpot_bench(args.mlpot, args.model, args.structure, "OpenMP", threads, args.steps)
         rows.append(("mlpot Kokkos OpenMP", threads, us))
+    # --precision mixed (float arithmetic, double sums; docs/mtp.md, "Mixed precision"), each
+    # right after the double row it is compared with.
+    for backend, threads in (("Serial", 1), ("OpenMP", 2)):
+        us_d, _, _ = mlpot_bench(args.mlpot, args.model, args.structure, backend, threads, args.steps)
+        us_m, _, e_mixed = mlpot_bench(args.mlpot, args.model, args.structure, backend, threads, args.steps,
+                                       ("--precision", "mixed"))
+        rows.append((f"mlpot Kokkos {backend} (again, beside mixed)", threads, us_d))
+        rows.append((f"mlpot Kokkos {backend} precision mixed", threads, us_m))
+        print(f"{backend} {threads} thread(s): mixed {us_d / us_m:.2f}x as fast as double; energy mixed - double "
+              f"{e_mixed - e_ours:.2e} eV")
     us_motep, e_motep = motep_bench(args.model, args.structure, max(3, args.steps // 3))
     rows.append(("motep cext (incl. ASE neighbour list)", 1, us_motep))
     print(f"{nbr:.1f} neighbours/atom; energy mlpot {e_ours:.10f} eV, motep {e_motep:.10f} eV")

@@ -11,9 +11,21 @@
 
 namespace mlpot {
 
+// The arithmetic of the MTP kernel (docs/mtp.md, "Mixed precision").
+//   Double: every operation in double, as MLIP-3 and motep (the default).
+//   Mixed:  float for the radial basis, the moments, their products and adjoints and each
+//           neighbour's gradient; double for the bond vectors (from the positions) and for every
+//           sum over neighbours and atoms: site energies, forces, virials. For GPUs whose double
+//           rate is low, and for the 2x float rate of the H100/H200. It computes no grades.
+enum class MtpPrecision { Double, Mixed };
+// "double" or "mixed" (as the CLI's --precision and the pair styles' precision keyword take them).
+MtpPrecision parse_mtp_precision(const std::string& name);
+const char* precision_name(MtpPrecision precision);
+
 // The MTP on one Kokkos backend, with extrapolation grades when given a selection state.
 class MtpPotential : public Potential {
  public:
+  virtual MtpPrecision precision() const = 0;
   // With a state set (null unsets), every compute() also forms each local atom's gradient of
   // its site energy with respect to the potential parameters, in the same kernel pass; the
   // methods below read them until the next compute(). The state must match the model's n.
@@ -48,7 +60,8 @@ std::string default_backend();
 
 // Kokkos must be initialised (see KokkosRuntime). `backend` is one of available_backends(),
 // case-insensitive, or "default".
-std::unique_ptr<MtpPotential> make_mtp_potential(const MtpModel& model, const std::string& backend = "default");
+std::unique_ptr<MtpPotential> make_mtp_potential(const MtpModel& model, const std::string& backend = "default",
+                                                 MtpPrecision precision = MtpPrecision::Double);
 
 // Initialises Kokkos for the lifetime of the object unless it is already initialised
 // (as inside LAMMPS-Kokkos). `threads` <= 0 keeps Kokkos' default.

@@ -23,6 +23,8 @@ mlpot="$root/build/bin/mlpot"
 "$mlpot" make-model --template "$root/../shared/data/mtp-templates/16.almtp" --out "$dir/synthetic-l16-6sp.mtp" >/dev/null
 "$mlpot" build li2co3 --cells 2x2x2 --out "$dir/check.cfg" >/dev/null
 "$mlpot" eval --model "$dir/synthetic-l16-6sp.mtp" --input "$dir/check.cfg" --backend Serial --output "$dir/check_mtp_host.cfg"
+"$mlpot" eval --model "$dir/synthetic-l16-6sp.mtp" --input "$dir/check.cfg" --backend Serial --precision mixed \
+  --output "$dir/check_mtp_mixed_host.cfg"
 # mlpot eval as a whole process (run_all.sh section 2c): perf/bench_eval.py's model and two input
 # files (8 x 1440 and 1000 x 24-96 atoms) with their host results.
 "$cache/venv/bin/python" "$root/perf/bench_eval.py" --mlpot "$mlpot" --templates "$root/../shared/data/mtp-templates" \

@@ -148,6 +148,27 @@ if [[ -x $in/baseline/mlpot ]]; then
   done
 fi
 
+section "3d. MTP precision mixed (float arithmetic, double sums) against double: test, results against the host's mixed, force call interleaved at 1440, 92 160 and 1 032 192 atoms"
+timeout 90 "$cuda_bin/test_mtp_mixed_precision" >"$out/test_mtp_mixed_precision.log" 2>&1; say "exit $?"
+grep -E "^\[  (FAILED|PASSED) |tests? ran|Failure|rror|mixed vs double, .*(Cuda|OpenMP)|scratch" \
+  "$out/test_mtp_mixed_precision.log" | head -20 | tee -a "$log"
+if [[ -f $in/check_mtp_mixed_host.cfg ]]; then
+  timeout 60 "$cuda_bin/mlpot" eval --model "$in/synthetic-l16-6sp.mtp" --input "$in/check.cfg" --backend $backend \
+    --precision mixed --output "$out/check_mtp_mixed_gpu.cfg" 2>&1 | tee -a "$log"
+  # The same float kernel in another launch shape and summation order: float round-off, 1e-5.
+  python3 perf/device/compare_cfg.py "$in/check_mtp_mixed_host.cfg" "$out/check_mtp_mixed_gpu.cfg" 1e-5 \
+    "mtp mixed gpu vs host mixed" | tee -a "$log"
+fi
+for cells in 3x5x4 12x20x16 28x48x32; do
+  order="double mixed double mixed"
+  [[ $cells == 28x48x32 ]] && order="double mixed"  # a host list build of 1 M atoms per run
+  for precision in $order; do
+    timeout 60 "$cuda_bin/mlpot" bench --model "$in/synthetic-l16-6sp.mtp" --system li2co3:$cells --backend $backend \
+      --graph device --steps 10 --warmup 2 --precision $precision 2>&1 | grep -E "^(system|us/atom-step|ms/step)|rror" |
+      sed "s/^/$cells $precision: /" | tee -a "$log"
+  done
+done
+
 section "3b. MTP extrapolation-grade overhead (level 16, 1440 atoms; MLIP's initial state, n = 1250)"
 for mode in cfg nbh; do
   "$cuda_bin/mlpot" make-model --template "$in/synthetic-l16-6sp.mtp" --out "/tmp/grade-$mode.almtp" --selection $mode >/dev/null

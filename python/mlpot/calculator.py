@@ -23,6 +23,8 @@ class Calculator(_AseCalculator):
              its first model. For the LibTorch MACE engine also LibTorch's intra-op threads.
     device   MACE: "cpu" or "cuda[:N]".
     engine   MACE: "auto", "native" (mlpot's Kokkos kernels) or "torch" (LibTorch).
+    precision MTP: "double" (default) or "mixed" (float arithmetic, double sums; no grades;
+             docs/mtp.md, "Mixed precision").
     grades   MTP with a selection state (.almtp): also compute MLIP's extrapolation grade, as the
              properties "grade" (the structure's MV grade) and, in neighbourhood mode,
              "grades" (one per atom).
@@ -40,7 +42,8 @@ class Calculator(_AseCalculator):
     nolabel = True
 
     def __init__(self, model, elements=None, backend="default", threads=0, device="cpu", engine="auto",
-                 grades=False, stress=None, skin=1.0, *, label=None, atoms=None, directory="."):
+                 grades=False, stress=None, skin=1.0, precision="double", *, label=None, atoms=None,
+                 directory="."):
         # No **kwargs: ASE would keep a misspelt keyword as a parameter and say nothing.
         super().__init__(label=label, atoms=atoms, directory=directory)
         path = os.fspath(model)
@@ -53,8 +56,10 @@ class Calculator(_AseCalculator):
         kind = "mace" if _mlpot.is_mace_model_file(path) else "mtp"  # as the CLI decides
         if engine not in ("auto", "native", "torch"):
             raise Error(f"{path}: engine='{engine}' is not one of auto, native, torch")
+        if grades and precision != "double":
+            raise Error(f"{path}: grades=True needs precision='double' (precision mixed computes no grades)")
         self.model = _mlpot.Model(path, kind, backend=backend, threads=int(threads), device=device, engine=engine,
-                                  skin=float(skin))
+                                  skin=float(skin), precision=precision)
         self.path = path
         if kind == "mace":
             model_elements = [chemical_symbols[z] for z in self.model.atomic_numbers]

@@ -76,12 +76,16 @@ void start_kokkos(int threads) {
 
 class Model {
  public:
-  // kind: "mtp" or "mace" (the Python side decides from the file); engine/device: MACE only.
+  // kind: "mtp" or "mace" (the Python side decides from the file); engine/device: MACE only;
+  // precision: MTP only ("double" or "mixed").
   Model(const std::string& path, const std::string& kind, const std::string& backend, int threads,
-        const std::string& device, const std::string& engine, double skin) {
+        const std::string& device, const std::string& engine, double skin, const std::string& precision) {
     if (threads < 0) throw mlpot::Error("threads must be >= 0 (0: Kokkos' default), got " + std::to_string(threads));
     start_kokkos(threads);
     if (kind == "mace") {
+      if (precision != "double") {
+        throw mlpot::Error(path + ": precision='" + precision + "' is for MTP models; a MACE model's arithmetic is its dtype");
+      }
       mlpot::MaceOptions o;
       o.device = device;
       o.threads = threads;
@@ -99,7 +103,7 @@ class Model {
       if (engine != "auto") throw mlpot::Error(path + ": engine='" + engine + "' is for MACE models");
       mtp_model_ = mlpot::read_mtp(path);
       mlpot::require_evaluable(mtp_model_);
-      auto mtp = mlpot::make_mtp_potential(mtp_model_, backend);
+      auto mtp = mlpot::make_mtp_potential(mtp_model_, backend, mlpot::parse_mtp_precision(precision));
       mtp_ = mtp.get();
       evaluator_ = std::make_unique<mlpot::Evaluator>(*mtp, skin);
       potential_ = std::move(mtp);
@@ -132,6 +136,7 @@ class Model {
   std::vector<int> atomic_numbers() const { return atomic_numbers_; }
   std::string engine() const { return mace_ ? mace_->metadata().engine : std::string("mtp"); }
   std::string dtype() const { return mace_ ? mace_->metadata().dtype : std::string("float64"); }
+  std::string precision() const { return mtp_ ? mlpot::precision_name(mtp_->precision()) : std::string("double"); }
   bool has_selection_state() const { return mtp_ && !mtp_model_.selection_state.empty(); }
   int threads() const { return kokkos_threads(); }
   // How many neighbour lists the Verlet list has built (the other calls reused one).
@@ -228,9 +233,10 @@ NB_MODULE(_mlpot, m) {
 
   nb::class_<Model>(m, "Model")
       .def(nb::init<const std::string&, const std::string&, const std::string&, int, const std::string&,
-                    const std::string&, double>(),
+                    const std::string&, double, const std::string&>(),
            nb::arg("path"), nb::arg("kind"), nb::arg("backend") = "default", nb::arg("threads") = 0,
-           nb::arg("device") = "cpu", nb::arg("engine") = "auto", nb::arg("skin") = 1.0)
+           nb::arg("device") = "cpu", nb::arg("engine") = "auto", nb::arg("skin") = 1.0,
+           nb::arg("precision") = "double")
       .def_prop_ro("kind", &Model::kind)
       .def_prop_ro("backend", &Model::backend)
       .def_prop_ro("cutoff", &Model::cutoff)
@@ -238,6 +244,7 @@ NB_MODULE(_mlpot, m) {
       .def_prop_ro("atomic_numbers", &Model::atomic_numbers)
       .def_prop_ro("engine", &Model::engine)
       .def_prop_ro("dtype", &Model::dtype)
+      .def_prop_ro("precision", &Model::precision)
       .def_prop_ro("has_selection_state", &Model::has_selection_state)
       .def_prop_ro("threads", &Model::threads)
       .def_prop_ro("list_builds", &Model::list_builds)

@@ -98,6 +98,13 @@ const char* kMaceOptions = R"(MACE options (eval, bench; info takes --device, --
                                        float32 round-off)
 )";
 
+const char* kMtpOption = R"(MTP option (eval, bench):
+        [--precision double|mixed]     the kernel's arithmetic: double (default, as MLIP-3 and
+                                       motep) or mixed: float basis, moments and products,
+                                       double sums of energies, forces and virials; no
+                                       grades (docs/mtp.md, Mixed precision)
+)";
+
 const char* kGraphOption = R"(Graph option (eval, bench):
         [--graph auto|host|device]     neighbour list and MACE edges from the host
                                        builder or the Thrust builder (CUDA in a CUDA build,
@@ -277,6 +284,9 @@ void choose_graph(const Args& a, Model& m) {
 Model load_model(const Args& a, const std::string& path) {
   Model m;
   if (mlpot::is_mace_model_file(path)) {
+    if (a.opt.count("precision")) {
+      throw mlpot::Error("--precision is for MTP models; a MACE model's arithmetic is its dtype (" + path + ")");
+    }
     mlpot::MaceOptions o;
     o.device = a.get("device", "cpu");
     o.rewrite = a.yes("mace-rewrite", true);
@@ -304,11 +314,12 @@ Model load_model(const Args& a, const std::string& path) {
   }
   mlpot::MtpModel model = mlpot::read_mtp(path);
   mlpot::require_evaluable(model);
+  const mlpot::MtpPrecision precision = mlpot::parse_mtp_precision(a.get("precision", "double"));
   char buf[200];
-  std::snprintf(buf, sizeof buf, "MTP level %d, %d species, cutoff %.3g A", model.level(), model.species_count,
-                model.max_dist);
+  std::snprintf(buf, sizeof buf, "MTP level %d, %d species, cutoff %.3g A, %s precision", model.level(),
+                model.species_count, model.max_dist, mlpot::precision_name(precision));
   m.describe = buf;
-  auto mtp = mlpot::make_mtp_potential(model, a.get("backend", "default"));
+  auto mtp = mlpot::make_mtp_potential(model, a.get("backend", "default"), precision);
   m.mtp = mtp.get();
   m.potential = std::move(mtp);
   m.mtp_model = std::move(model);
@@ -650,12 +661,14 @@ struct Command {
 const std::vector<Command>& commands() {
   static const std::vector<Command> table = {
       {"info", {kInfo}, {"device", "mace-rewrite", "mace-engine", "backend"}, 1, cmd_info},
-      {"eval", {kEval, kMaceOptions, kGraphOption, kCommonOptions},
-       joined({"model", "input", "output", "elements", "backend", "threads", "graph", "batch-atoms"}, kMaceOptionNames), 0,
+      {"eval", {kEval, kMaceOptions, kMtpOption, kGraphOption, kCommonOptions},
+       joined({"model", "input", "output", "elements", "backend", "threads", "graph", "batch-atoms", "precision"},
+              kMaceOptionNames),
+       0,
        cmd_eval},
-      {"bench", {kBench, kMaceOptions, kGraphOption, kCommonOptions},
+      {"bench", {kBench, kMaceOptions, kMtpOption, kGraphOption, kCommonOptions},
        joined({"model", "input", "system", "steps", "warmup", "backend", "threads", "elements", "virial", "grade",
-               "kernel-times", "torch-profile", "graph"},
+               "kernel-times", "torch-profile", "graph", "precision"},
               kMaceOptionNames),
        0, cmd_bench},
       {"make-model", {kMakeModel}, {"template", "out", "species", "min-dist", "max-dist", "seed", "selection"}, 0,
@@ -671,7 +684,7 @@ const std::vector<Command>& commands() {
 std::string full_usage() {
   std::string u = std::string(kHeader) + "\ncommands:\n";
   for (const auto& c : commands()) u += c.usage.front();
-  return u + "\n" + kMaceOptions + "\n" + kGraphOption + "\n" + kCommonOptions;
+  return u + "\n" + kMaceOptions + "\n" + kMtpOption + "\n" + kGraphOption + "\n" + kCommonOptions;
 }
 
 std::string command_usage(const Command& c) {

@@ -1,12 +1,15 @@
+// The Cuda MTP kernels in double precision.
 #include "mtp_backends.hpp"
 #include "mtp_potential_impl.hpp"
 
 namespace mlpot::kokkos {
+template <>
+std::unique_ptr<MtpPotential> make_mtp_cuda<double>(const MtpModel& model) {
 #ifdef KOKKOS_ENABLE_CUDA
-std::unique_ptr<MtpPotential> make_mtp_cuda(const MtpModel& model) {
-  return make_mtp_for_basis<Kokkos::Cuda>(model);
-}
+  return make_mtp_for_basis<Kokkos::Cuda, double>(model);
 #else
-std::unique_ptr<MtpPotential> make_mtp_cuda(const MtpModel&) { return nullptr; }
+  (void)model;
+  return nullptr;
 #endif
+}
 }  // namespace mlpot::kokkos

@@ -30,13 +30,26 @@ std::string default_backend() {
   throw Error("no Kokkos backend compiled in");
 }
 
-std::unique_ptr<MtpPotential> make_mtp_potential(const MtpModel& model, const std::string& backend) {
+MtpPrecision parse_mtp_precision(const std::string& name) {
+  const std::string n = detail::lower(name);
+  if (n == "double") return MtpPrecision::Double;
+  if (n == "mixed") return MtpPrecision::Mixed;
+  throw Error("unknown MTP precision '" + name + "' (expected double or mixed)");
+}
+
+const char* precision_name(MtpPrecision precision) {
+  return precision == MtpPrecision::Mixed ? "mixed" : "double";
+}
+
+std::unique_ptr<MtpPotential> make_mtp_potential(const MtpModel& model, const std::string& backend,
+                                                 MtpPrecision precision) {
   if (!Kokkos::is_initialized()) throw Error("Kokkos is not initialised (create an mlpot::KokkosRuntime first)");
   std::string b = detail::lower(backend == "default" ? default_backend() : backend);
+  const bool mixed = precision == MtpPrecision::Mixed;
   std::unique_ptr<MtpPotential> p;
-  if (b == "serial") p = kokkos::make_mtp_serial(model);
-  else if (b == "openmp") p = kokkos::make_mtp_openmp(model);
-  else if (b == "cuda") p = kokkos::make_mtp_cuda(model);
+  if (b == "serial") p = mixed ? kokkos::make_mtp_serial<float>(model) : kokkos::make_mtp_serial<double>(model);
+  else if (b == "openmp") p = mixed ? kokkos::make_mtp_openmp<float>(model) : kokkos::make_mtp_openmp<double>(model);
+  else if (b == "cuda") p = mixed ? kokkos::make_mtp_cuda<float>(model) : kokkos::make_mtp_cuda<double>(model);
   if (!p) {
     std::string avail;
     for (const auto& a : available_backends()) avail += (avail.empty() ? "" : ", ") + a;

@@ -31,23 +31,23 @@
 
 namespace mlpot::kokkos {
 
-// Per-backend launch shape. Host backends run one atom per thread (team of one), so the
-// scratch accumulations need no atomics; a GPU runs a team per atom with threads over the
-// neighbours.
-template <class ExecSpace>
+// Per-backend launch shape, for the kernel's arithmetic Real (double, or float in the mixed
+// mode). Host backends run one atom per thread (team of one), so the scratch accumulations need
+// no atomics; a GPU runs a team per atom with threads over the neighbours.
+template <class ExecSpace, class Real = double>
 struct MtpTuning {
   static constexpr int team_size = 1;
-  // Neighbours evaluated together by one thread (SIMD lanes): 8 doubles fill an AVX-512
-  // register, two AVX2 or four SSE2 registers.
-  static constexpr int lanes = 8;
+  // Neighbours evaluated together by one thread (SIMD lanes): 8 doubles or 16 floats fill an
+  // AVX-512 register, two AVX2 or four SSE2 registers.
+  static constexpr int lanes = 64 / int(sizeof(Real));
   // Grades: per-atom gradient rows contiguous per atom (one thread walks an atom's row), and
   // the inverse selection matrix with rows l contiguous (one thread forms one coefficient).
   using grade_rows_layout = Kokkos::LayoutRight;
   static constexpr bool grade_matrix_transposed = false;
 };
 #ifdef KOKKOS_ENABLE_CUDA
-template <>
-struct MtpTuning<Kokkos::Cuda> {
+template <class Real>
+struct MtpTuning<Kokkos::Cuda, Real> {
   static constexpr int team_size = 32;
   static constexpr int lanes = 1;
   // Threads over atoms / over coefficients l read consecutive addresses.
@@ -59,14 +59,19 @@ struct MtpTuning<Kokkos::Cuda> {
 static_assert(MtpTuning<Kokkos::Cuda>::team_size == kProductRound, "product rounds are laid out for the GPU team");
 #endif
 
+// Real: the arithmetic of the radial basis, the moments, the products and their adjoints and of
+// each neighbour's gradient (double; float for the mixed-precision mode). Whatever Real is, the
+// bond vectors are formed from the positions in double, and the site energies, forces and
+// virials are summed in double.
 template <class ExecSpace, int Lanes = MtpTuning<ExecSpace>::lanes, int TeamSize = MtpTuning<ExecSpace>::team_size,
-          class Basis = BasisRBChebyshev>
+          class Basis = BasisRBChebyshev, class Real = double>
 struct MtpKernel {
   using exec_space = ExecSpace;
   using memory_space = typename ExecSpace::memory_space;
   using team_member = typename Kokkos::TeamPolicy<ExecSpace>::member_type;
   using scratch_space = typename ExecSpace::scratch_memory_space;
-  using ScratchDoubles = Kokkos::View<double*, scratch_space, Kokkos::MemoryUnmanaged>;
+  using real_type = Real;
+  using ScratchReals = Kokkos::View<Real*, scratch_space, Kokkos::MemoryUnmanaged>;
   using ScratchInts = Kokkos::View<int*, scratch_space, Kokkos::MemoryUnmanaged>;
   using ForceScatter = Kokkos::Experimental::ScatterView<double* [3], Kokkos::LayoutRight, ExecSpace>;
   using VirialScatter = Kokkos::Experimental::ScatterView<double* [6], Kokkos::LayoutRight, ExecSpace>;
@@ -88,7 +93,7 @@ struct MtpKernel {
   static constexpr int kCacheBlock = W > 1 ? W : TeamSize;
   static constexpr int kCacheStride = W > 1 || TeamSize == 1 ? kCacheBlock : TeamSize + 1;
 
-  MtpParameters<memory_space> p;
+  MtpParameters<memory_space, Real> p;
   // Inputs (raw device-accessible pointers, so any caller layout works without copies).
   const double* x = nullptr;
   const int* species = nullptr;
@@ -98,7 +103,14 @@ struct MtpKernel {
   const int* counts = nullptr;
   std::int64_t row_stride = 0, slot_stride = 1;
   int index_mask = ~0;
-  int max_neighbors = 0;  // the most cache slots an atom needs (max_cache_slots)
+  int max_neighbors = 0;  // cache slots per atom (MtpKokkosPotential: cache_slots)
+  // Teams of several threads (GPUs) size the cache by the most neighbours within the cutoff seen
+  // so far, kept between calls instead of counted before every launch. An atom with more
+  // neighbours than that writes nothing: it is listed in `overflow` ([0] how many, [1] the most
+  // neighbours within the cutoff among them, then the atoms) for a second launch with a larger
+  // cache, in which league rank r evaluates atom `atom_list[r]`.
+  Kokkos::View<int*, memory_space> overflow;
+  const int* atom_list = nullptr;
   // Outputs.
   Kokkos::View<double*, memory_space> atom_energy;      // [n_local]
   Kokkos::View<double* [6], memory_space> atom_w;       // [n_local] per-centre virial
@@ -113,7 +125,7 @@ struct MtpKernel {
   Kokkos::View<double**, typename MtpTuning<ExecSpace>::grade_rows_layout, memory_space> param_rows;
   bool want_param_rows = false;
 
-  // Scratch layout (doubles). Team part: the basic moments (summed in pass 1) and later their
+  // Scratch layout (values of type Real). Team part: the basic moments (summed in pass 1) and later their
   // adjoints [n_basic], the adjoints in monomial order [n_basic], the lanes' partial moments
   // (several lanes), the neighbour cache [block][r, rhat(3), f(K), f'(K)][lane], with one lane
   // and grading the threads' gradient factors [TeamSize][K + R + 1], and one region shared by
@@ -126,24 +138,24 @@ struct MtpKernel {
   // (shared-memory) scratch Kokkos offers a team; beyond, it spills to level 1, global memory.)
   KOKKOS_INLINE_FUNCTION int cache_stride() const { return 4 + 2 * p.n_radial; }
   KOKKOS_INLINE_FUNCTION int max_blocks() const { return (max_neighbors + kCacheBlock - 1) / kCacheBlock; }
-  KOKKOS_INLINE_FUNCTION int block_doubles() const { return cache_stride() * kCacheStride; }
+  KOKKOS_INLINE_FUNCTION int block_reals() const { return cache_stride() * kCacheStride; }
   // A slot's column of the cache: its item k at [k * kCacheStride].
-  KOKKOS_INLINE_FUNCTION double* cache_slot(double* cache, int slot) const {
-    return cache + size_t(slot / kCacheBlock) * block_doubles() + slot % kCacheBlock;
+  KOKKOS_INLINE_FUNCTION Real* cache_slot(Real* cache, int slot) const {
+    return cache + size_t(slot / kCacheBlock) * block_reals() + slot % kCacheBlock;
   }
-  KOKKOS_INLINE_FUNCTION size_t shared_region_doubles() const {
+  KOKKOS_INLINE_FUNCTION size_t shared_region_reals() const {
     const size_t products = 2 * size_t(p.n_moments);
     const size_t monomials = W > 1 ? 0 : size_t(p.n_mono) * kMonoStride;
     return products > monomials ? products : monomials;
   }
-  KOKKOS_INLINE_FUNCTION size_t team_doubles() const {
-    return size_t(p.n_basic) * (W > 1 ? W + 2 : 2) + size_t(max_blocks()) * block_doubles() +
-           (W == 1 && want_param_rows ? size_t(TeamSize) * grade_stride() : 0) + shared_region_doubles();
+  KOKKOS_INLINE_FUNCTION size_t team_reals() const {
+    return size_t(p.n_basic) * (W > 1 ? W + 2 : 2) + size_t(max_blocks()) * block_reals() +
+           (W == 1 && want_param_rows ? size_t(TeamSize) * grade_stride() : 0) + shared_region_reals();
   }
   // With one lane, grading: a row per thread of its neighbour's gradient factors w_mu[K], q[R]
   // and species (radial_gradient_factors).
   KOKKOS_INLINE_FUNCTION int grade_stride() const { return p.n_radial + p.basis_size + 1; }
-  KOKKOS_INLINE_FUNCTION size_t thread_doubles() const {
+  KOKKOS_INLINE_FUNCTION size_t thread_reals() const {
     return W > 1 ? size_t(p.n_radial + p.n_mono + 2 * p.basis_size) * W : 0;
   }
   KOKKOS_INLINE_FUNCTION size_t team_ints() const { return size_t(max_blocks()) * kCacheBlock + 1; }
@@ -161,18 +173,12 @@ struct MtpKernel {
     return offsets ? int(offsets[i + 1] - offsets[i]) : counts[i];
   }
   // Whether atom j is a neighbour of atom i within the cutoff, with d = x_j - x_i and r^2.
-  // (Pass 1 and the count that sizes its cache both use this one test.)
   KOKKOS_INLINE_FUNCTION bool in_cutoff(int i, int j, double& d0, double& d1, double& d2, double& r2) const {
     d0 = x[3 * j] - x[3 * i];
     d1 = x[3 * j + 1] - x[3 * i + 1];
     d2 = x[3 * j + 2] - x[3 * i + 2];
     r2 = d0 * d0 + d1 * d1 + d2 * d2;
     return r2 < p.max_dist * p.max_dist && j != i;
-  }
-  // One list entry's share of the cache slots a team needs for atom i (max_cache_slots).
-  KOKKOS_INLINE_FUNCTION int in_cutoff_slot(int i, int jj) const {
-    double d0, d1, d2, r2;
-    return in_cutoff(i, neighbor(i, jj), d0, d1, d2, r2) ? 1 : 0;
   }
   KOKKOS_INLINE_FUNCTION int neighbor(int i, int jj) const {
     if (rows) return rows[i][jj] & index_mask;
@@ -182,14 +188,14 @@ struct MtpKernel {
 
   // Monomials u[m][lane] (row stride kMonoStride) of the lanes' unit vectors rhat[axis][lane], by the degree-ordered
   // recursion.
-  KOKKOS_INLINE_FUNCTION void monomials(const double* rhat, double* u) const {
-    for (int l = 0; l < W; ++l) u[l] = 1.0;
+  KOKKOS_INLINE_FUNCTION void monomials(const Real* rhat, Real* u) const {
+    for (int l = 0; l < W; ++l) u[l] = Real(1);
     for (int m = 1; m < p.n_mono; ++m) {
-      const double* parent = u + p.mono_parent(m) * kMonoStride;
-      const double* axis = rhat + p.mono_axis(m) * kCacheStride;
+      const Real* parent = u + p.mono_parent(m) * kMonoStride;
+      const Real* axis = rhat + p.mono_axis(m) * kCacheStride;
       // Through a local copy: u is both read and written here, and the compiler vectorises
       // only what it can prove does not overlap.
-      double t[W];
+      Real t[W];
       for (int l = 0; l < W; ++l) t[l] = parent[l] * axis[l];
       for (int l = 0; l < W; ++l) u[m * kMonoStride + l] = t[l];
     }
@@ -199,10 +205,10 @@ struct MtpKernel {
   // (si, sj[lane]): f_mu = sum_n c[si, sj, mu, n] Q_n(r), with the model's radial basis Q_n
   // (mtp_radial_basis.hpp). q and dq ([n][lane] each) hold the basis Q_n and Q'_n (several
   // lanes only).
-  KOKKOS_INLINE_FUNCTION void radial(int si, const int* sj, const double* r, double* f, double* df, double* q,
-                                     double* dq) const {
+  KOKKOS_INLINE_FUNCTION void radial(int si, const int* sj, const Real* r, Real* f, Real* df, Real* q,
+                                     Real* dq) const {
     const int K = p.n_radial, R = p.basis_size;
-    const double* c[W];
+    const Real* c[W];
     for (int l = 0; l < W; ++l) c[l] = &p.radial(((size_t(si) * p.n_species + sj[l]) * K) * R);
     if constexpr (W == 1) {
       // One lane (GPUs): each f_mu and f'_mu summed in registers, the basis recomputed for
@@ -210,11 +216,11 @@ struct MtpKernel {
       // comes, would chain every term through a shared-memory load and store, and keeping the
       // basis would need per-thread scratch.
       for (int mu = 0; mu < K; ++mu) {
-        const double* cm = c[0] + mu * R;
-        RadialBasisLanes<Basis, 1> basis(r, p.min_dist, p.max_dist, p.scaling);
-        double fs = 0.0, dfs = 0.0;
+        const Real* cm = c[0] + mu * R;
+        RadialBasisLanes<Basis, 1, Real> basis(r, p.min_dist, p.max_dist, p.scaling);
+        Real fs = 0, dfs = 0;
         for (int n = 0; n < R; ++n) {
-          double qn, dqn;
+          Real qn, dqn;
           basis.next(n, &qn, &dqn);
           fs += cm[n] * qn;
           dfs += cm[n] * dqn;
@@ -223,13 +229,13 @@ struct MtpKernel {
         df[mu * kCacheStride] = dfs;
       }
     } else {
-      RadialBasisLanes<Basis, W> basis(r, p.min_dist, p.max_dist, p.scaling);
+      RadialBasisLanes<Basis, W, Real> basis(r, p.min_dist, p.max_dist, p.scaling);
       for (int n = 0; n < R; ++n) basis.next(n, q + n * W, dq + n * W);
       for (int mu = 0; mu < K; ++mu) {
-        double fs[W], dfs[W];
-        for (int l = 0; l < W; ++l) fs[l] = dfs[l] = 0.0;
+        Real fs[W], dfs[W];
+        for (int l = 0; l < W; ++l) fs[l] = dfs[l] = Real(0);
         for (int n = 0; n < R; ++n) {
-          double cn[W];
+          Real cn[W];
           for (int l = 0; l < W; ++l) cn[l] = c[l][mu * R + n];
           for (int l = 0; l < W; ++l) {
             fs[l] += cn[l] * q[n * W + l];
@@ -248,12 +254,12 @@ struct MtpKernel {
   // out[node] = init(node) + sum over the node's terms of term(pair, mult).
   template <class Init, class Term>
   KOKKOS_INLINE_FUNCTION void product_level(const team_member& team, const ProductPassView<memory_space>& pass, int l,
-                                            double* out, Init init, Term term) const {
+                                            Real* out, Init init, Term term) const {
     const int begin = pass.level_start(l);
     Kokkos::parallel_for(Kokkos::TeamThreadRange(team, begin, pass.level_start(l + 1)), [&](int o) {
       const int node = pass.node(o), n = pass.count(o);
       // Two partial sums, so the additions of consecutive terms overlap.
-      double s0 = init(node), s1 = 0.0;
+      Real s0 = init(node), s1 = 0;
       int q = 0;
       for (; q + 1 < n; q += 2) {
         const int t0 = pass.term(o, begin, q), t1 = pass.term(o, begin, q + 1);
@@ -275,16 +281,16 @@ struct MtpKernel {
   // the whole step is ~3 % faster than with the level schedule's gathers. A team of several
   // (GPUs) goes level by level (MtpTables, schedule_products), a thread per moment, with a
   // barrier after each level (3 levels instead of a chain of n_times entries).
-  KOKKOS_INLINE_FUNCTION void products_and_adjoints(const team_member& team, double* mom, double* adj) const {
+  KOKKOS_INLINE_FUNCTION void products_and_adjoints(const team_member& team, Real* mom, Real* adj) const {
     if constexpr (TeamSize == 1) {
       for (int t = 0; t < p.n_times; ++t) {
         const int a = p.times(4 * t), b = p.times(4 * t + 1), k = p.times(4 * t + 3);
-        mom[k] += double(p.times(4 * t + 2)) * mom[a] * mom[b];
+        mom[k] += Real(p.times(4 * t + 2)) * mom[a] * mom[b];
       }
       for (int m = 0; m < p.n_moments; ++m) adj[m] = p.linear(m);
       for (int t = p.n_times - 1; t >= 0; --t) {
         const int a = p.times(4 * t), b = p.times(4 * t + 1), k = p.times(4 * t + 3);
-        const double dk = adj[k] * double(p.times(4 * t + 2));
+        const Real dk = adj[k] * Real(p.times(4 * t + 2));
         adj[a] += dk * mom[b];
         adj[b] += dk * mom[a];
       }
@@ -292,13 +298,13 @@ struct MtpKernel {
       // Term of a product moment: mult * M_a * M_b; of an adjoint: (adj_k * mult) * M_other.
       for (int l = 0; l < p.n_levels; ++l) {
         product_level(
-            team, p.fwd, l, mom, [](int) { return 0.0; },
-            [&](std::uint32_t ab, int mult) { return double(mult) * mom[pair_first(ab)] * mom[pair_second(ab)]; });
+            team, p.fwd, l, mom, [](int) { return Real(0); },
+            [&](std::uint32_t ab, int mult) { return Real(mult) * mom[pair_first(ab)] * mom[pair_second(ab)]; });
       }
       for (int g = 0; g <= p.n_levels; ++g) {
         product_level(
             team, p.bwd, g, adj, [&](int node) { return p.linear(node); },
-            [&](std::uint32_t ko, int mult) { return adj[pair_first(ko)] * double(mult) * mom[pair_second(ko)]; });
+            [&](std::uint32_t ko, int mult) { return adj[pair_first(ko)] * Real(mult) * mom[pair_second(ko)]; });
       }
     }
   }
@@ -315,33 +321,33 @@ struct MtpKernel {
 
   template <bool Centroid>
   KOKKOS_INLINE_FUNCTION void compute_atom(const team_member& team) const {
-    const int i = team.league_rank();
+    const int i = atom_list ? atom_list[team.league_rank()] : team.league_rank();
     const int K = p.n_radial;
     constexpr int S = kCacheStride;
     const int level = team_level_;
-    ScratchDoubles team_buf(team.team_scratch(level), team_doubles());
+    ScratchReals team_buf(team.team_scratch(level), team_reals());
     ScratchInts team_int(team.team_scratch(level), team_ints());
-    ScratchDoubles thread_buf(team.thread_scratch(level), thread_doubles());
-    double* basic = team_buf.data();          // [n_basic]: basic moments in pass 1, their adjoints in pass 2
-    double* adj_by_mono = basic + p.n_basic;  // [n_basic]: adj[basic_by_mono[t]]
-    double* mom_lanes = adj_by_mono + p.n_basic;  // [n_basic][W] (W > 1)
-    double* cache = mom_lanes + (W > 1 ? size_t(p.n_basic) * W : 0);
+    ScratchReals thread_buf(team.thread_scratch(level), thread_reals());
+    Real* basic = team_buf.data();          // [n_basic]: basic moments in pass 1, their adjoints in pass 2
+    Real* adj_by_mono = basic + p.n_basic;  // [n_basic]: adj[basic_by_mono[t]]
+    Real* mom_lanes = adj_by_mono + p.n_basic;  // [n_basic][W] (W > 1)
+    Real* cache = mom_lanes + (W > 1 ? size_t(p.n_basic) * W : 0);
     int* cache_j = team_int.data();           // [blocks * kCacheBlock], and the count at the end
     const int count_at = max_blocks() * kCacheBlock;
     // With one lane and grading: the threads' gradient factors [TeamSize][grade_stride()].
-    double* grade_table = cache + size_t(max_blocks()) * block_doubles();
-    double* shared_region = grade_table + (W == 1 && want_param_rows ? size_t(TeamSize) * grade_stride() : 0);
+    Real* grade_table = cache + size_t(max_blocks()) * block_reals();
+    Real* shared_region = grade_table + (W == 1 && want_param_rows ? size_t(TeamSize) * grade_stride() : 0);
     // Between pass 1 and pass 2: all moments and their adjoints.
-    double* mom = shared_region;
-    double* adj = mom + p.n_moments;
+    Real* mom = shared_region;
+    Real* adj = mom + p.n_moments;
     // With one lane, in passes 1 and 2: the team's monomials [n_mono][kMonoStride], a column
     // per thread.
-    double* u_team = W > 1 ? nullptr : shared_region;
-    double* w_mu = thread_buf.data();         // [K][W] (several lanes)
+    Real* u_team = W > 1 ? nullptr : shared_region;
+    Real* w_mu = thread_buf.data();         // [K][W] (several lanes)
     // This thread's monomials [n_mono] x kMonoStride: its own scratch with several lanes, its
     // column of the team's table with one.
-    double* u = W > 1 ? w_mu + size_t(p.n_radial) * W : u_team + team.team_rank();
-    double* q_basis = W > 1 ? u + size_t(p.n_mono) * W : nullptr;  // [2][R][W]: Q_n, Q'_n
+    Real* u = W > 1 ? w_mu + size_t(p.n_radial) * W : u_team + team.team_rank();
+    Real* q_basis = W > 1 ? u + size_t(p.n_mono) * W : nullptr;  // [2][R][W]: Q_n, Q'_n
 
     const int si = species[i];
     const int nn = neighbor_count(i);
@@ -369,29 +375,38 @@ struct MtpKernel {
       } else {
         slot = cache_j[count_at]++;
       }
-      // The cache holds max_neighbors slots, counted with in_cutoff; should a compiler round
-      // the two uses differently, a neighbour beyond them sits at r = cutoff, where it adds 0.
-      if (slot >= count_at) return;
+      if (slot >= count_at) return;  // more than the cache holds: the team overflows (below)
+      // r and rhat from the double bond vector, rounded once to Real.
       const double r = Kokkos::sqrt(r2), inv_r = 1.0 / r;
-      double* c = cache_slot(cache, slot);
+      Real* c = cache_slot(cache, slot);
       cache_j[slot] = j;
-      c[0] = r;
-      c[S] = d0 * inv_r;
-      c[2 * S] = d1 * inv_r;
-      c[3 * S] = d2 * inv_r;
+      c[0] = Real(r);
+      c[S] = Real(d0 * inv_r);
+      c[2 * S] = Real(d1 * inv_r);
+      c[3 * S] = Real(d2 * inv_r);
     });
     team.team_barrier();
-    const int n_valid = cache_j[count_at] < count_at ? cache_j[count_at] : count_at;
+    if (cache_j[count_at] > count_at) {
+      // Every thread sees the same count here: the whole team leaves, having written nothing
+      // but its zeroed grade row, and the second launch evaluates the atom.
+      Kokkos::single(Kokkos::PerTeam(team), [&]() {
+        const int at = Kokkos::atomic_fetch_add(&overflow(0), 1);
+        Kokkos::atomic_max(&overflow(1), cache_j[count_at]);
+        overflow(2 + at) = i;
+      });
+      return;
+    }
+    const int n_valid = cache_j[count_at];
     const int n_blocks = (n_valid + W - 1) / W;
     if constexpr (W > 1) {
       // Unused lanes of the last block: r = cutoff, where f and f' vanish.
       Kokkos::single(Kokkos::PerTeam(team), [&]() {
         for (int slot = n_valid; slot < n_blocks * W; ++slot) {
-          double* c = cache_slot(cache, slot);
+          Real* c = cache_slot(cache, slot);
           cache_j[slot] = i;
-          c[0] = p.max_dist;
-          c[S] = 1.0;
-          c[2 * S] = c[3 * S] = 0.0;
+          c[0] = Real(p.max_dist);  // the basis rounds the cutoff the same way: f = f' = 0 here
+          c[S] = Real(1);
+          c[2 * S] = c[3 * S] = Real(0);
         }
       });
       team.team_barrier();
@@ -401,18 +416,18 @@ struct MtpKernel {
     if constexpr (W > 1) {
       // A thread's blocks of W neighbours sum into the lanes' partial moments.
       Kokkos::parallel_for(Kokkos::TeamThreadRange(team, n_blocks), [&](int blk) {
-        double* c = cache_slot(cache, blk * W);
-        double* f = c + 4 * S;
-        double* df = f + K * S;
+        Real* c = cache_slot(cache, blk * W);
+        Real* f = c + 4 * S;
+        Real* df = f + K * S;
         int sj[W];
         for (int l = 0; l < W; ++l) sj[l] = species[cache_j[blk * W + l]];
         radial(si, sj, c, f, df, q_basis, q_basis + size_t(p.basis_size) * W);
         monomials(c + S, u);
         for (int b = 0; b < p.n_basic; ++b) {
-          const double* fb = f + p.basic_mu(b) * S;
-          const double* ub = u + p.basic_mono(b) * W;
-          double* mb = mom_lanes + size_t(b) * W;
-          double acc[W];
+          const Real* fb = f + p.basic_mu(b) * S;
+          const Real* ub = u + p.basic_mono(b) * W;
+          Real* mb = mom_lanes + size_t(b) * W;
+          Real acc[W];
           for (int l = 0; l < W; ++l) acc[l] = mb[l] + fb[l] * ub[l];
           for (int l = 0; l < W; ++l) mb[l] = acc[l];
         }
@@ -428,16 +443,16 @@ struct MtpKernel {
       for (int c0 = 0; c0 < n_valid; c0 += TeamSize) {
         const int n_chunk = n_valid - c0 < TeamSize ? n_valid - c0 : TeamSize;
         if (t < n_chunk) {
-          double* c = cache_slot(cache, c0 + t);
+          Real* c = cache_slot(cache, c0 + t);
           const int sj = species[cache_j[c0 + t]];
           radial(si, &sj, c, c + 4 * S, c + (4 + K) * S, nullptr, nullptr);
           monomials(c + S, u);
         }
         team.team_barrier();
         Kokkos::parallel_for(Kokkos::TeamThreadRange(team, p.n_basic), [&](int b) {
-          const double* fb = cache_slot(cache, c0) + (4 + p.basic_mu(b)) * S;
-          const double* ub = u_team + p.basic_mono(b) * kMonoStride;
-          double sum = 0.0;
+          const Real* fb = cache_slot(cache, c0) + (4 + p.basic_mu(b)) * S;
+          const Real* ub = u_team + p.basic_mono(b) * kMonoStride;
+          Real sum = 0;
           for (int l = 0; l < n_chunk; ++l) sum += fb[l] * ub[l];
           basic[b] += sum;
         });
@@ -449,7 +464,7 @@ struct MtpKernel {
     // Products and adjoints, then the site energy.
     if constexpr (W > 1) {
       Kokkos::parallel_for(Kokkos::TeamThreadRange(team, p.n_basic), [&](int b) {
-        double sum = 0.0;
+        Real sum = 0;
         for (int l = 0; l < W; ++l) sum += mom_lanes[size_t(b) * W + l];
         basic[b] = sum;
       });
@@ -457,13 +472,15 @@ struct MtpKernel {
     }
     // Pass 1's monomials are done with: the shared region takes all moments, the basic ones first.
     Kokkos::parallel_for(Kokkos::TeamThreadRange(team, p.n_moments),
-                         [&](int m) { mom[m] = m < p.n_basic ? basic[m] : 0.0; });
+                         [&](int m) { mom[m] = m < p.n_basic ? basic[m] : Real(0); });
     team.team_barrier();
     products_and_adjoints(team, mom, adj);
-    // The site energy as MLIP sums it, over the scalar moments (a quarter of all at level 16).
+    // The site energy as MLIP sums it, over the scalar moments (a quarter of all at level 16),
+    // in double.
     double e = 0.0;
     Kokkos::parallel_reduce(
-        Kokkos::TeamThreadRange(team, p.n_scalar), [&](int q, double& sum) { sum += p.moment_coeffs(q) * mom[p.mapping(q)]; },
+        Kokkos::TeamThreadRange(team, p.n_scalar),
+        [&](int q, double& sum) { sum += p.moment_coeffs(q) * double(mom[p.mapping(q)]); },
         e);
     // What pass 2 needs of the adjoints, out of the shared region (its monomials go there): those
     // of the basic moments in monomial order, and (grading) in their own order.
@@ -495,36 +512,36 @@ struct MtpKernel {
     double e_pair = 0.0;  // MLIP's pair repulsion (RBChebyshev_repuls), this thread's neighbours
     // The W lanes of the cache from slot `first`.
     auto force_block = [&](int first) {
-      const double* c = cache_slot(cache, first);
-      const double* rhat = c + S;
-      const double* f = c + 4 * S;
-      const double* df = f + K * S;
-      double inv_r[W], s[W], g0[W], g1[W], g2[W];
+      const Real* c = cache_slot(cache, first);
+      const Real* rhat = c + S;
+      const Real* f = c + 4 * S;
+      const Real* df = f + K * S;
+      Real inv_r[W], s[W], g0[W], g1[W], g2[W];
       for (int l = 0; l < W; ++l) {
-        inv_r[l] = 1.0 / c[l];
-        s[l] = g0[l] = g1[l] = g2[l] = 0.0;
+        inv_r[l] = Real(1) / c[l];
+        s[l] = g0[l] = g1[l] = g2[l] = Real(0);
       }
       monomials(rhat, u);
       for (int m = 0; m < p.n_mono; ++m) {
         const int t0 = p.mono_start(m), t1 = p.mono_start(m + 1);
         if (t0 == t1) continue;
-        double am[W], bm[W];
-        for (int l = 0; l < W; ++l) am[l] = bm[l] = 0.0;
+        Real am[W], bm[W];
+        for (int l = 0; l < W; ++l) am[l] = bm[l] = Real(0);
         for (int t = t0; t < t1; ++t) {
-          const double a = adj_by_mono[t];
-          const double* fm = f + p.mu_by_mono(t) * S;
-          const double* dfm = df + p.mu_by_mono(t) * S;
+          const Real a = adj_by_mono[t];
+          const Real* fm = f + p.mu_by_mono(t) * S;
+          const Real* dfm = df + p.mu_by_mono(t) * S;
           for (int l = 0; l < W; ++l) {
             am[l] += a * fm[l];
             bm[l] += a * dfm[l];
           }
         }
-        const double deg = p.mono_degree(m);
-        const double e0 = p.mono_exp(3 * m), e1 = p.mono_exp(3 * m + 1), e2 = p.mono_exp(3 * m + 2);
-        const double* um = u + m * kMonoStride;
-        const double* u0 = u + p.mono_lower(3 * m) * kMonoStride;
-        const double* u1 = u + p.mono_lower(3 * m + 1) * kMonoStride;
-        const double* u2 = u + p.mono_lower(3 * m + 2) * kMonoStride;
+        const Real deg = p.mono_degree(m);
+        const Real e0 = p.mono_exp(3 * m), e1 = p.mono_exp(3 * m + 1), e2 = p.mono_exp(3 * m + 2);
+        const Real* um = u + m * kMonoStride;
+        const Real* u0 = u + p.mono_lower(3 * m) * kMonoStride;
+        const Real* u1 = u + p.mono_lower(3 * m + 1) * kMonoStride;
+        const Real* u2 = u + p.mono_lower(3 * m + 2) * kMonoStride;
         for (int l = 0; l < W; ++l) {
           s[l] += (bm[l] - deg * am[l] * inv_r[l]) * um[l];
           g0[l] += am[l] * e0 * u0[l];
@@ -536,7 +553,7 @@ struct MtpKernel {
         for (int l = 0; l < W && first + l < n_valid; ++l) {
           double phi, dphi;
           MlipRepulsion::eval(c[l], p.min_dist, phi, dphi);
-          s[l] += dphi;  // d phi / d r_ij = phi' rhat
+          s[l] += Real(dphi);  // d phi / d r_ij = phi' rhat
           e_pair += phi;
         }
       }
@@ -544,11 +561,12 @@ struct MtpKernel {
         const int slot = first + l;
         if (slot >= n_valid) break;
         const int j = cache_j[slot];
+        // This neighbour's gradient in Real; from here on (the sums over neighbours) in double.
         const double r = c[l];
         const double hx = rhat[l], hy = rhat[S + l], hz = rhat[2 * S + l];
-        const double gx = s[l] * hx + g0[l] * inv_r[l];
-        const double gy = s[l] * hy + g1[l] * inv_r[l];
-        const double gz = s[l] * hz + g2[l] * inv_r[l];
+        const double gx = Real(s[l] * rhat[l] + g0[l] * inv_r[l]);
+        const double gy = Real(s[l] * rhat[S + l] + g1[l] * inv_r[l]);
+        const double gz = Real(s[l] * rhat[2 * S + l] + g2[l] * inv_r[l]);
         fi0 += gx;
         fi1 += gy;
         fi2 += gz;
@@ -580,7 +598,7 @@ struct MtpKernel {
       Kokkos::parallel_for(Kokkos::TeamThreadRange(team, n_blocks), [&](int blk) {
         force_block(blk * W);
         if (want_param_rows) {
-          double* q = q_basis;  // [R][W], free in pass 2
+          Real* q = q_basis;  // [R][W], free in pass 2
           radial_gradient_factors(cache_slot(cache, blk * W), u, basic, w_mu, q);
           const int R = p.basis_size, left = n_valid - blk * W;
           for (int l = 0; l < W && l < left; ++l) {
@@ -602,7 +620,7 @@ struct MtpKernel {
         if (t < n_chunk) {
           force_block(c0 + t);
           if (want_param_rows) {
-            double* g = grade_table + size_t(t) * gs;
+            Real* g = grade_table + size_t(t) * gs;
             radial_gradient_factors(cache_slot(cache, c0 + t), u, basic, g, g + K);
             g[K + R] = species[cache_j[c0 + t]];
           }
@@ -613,8 +631,8 @@ struct MtpKernel {
             const int sj = e / (K * R), mu = (e / R) % K, n = e % R;
             double sum = 0.0;
             for (int l = 0; l < n_chunk; ++l) {
-              const double* g = grade_table + size_t(l) * gs;
-              if (int(g[K + R]) == sj) sum += g[K + n] * g[mu];
+              const Real* g = grade_table + size_t(l) * gs;
+              if (int(g[K + R]) == sj) sum += double(g[K + n] * g[mu]);
             }
             param_rows(i, e) += sum;
           });
@@ -636,25 +654,25 @@ struct MtpKernel {
   // w_mu = sum_{b: mu_b = mu} adj_b u_b (adj: the basic moments' adjoints) and
   // q_n = Q_n(r), the radial basis, into
   // w_mu[mu * W + lane] and q[n * W + lane] (cache c, monomials u[m * kMonoStride + lane]).
-  KOKKOS_INLINE_FUNCTION void radial_gradient_factors(const double* c, const double* u, const double* adj, double* w_mu,
-                                                      double* q) const {
+  KOKKOS_INLINE_FUNCTION void radial_gradient_factors(const Real* c, const Real* u, const Real* adj, Real* w_mu,
+                                                      Real* q) const {
     const int K = p.n_radial, R = p.basis_size;
     // Grouped by mu so each sum stays in registers (a scatter into w_mu[basic_mu(b)] would
     // chain every iteration through memory).
     for (int mu = 0; mu < K; ++mu) {
-      double acc[W];
-      for (int l = 0; l < W; ++l) acc[l] = 0.0;
+      Real acc[W];
+      for (int l = 0; l < W; ++l) acc[l] = Real(0);
       for (int t = p.mu_start(mu); t < p.mu_start(mu + 1); ++t) {
         const int b = p.basic_by_mu(t);
-        const double a = adj[b];
-        const double* ub = u + p.basic_mono(b) * kMonoStride;
+        const Real a = adj[b];
+        const Real* ub = u + p.basic_mono(b) * kMonoStride;
         for (int l = 0; l < W; ++l) acc[l] += a * ub[l];
       }
       for (int l = 0; l < W; ++l) w_mu[mu * W + l] = acc[l];
     }
-    RadialBasisLanes<Basis, W> basis(c, p.min_dist, p.max_dist, p.scaling);
+    RadialBasisLanes<Basis, W, Real> basis(c, p.min_dist, p.max_dist, p.scaling);
     for (int n = 0; n < R; ++n) {
-      double dq[W];  // (Q'_n unused here)
+      Real dq[W];  // (Q'_n unused here)
       basis.next(n, q + n * W, dq);
     }
   }

@@ -1,12 +1,15 @@
+// The OpenMP MTP kernels in double precision.
 #include "mtp_backends.hpp"
 #include "mtp_potential_impl.hpp"
 
 namespace mlpot::kokkos {
+template <>
+std::unique_ptr<MtpPotential> make_mtp_openmp<double>(const MtpModel& model) {
 #ifdef KOKKOS_ENABLE_OPENMP
-std::unique_ptr<MtpPotential> make_mtp_openmp(const MtpModel& model) {
-  return make_mtp_for_basis<Kokkos::OpenMP>(model);
-}
+  return make_mtp_for_basis<Kokkos::OpenMP, double>(model);
 #else
-std::unique_ptr<MtpPotential> make_mtp_openmp(const MtpModel&) { return nullptr; }
+  (void)model;
+  return nullptr;
 #endif
+}
 }  // namespace mlpot::kokkos

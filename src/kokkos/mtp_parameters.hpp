@@ -86,14 +86,18 @@ struct ProductPassView {
   }
 };
 
-template <class MemorySpace>
+// Real: the type of the values the kernel's inner loops read (double; float for the
+// mixed-precision kernel, rounded once here). The site energy's coefficients stay double: the
+// site energy is summed in double in both.
+template <class MemorySpace, class Real = double>
 struct MtpParameters {
+  using real_type = Real;
   int n_species = 0, n_radial = 0, basis_size = 0;
   int n_basic = 0, n_moments = 0, n_times = 0, n_mono = 0, n_scalar = 0;
   double min_dist = 0, max_dist = 0, scaling = 1;
-  Kokkos::View<const double*, MemorySpace> radial;          // [C][C][K][R]
+  Kokkos::View<const Real*, MemorySpace> radial;            // [C][C][K][R]
   Kokkos::View<const double*, MemorySpace> species_coeffs;  // [C]
-  Kokkos::View<const double*, MemorySpace> linear;          // [n_moments]
+  Kokkos::View<const Real*, MemorySpace> linear;            // [n_moments]
   Kokkos::View<const double*, MemorySpace> moment_coeffs;   // [n_scalar], of the moments `mapping` names
   Kokkos::View<const int*, MemorySpace> basic_mu, basic_mono, basic_by_mu, mu_start;
   Kokkos::View<const int*, MemorySpace> basic_by_mono, mono_start, mu_by_mono;
@@ -102,10 +106,19 @@ struct MtpParameters {
   ProductPassView<MemorySpace> fwd, bwd;
   Kokkos::View<const int*, MemorySpace> mapping;            // [n_scalar]: alpha_moment_mapping
   Kokkos::View<const int*, MemorySpace> mono_parent, mono_axis, mono_lower;
-  Kokkos::View<const double*, MemorySpace> mono_degree, mono_exp;
+  Kokkos::View<const Real*, MemorySpace> mono_degree, mono_exp;
 };
 
 namespace detail {
+// v's values as T (rounded where T is narrower).
+template <class MemorySpace, class T, class From>
+Kokkos::View<const T*, MemorySpace> to_device_as(const std::vector<From>& v, const char* label) {
+  Kokkos::View<T*, MemorySpace> d(std::string(label), v.size());
+  auto h = Kokkos::create_mirror_view(d);
+  for (size_t i = 0; i < v.size(); ++i) h(i) = T(v[i]);
+  Kokkos::deep_copy(d, h);
+  return d;
+}
 template <class MemorySpace, class T>
 Kokkos::View<const T*, MemorySpace> to_device(const std::vector<T>& v, const char* label) {
   Kokkos::View<T*, MemorySpace> d(std::string(label), v.size());
@@ -128,11 +141,11 @@ ProductPassView<MemorySpace> to_device(const ProductPass& h, const std::string& 
 }
 }  // namespace detail
 
-template <class MemorySpace>
-MtpParameters<MemorySpace> make_parameters(const MtpModel& m) {
+template <class MemorySpace, class Real = double>
+MtpParameters<MemorySpace, Real> make_parameters(const MtpModel& m) {
   require_evaluable(m);
   MtpTables t = build_tables(m);
-  MtpParameters<MemorySpace> p;
+  MtpParameters<MemorySpace, Real> p;
   p.n_species = m.species_count;
   p.n_radial = m.radial_funcs_count;
   p.basis_size = m.radial_basis_size;
@@ -147,9 +160,10 @@ MtpParameters<MemorySpace> make_parameters(const MtpModel& m) {
   std::vector<int> times;
   for (const auto& e : m.alpha_index_times) times.insert(times.end(), e.begin(), e.end());
   using detail::to_device;
-  p.radial = to_device<MemorySpace>(m.radial_coeffs, "mtp::radial");
+  using detail::to_device_as;
+  p.radial = to_device_as<MemorySpace, Real>(m.radial_coeffs, "mtp::radial");
   p.species_coeffs = to_device<MemorySpace>(m.species_coeffs, "mtp::species_coeffs");
-  p.linear = to_device<MemorySpace>(t.linear, "mtp::linear");
+  p.linear = to_device_as<MemorySpace, Real>(t.linear, "mtp::linear");
   p.moment_coeffs = to_device<MemorySpace>(m.moment_coeffs, "mtp::moment_coeffs");
   p.basic_mu = to_device<MemorySpace>(t.basic_mu, "mtp::basic_mu");
   p.basic_mono = to_device<MemorySpace>(t.basic_mono, "mtp::basic_mono");
@@ -166,8 +180,8 @@ MtpParameters<MemorySpace> make_parameters(const MtpModel& m) {
   p.mono_parent = to_device<MemorySpace>(t.mono_parent, "mtp::mono_parent");
   p.mono_axis = to_device<MemorySpace>(t.mono_axis, "mtp::mono_axis");
   p.mono_lower = to_device<MemorySpace>(t.mono_lower, "mtp::mono_lower");
-  p.mono_degree = to_device<MemorySpace>(t.mono_degree, "mtp::mono_degree");
-  p.mono_exp = to_device<MemorySpace>(t.mono_exp, "mtp::mono_exp");
+  p.mono_degree = to_device_as<MemorySpace, Real>(t.mono_degree, "mtp::mono_degree");
+  p.mono_exp = to_device_as<MemorySpace, Real>(t.mono_exp, "mtp::mono_exp");
   return p;
 }
 

@@ -2,6 +2,7 @@
 // Host glue for the MTP kernel: wraps the caller's pointers, launches, reduces totals.
 #include <memory>
 #include <string>
+#include <type_traits>
 
 #include "mlpot/error.hpp"
 #include "mlpot/mtp_potential.hpp"
@@ -12,18 +13,29 @@ namespace mlpot::kokkos {
 
 // Lanes: neighbours per thread in the kernel; TeamSize: threads per atom (MtpTuning's choices
 // for the backend; a test runs the host in the GPU's shape, one lane and several threads);
-// Basis: the model's radial basis (mtp_radial_basis.hpp; make_mtp_for_basis picks it).
+// Basis: the model's radial basis (mtp_radial_basis.hpp; make_mtp_for_basis picks it);
+// Real: the kernel's arithmetic (double, or float for MtpPrecision::Mixed; mtp_kernel.hpp).
 template <class ExecSpace, int Lanes = MtpTuning<ExecSpace>::lanes, int TeamSize = MtpTuning<ExecSpace>::team_size,
-          class Basis = BasisRBChebyshev>
+          class Basis = BasisRBChebyshev, class Real = double>
 class MtpKokkosPotential final : public MtpPotential {
  public:
   using memory_space = typename ExecSpace::memory_space;
   using basis_type = Basis;
+  using Kernel = MtpKernel<ExecSpace, Lanes, TeamSize, Basis, Real>;
+  static constexpr MtpPrecision kPrecision = std::is_same_v<Real, double> ? MtpPrecision::Double : MtpPrecision::Mixed;
   static constexpr bool kHostAccessible =
       Kokkos::SpaceAccessibility<Kokkos::HostSpace, memory_space>::accessible;
+  // Whether ExecSpace's ScatterView adds into its target itself (Serial: plain adds; a GPU:
+  // atomics) rather than into a copy per thread (OpenMP).
+  static constexpr bool kDirectScatter =
+      std::is_same_v<typename Kokkos::Impl::Experimental::DefaultDuplication<ExecSpace>::type,
+                     Kokkos::Experimental::ScatterNonDuplicated>;
+  template <int W>
+  using CallerRows = Kokkos::View<double* [W], Kokkos::LayoutRight, memory_space, Kokkos::MemoryTraits<Kokkos::Unmanaged>>;
+  using HostInts = Kokkos::View<int*, Kokkos::HostSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>>;
 
   explicit MtpKokkosPotential(const MtpModel& model)
-      : model_(model), params_(make_parameters<memory_space>(model)) {
+      : model_(model), params_(make_parameters<memory_space, Real>(model)) {
     if (model.radial_basis_type != Basis::name) {
       throw Error(model.source + ": radial basis '" + model.radial_basis_type + "' given to the " + Basis::name +
                   " kernel");
@@ -36,8 +48,19 @@ class MtpKokkosPotential final : public MtpPotential {
   double cutoff() const override { return model_.max_dist; }
   std::string backend() const override { return ExecSpace::name(); }
   bool accepts_device_memory() const override { return !kHostAccessible; }
+  MtpPrecision precision() const override { return kPrecision; }
+  // Teams of several threads: the cache slots per atom the last call ended with (cache_slots).
+  int team_cache_slots() const { return cache_slots_; }
 
   void set_selection(std::shared_ptr<const SelectionState> state) override {
+    if (state && kPrecision != MtpPrecision::Double) {
+      // A grade multiplies the site energies' parameter gradients by MLIP's inverse selection
+      // matrix, which amplifies the float rows' round-off by its conditioning: the grade would
+      // not stay within 1e-6 relative for every state (docs/mtp.md, "Mixed precision"), so
+      // it is refused rather than offered worse.
+      throw Error("mtp: precision mixed does not compute extrapolation grades (" + model_.source +
+                  "); grade with precision double");
+    }
     if (state && state->n != model_.parameter_count()) {
       throw Error("mtp: the selection state has n = " + std::to_string(state->n) + " but " + model_.source + " has " +
                   std::to_string(model_.parameter_count()) + " parameters");
@@ -105,7 +128,7 @@ class MtpKokkosPotential final : public MtpPotential {
   // Inputs and outputs are accessible from ExecSpace.
   Totals compute_in_place(const AtomsRef& atoms, const NeighborsRef& nbr, const OutputsRef& out) {
     const int n_local = atoms.n_local, n_total = atoms.n_total;
-    MtpKernel<ExecSpace, Lanes, TeamSize, Basis> k;
+    Kernel k;
     k.p = params_;
     k.x = atoms.positions;
     k.species = atoms.species;
@@ -117,30 +140,41 @@ class MtpKokkosPotential final : public MtpPotential {
     k.slot_stride = nbr.slot_stride;
     k.index_mask = nbr.index_mask;
     if (!nbr.offsets && !nbr.counts && n_local > 0) throw Error("mtp: neighbour list has neither offsets nor counts");
-    k.max_neighbors = max_cache_slots(k, n_local);
+    k.max_neighbors = cache_slots(k, n_local);
 
     if (int(energy_.extent(0)) < n_local) {
       energy_ = decltype(energy_)("mtp::atom_energy", n_local);
       w_ = decltype(w_)("mtp::atom_w", n_local);
     }
-    if (int(f_.extent(0)) < n_total) {
-      f_ = decltype(f_)("mtp::forces", n_total);
-      f_scatter_ = typename MtpKernel<ExecSpace, Lanes, TeamSize, Basis>::ForceScatter(f_);
-    }
     k.atom_energy = energy_;
     k.atom_w = w_;
-    // Zeroed once: a ScatterView that is not duplicated (atomics: GPUs, one thread) is f_ itself,
-    // so reset_except leaves it; duplicated ones (OpenMP) reset their copies.
-    Kokkos::deep_copy(f_, 0.0);
-    f_scatter_.reset_except(f_);
-    k.forces = f_scatter_;
+    // Forces and per-atom virials: straight into the caller's arrays (outputs accumulate) where
+    // the ScatterView adds into its target itself (atomics on a GPU, plain adds on one thread):
+    // no zeroing of a buffer of ours and no pass adding it to theirs, two kernels fewer per step.
+    // OpenMP's ScatterView keeps a copy per thread, made once for buffers of our own.
+    const bool direct_forces = kDirectScatter && out.forces;
+    if (direct_forces) {
+      k.forces = typename Kernel::ForceScatter(CallerRows<3>(out.forces, n_total));
+    } else {
+      prepare_scatter(true, n_total, "mtp::forces", f_, f_scatter_, f_scatter_made_);
+      k.forces = f_scatter_;
+    }
     k.want_atom_virial = out.atom_virial != nullptr;
-    prepare_scatter(k.want_atom_virial, n_total, "mtp::atom_virial", v_, v_scatter_, v_scatter_made_);
-    k.atom_virial = v_scatter_;
+    const bool direct_virial = kDirectScatter && k.want_atom_virial;
+    if (direct_virial) {
+      k.atom_virial = typename Kernel::VirialScatter(CallerRows<6>(out.atom_virial, n_total));
+    } else {
+      prepare_scatter(k.want_atom_virial, n_total, "mtp::atom_virial", v_, v_scatter_, v_scatter_made_);
+      k.atom_virial = v_scatter_;
+    }
     const bool want_centroid = out.atom_centroid_virial != nullptr;
-    prepare_scatter(want_centroid, n_total, "mtp::atom_centroid_virial", cv_, cv_scatter_,
-                    cv_scatter_made_);
-    k.atom_centroid_virial = cv_scatter_;
+    const bool direct_centroid = kDirectScatter && want_centroid;
+    if (direct_centroid) {
+      k.atom_centroid_virial = typename Kernel::CentroidScatter(CallerRows<9>(out.atom_centroid_virial, n_total));
+    } else {
+      prepare_scatter(want_centroid, n_total, "mtp::atom_centroid_virial", cv_, cv_scatter_, cv_scatter_made_);
+      k.atom_centroid_virial = cv_scatter_;
+    }
     k.want_param_rows = selection_ != nullptr && grades_enabled_;
     if (k.want_param_rows) {
       const int L = grade_.block + grade_.n_scalar;
@@ -151,23 +185,43 @@ class MtpKokkosPotential final : public MtpPotential {
     }
 
     if (n_local > 0) {
-      const size_t team_bytes = ScratchBytes(k.team_doubles(), k.team_ints());
-      const size_t thread_bytes = k.thread_doubles() * sizeof(double);
-      const size_t level0 = team_bytes + thread_bytes * TeamSize;
-      auto launch = [&](auto policy) {
-        k.team_level_ = level0 <= size_t(policy.scratch_size_max(0)) ? 0 : 1;
-        policy.set_scratch_size(k.team_level_, Kokkos::PerTeam(team_bytes), Kokkos::PerThread(thread_bytes));
-        Kokkos::parallel_for("mlpot::mtp_compute", policy, k);
+      if (int(overflow_.extent(0)) < n_local + 2) overflow_ = decltype(overflow_)("mtp::overflow", n_local + 2);
+      k.overflow = overflow_;
+      // One launch over `league` atoms (atom_list, or all) with k's cache size.
+      auto launch = [&](Kernel& kk, int league) {
+        const size_t team_bytes = ScratchBytes(kk.team_reals(), kk.team_ints());
+        const size_t thread_bytes = kk.thread_reals() * sizeof(Real);
+        const size_t level0 = team_bytes + thread_bytes * TeamSize;
+        auto run = [&](auto policy) {
+          kk.team_level_ = level0 <= size_t(policy.scratch_size_max(0)) ? 0 : 1;
+          policy.set_scratch_size(kk.team_level_, Kokkos::PerTeam(team_bytes), Kokkos::PerThread(thread_bytes));
+          Kokkos::parallel_for("mlpot::mtp_compute", policy, kk);
+        };
+        if (want_centroid) {
+          run(Kokkos::TeamPolicy<ExecSpace, typename Kernel::WithCentroidVirials>(league, TeamSize));
+        } else {
+          run(Kokkos::TeamPolicy<ExecSpace>(league, TeamSize));
+        }
       };
-      using Kernel = MtpKernel<ExecSpace, Lanes, TeamSize, Basis>;
-      if (want_centroid) {
-        launch(Kokkos::TeamPolicy<ExecSpace, typename Kernel::WithCentroidVirials>(n_local, TeamSize));
-      } else {
-        launch(Kokkos::TeamPolicy<ExecSpace>(n_local, TeamSize));
+      launch(k, n_local);
+      if constexpr (TeamSize > 1) {
+        // The atoms whose neighbours within the cutoff outnumbered the cache (all of them in
+        // the first call, which starts from none): again, with room for the most of them, which
+        // the cache keeps from then on. Their count is the step's one wait on the device.
+        int head[2] = {0, 0};
+        Kokkos::deep_copy(HostInts(head, 2), Kokkos::subview(overflow_, std::make_pair(0, 2)));
+        if (head[0] > 0) {
+          cache_slots_ = head[1];
+          Kernel again = k;
+          again.max_neighbors = head[1];
+          again.atom_list = overflow_.data() + 2;
+          launch(again, head[0]);
+          Kokkos::deep_copy(Kokkos::subview(overflow_, std::make_pair(0, 2)), 0);
+        }
       }
-      Kokkos::Experimental::contribute(f_, f_scatter_);
-      if (k.want_atom_virial) Kokkos::Experimental::contribute(v_, v_scatter_);
-      if (want_centroid) Kokkos::Experimental::contribute(cv_, cv_scatter_);
+      if (!direct_forces) Kokkos::Experimental::contribute(f_, f_scatter_);
+      if (k.want_atom_virial && !direct_virial) Kokkos::Experimental::contribute(v_, v_scatter_);
+      if (want_centroid && !direct_centroid) Kokkos::Experimental::contribute(cv_, cv_scatter_);
     }
     if (k.want_param_rows) reduce_grades(atoms.species, n_local);
 
@@ -182,10 +236,12 @@ class MtpKokkosPotential final : public MtpPotential {
     tot.energy = sums[0];
     for (int c = 0; c < 6; ++c) tot.virial[c] = sums[c + 1];
 
-    // Outputs into the caller's arrays.
-    if (out.forces) add_rows("mlpot::mtp_add_forces", out.forces, f_, n_total);
-    if (out.atom_virial) add_rows("mlpot::mtp_add_virial", out.atom_virial, v_, n_total);
-    if (out.atom_centroid_virial) add_rows("mlpot::mtp_add_centroid_virial", out.atom_centroid_virial, cv_, n_total);
+    // Outputs into the caller's arrays (those not scattered there directly).
+    if (out.forces && !direct_forces) add_rows("mlpot::mtp_add_forces", out.forces, f_, n_total);
+    if (out.atom_virial && !direct_virial) add_rows("mlpot::mtp_add_virial", out.atom_virial, v_, n_total);
+    if (out.atom_centroid_virial && !direct_centroid) {
+      add_rows("mlpot::mtp_add_centroid_virial", out.atom_centroid_virial, cv_, n_total);
+    }
     if (out.atom_energy && n_local > 0) {
       Kokkos::View<double*, memory_space, Kokkos::MemoryTraits<Kokkos::Unmanaged>> dst(out.atom_energy, n_local);
       Kokkos::deep_copy(dst, Kokkos::subview(energy_, std::make_pair(0, n_local)));
@@ -321,15 +377,18 @@ class MtpKokkosPotential final : public MtpPotential {
     return d;
   }
 
-  static size_t ScratchBytes(size_t doubles, size_t ints) {
+  static size_t ScratchBytes(size_t reals, size_t ints) {
     // Each scratch View allocation is aligned; leave room for the alignment padding.
-    return doubles * sizeof(double) + ints * sizeof(int) + 2 * 128;
+    return reals * sizeof(Real) + ints * sizeof(int) + 2 * 128;
   }
 
-  // The cache slots an atom needs, at most: all its list entries for a thread of its own (no need
-  // to read positions); for a team of threads its neighbours within the cutoff (a GPU's shared
-  // memory holds ~40 KB a team, and LAMMPS' lists with their skin are ~3 times longer at 5 A).
-  static int max_cache_slots(const MtpKernel<ExecSpace, Lanes, TeamSize, Basis>& k, int n_local) {
+  // The cache slots per atom. A thread of its own (hosts): all its list entries, the most of any
+  // atom (no need to read positions). A team of threads (GPUs): the most neighbours within the
+  // cutoff seen so far (a GPU's shared memory holds ~40 KB a team, and LAMMPS' lists with their
+  // skin are ~3 times longer at 5 A); an atom with more is evaluated again (compute_in_place).
+  // Counting them before every launch cost a kernel and a wait per step: with 1440 atoms, 32 us of
+  // a 540 us MD step on an H200 (2026-11-26), when one thread per atom walked its list.
+  int cache_slots(const Kernel& k, int n_local) const {
     int result = 0;
     if (n_local == 0) return 0;
     if constexpr (TeamSize == 1) {
@@ -340,22 +399,7 @@ class MtpKokkosPotential final : public MtpPotential {
                               },
                               Kokkos::Max<int>(result));
     } else {
-      // A team per atom, its threads over the list (the kernel's own launch shape): one thread
-      // per atom walking ~150 skin-list entries kept 1440 atoms on 6 of an H200's 132 SMs
-      // (32 us of a 540 us MD step there, 2026-11-26).
-      using Member = typename Kokkos::TeamPolicy<ExecSpace>::member_type;
-      Kokkos::parallel_reduce(
-          "mlpot::mtp_cache_slots", Kokkos::TeamPolicy<ExecSpace>(n_local, TeamSize),
-          KOKKOS_LAMBDA(const Member& team, int& m) {
-            const int i = team.league_rank();
-            int c = 0;
-            Kokkos::parallel_reduce(
-                Kokkos::TeamThreadRange(team, k.neighbor_count(i)),
-                [&](int jj, int& cc) { cc += k.in_cutoff_slot(i, jj); },
-                c);
-            if (c > m) m = c;
-          },
-          Kokkos::Max<int>(result));
+      result = cache_slots_;
     }
     return result;
   }
@@ -381,16 +425,19 @@ class MtpKokkosPotential final : public MtpPotential {
 
  private:
   MtpModel model_;
-  MtpParameters<memory_space> params_;
+  MtpParameters<memory_space, Real> params_;
   Kokkos::View<double*, memory_space> energy_;
   Kokkos::View<double* [6], memory_space> w_;
   Kokkos::View<double* [3], Kokkos::LayoutRight, memory_space> f_;
   Kokkos::View<double* [6], Kokkos::LayoutRight, memory_space> v_;
   Kokkos::View<double* [9], Kokkos::LayoutRight, memory_space> cv_;
-  typename MtpKernel<ExecSpace, Lanes, TeamSize, Basis>::ForceScatter f_scatter_;
-  typename MtpKernel<ExecSpace, Lanes, TeamSize, Basis>::VirialScatter v_scatter_;
+  typename Kernel::ForceScatter f_scatter_;
+  bool f_scatter_made_ = false;
+  Kokkos::View<int*, memory_space> overflow_;  // Kernel::overflow
+  int cache_slots_ = 0;                        // teams of several threads: Kernel::max_neighbors
+  typename Kernel::VirialScatter v_scatter_;
   bool v_scatter_made_ = false;
-  typename MtpKernel<ExecSpace, Lanes, TeamSize, Basis>::CentroidScatter cv_scatter_;
+  typename Kernel::CentroidScatter cv_scatter_;
   bool cv_scatter_made_ = false;
   // Grades.
   std::shared_ptr<const SelectionState> selection_;
@@ -403,13 +450,14 @@ class MtpKokkosPotential final : public MtpPotential {
 };
 
 // The potential for the model's radial basis: one kernel instantiation per basis of RadialBases.
-template <class ExecSpace, class... Bases>
+template <class ExecSpace, class Real, class... Bases>
 std::unique_ptr<MtpPotential> make_mtp_for_basis(const MtpModel& model, BasisList<Bases...>) {
+  using Tuning = MtpTuning<ExecSpace, Real>;
   std::unique_ptr<MtpPotential> out;
   ((out || model.radial_basis_type != Bases::name
         ? void()
-        : void(out = std::make_unique<MtpKokkosPotential<ExecSpace, MtpTuning<ExecSpace>::lanes,
-                                                         MtpTuning<ExecSpace>::team_size, Bases>>(model))),
+        : void(out = std::make_unique<MtpKokkosPotential<ExecSpace, Tuning::lanes, Tuning::team_size, Bases, Real>>(
+                   model))),
    ...);
   if (!out) {
     require_evaluable(model);  // names the reason (an untrained template, a table limit, ...)
@@ -417,9 +465,9 @@ std::unique_ptr<MtpPotential> make_mtp_for_basis(const MtpModel& model, BasisLis
   }
   return out;
 }
-template <class ExecSpace>
+template <class ExecSpace, class Real = double>
 std::unique_ptr<MtpPotential> make_mtp_for_basis(const MtpModel& model) {
-  return make_mtp_for_basis<ExecSpace>(model, RadialBases{});
+  return make_mtp_for_basis<ExecSpace, Real>(model, RadialBases{});
 }
 
 }  // namespace mlpot::kokkos

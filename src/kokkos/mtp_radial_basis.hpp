@@ -26,31 +26,34 @@
 
 namespace mlpot::kokkos {
 
-// T_n(xi) and dT_n/dr for W lanes, n = 0, 1, 2, ... in turn (lanes innermost: SIMD over them).
-template <int W>
+// T_n(xi) and dT_n/dr for W lanes, n = 0, 1, 2, ... in turn (lanes innermost: SIMD over them),
+// in the arithmetic of T (double, or float in the mixed-precision kernel; the interval's
+// constants are formed in double and rounded once).
+template <int W, class T = double>
 struct ChebyshevRecursion {
-  double xi[W], t_prev[W], t_cur[W], dt_prev[W], dt_cur[W], dxi;
-  KOKKOS_INLINE_FUNCTION ChebyshevRecursion(const double* r, double min_dist, double max_dist) {
-    const double inv_width = 1.0 / (max_dist - min_dist);
-    dxi = 2.0 * inv_width;
+  T xi[W], t_prev[W], t_cur[W], dt_prev[W], dt_cur[W], dxi;
+  KOKKOS_INLINE_FUNCTION ChebyshevRecursion(const T* r, double min_dist, double max_dist) {
+    const T inv_width = T(1.0 / (max_dist - min_dist));
+    const T mid = T(min_dist + max_dist);
+    dxi = T(2.0 * (1.0 / (max_dist - min_dist)));
     for (int l = 0; l < W; ++l) {
-      xi[l] = (2.0 * r[l] - (min_dist + max_dist)) * inv_width;
-      t_prev[l] = 1.0;
+      xi[l] = (T(2) * r[l] - mid) * inv_width;
+      t_prev[l] = T(1);
       t_cur[l] = xi[l];
-      dt_prev[l] = 0.0;
-      dt_cur[l] = 1.0;
+      dt_prev[l] = T(0);
+      dt_cur[l] = T(1);
     }
   }
   // P_n and dP_n/dr.
-  KOKKOS_INLINE_FUNCTION void next(int n, double* tn, double* dtn) {
+  KOKKOS_INLINE_FUNCTION void next(int n, T* tn, T* dtn) {
     for (int l = 0; l < W; ++l) {
       if (n == 0) {
-        tn[l] = 1.0; dtn[l] = 0.0;
+        tn[l] = T(1); dtn[l] = T(0);
       } else if (n == 1) {
         tn[l] = xi[l]; dtn[l] = dxi;
       } else {
-        const double t = 2.0 * xi[l] * t_cur[l] - t_prev[l];
-        const double dt = 2.0 * t_cur[l] + 2.0 * xi[l] * dt_cur[l] - dt_prev[l];
+        const T t = T(2) * xi[l] * t_cur[l] - t_prev[l];
+        const T dt = T(2) * t_cur[l] + T(2) * xi[l] * dt_cur[l] - dt_prev[l];
         t_prev[l] = t_cur[l]; t_cur[l] = t; dt_prev[l] = dt_cur[l]; dt_cur[l] = dt;
         tn[l] = t; dtn[l] = dt * dxi;
       }
@@ -59,21 +62,21 @@ struct ChebyshevRecursion {
 };
 
 // r^n and n r^(n-1) for W lanes.
-template <int W>
+template <int W, class T = double>
 struct PowerRecursion {
-  double r[W], p_prev[W];
-  KOKKOS_INLINE_FUNCTION PowerRecursion(const double* x, double, double) {
+  T r[W], p_prev[W];
+  KOKKOS_INLINE_FUNCTION PowerRecursion(const T* x, double, double) {
     for (int l = 0; l < W; ++l) {
       r[l] = x[l];
-      p_prev[l] = 1.0;
+      p_prev[l] = T(1);
     }
   }
-  KOKKOS_INLINE_FUNCTION void next(int n, double* pn, double* dpn) {
+  KOKKOS_INLINE_FUNCTION void next(int n, T* pn, T* dpn) {
     for (int l = 0; l < W; ++l) {
       if (n == 0) {
-        pn[l] = 1.0; dpn[l] = 0.0;
+        pn[l] = T(1); dpn[l] = T(0);
       } else {
-        dpn[l] = n * p_prev[l];
+        dpn[l] = T(n) * p_prev[l];
         pn[l] = p_prev[l] * r[l];
         p_prev[l] = pn[l];
       }
@@ -84,29 +87,31 @@ struct PowerRecursion {
 // c_n P_n^(5,1)(xi) and its derivative in r for W lanes (RBShapeev), by the three-term
 // recurrence of Jacobi polynomials (alpha = 5, beta = 1): with k = n - 1,
 //   2(k+1)(k+7)(2k+6) P_{k+1} = (2k+7)((2k+8)(2k+6) xi + 24) P_k - 2(k+5)(k+1)(2k+8) P_{k-1}.
-template <int W>
+template <int W, class T = double>
 struct ShapeevJacobiRecursion {
-  double xi[W], p_prev[W], p_cur[W], dp_prev[W], dp_cur[W], dxi;
-  KOKKOS_INLINE_FUNCTION ShapeevJacobiRecursion(const double* r, double min_dist, double max_dist) {
-    const double inv_width = 1.0 / (max_dist - min_dist);
-    dxi = 2.0 * inv_width;
+  T xi[W], p_prev[W], p_cur[W], dp_prev[W], dp_cur[W], dxi;
+  KOKKOS_INLINE_FUNCTION ShapeevJacobiRecursion(const T* r, double min_dist, double max_dist) {
+    const T inv_width = T(1.0 / (max_dist - min_dist));
+    const T mid = T(min_dist + max_dist);
+    dxi = T(2.0 * (1.0 / (max_dist - min_dist)));
     for (int l = 0; l < W; ++l) {
-      xi[l] = (2.0 * r[l] - (min_dist + max_dist)) * inv_width;
-      p_prev[l] = 0.0;  // P_-1
-      p_cur[l] = 1.0;   // P_0
-      dp_prev[l] = dp_cur[l] = 0.0;
+      xi[l] = (T(2) * r[l] - mid) * inv_width;
+      p_prev[l] = T(0);  // P_-1
+      p_cur[l] = T(1);   // P_0
+      dp_prev[l] = dp_cur[l] = T(0);
     }
   }
-  KOKKOS_INLINE_FUNCTION void next(int n, double* pn, double* dpn) {
-    const double c = Kokkos::sqrt((2.0 * n + 7.0) * (n + 6.0) / (8.0 * (n + 1.0) * (n + 1.0) * (n + 1.0)));
+  KOKKOS_INLINE_FUNCTION void next(int n, T* pn, T* dpn) {
+    // The recurrence's constants in double, rounded once to T.
+    const T c = T(Kokkos::sqrt((2.0 * n + 7.0) * (n + 6.0) / (8.0 * (n + 1.0) * (n + 1.0) * (n + 1.0))));
     if (n > 0) {
       const double k = n - 1.0;
       const double inv = 1.0 / (2.0 * (k + 1.0) * (k + 7.0) * (2.0 * k + 6.0));
-      const double a = (2.0 * k + 7.0) * (2.0 * k + 8.0) * (2.0 * k + 6.0) * inv, b = (2.0 * k + 7.0) * 24.0 * inv;
-      const double d = 2.0 * (k + 5.0) * (k + 1.0) * (2.0 * k + 8.0) * inv;
+      const T a = T((2.0 * k + 7.0) * (2.0 * k + 8.0) * (2.0 * k + 6.0) * inv), b = T((2.0 * k + 7.0) * 24.0 * inv);
+      const T d = T(2.0 * (k + 5.0) * (k + 1.0) * (2.0 * k + 8.0) * inv);
       for (int l = 0; l < W; ++l) {
-        const double p = (a * xi[l] + b) * p_cur[l] - d * p_prev[l];
-        const double dp = a * p_cur[l] + (a * xi[l] + b) * dp_cur[l] - d * dp_prev[l];
+        const T p = (a * xi[l] + b) * p_cur[l] - d * p_prev[l];
+        const T dp = a * p_cur[l] + (a * xi[l] + b) * dp_cur[l] - d * dp_prev[l];
         p_prev[l] = p_cur[l]; p_cur[l] = p; dp_prev[l] = dp_cur[l]; dp_cur[l] = dp;
       }
     }
@@ -143,37 +148,37 @@ struct BasisRBChebyshev {
   static constexpr const char* name = "RBChebyshev";
   static constexpr Envelope envelope = Envelope::CutoffSquare;
   static constexpr bool clamp_below_min = false, pair_repulsion = false;
-  template <int W> using Polynomials = ChebyshevRecursion<W>;
+  template <int W, class T> using Polynomials = ChebyshevRecursion<W, T>;
 };
 struct BasisRBChebyshevRepuls {
   static constexpr const char* name = "RBChebyshev_repuls";
   static constexpr Envelope envelope = Envelope::CutoffSquare;
   static constexpr bool clamp_below_min = true, pair_repulsion = true;
-  template <int W> using Polynomials = ChebyshevRecursion<W>;
+  template <int W, class T> using Polynomials = ChebyshevRecursion<W, T>;
 };
 struct BasisBChebyshev {
   static constexpr const char* name = "BChebyshev";
   static constexpr Envelope envelope = Envelope::Step;
   static constexpr bool clamp_below_min = false, pair_repulsion = false;
-  template <int W> using Polynomials = ChebyshevRecursion<W>;
+  template <int W, class T> using Polynomials = ChebyshevRecursion<W, T>;
 };
 struct BasisBChebyshevRepuls {
   static constexpr const char* name = "BChebyshev_repuls";
   static constexpr Envelope envelope = Envelope::Step;
   static constexpr bool clamp_below_min = true, pair_repulsion = false;
-  template <int W> using Polynomials = ChebyshevRecursion<W>;
+  template <int W, class T> using Polynomials = ChebyshevRecursion<W, T>;
 };
 struct BasisRBShapeev {
   static constexpr const char* name = "RBShapeev";
   static constexpr Envelope envelope = Envelope::Shapeev;
   static constexpr bool clamp_below_min = false, pair_repulsion = false;
-  template <int W> using Polynomials = ShapeevJacobiRecursion<W>;
+  template <int W, class T> using Polynomials = ShapeevJacobiRecursion<W, T>;
 };
 struct BasisRBTaylor {
   static constexpr const char* name = "RBTaylor";
   static constexpr Envelope envelope = Envelope::Step;
   static constexpr bool clamp_below_min = false, pair_repulsion = false;
-  template <int W> using Polynomials = PowerRecursion<W>;
+  template <int W, class T> using Polynomials = PowerRecursion<W, T>;
 };
 
 template <class... B>
@@ -181,19 +186,19 @@ struct BasisList {};
 using RadialBases = BasisList<BasisRBChebyshev, BasisRBChebyshevRepuls, BasisBChebyshev, BasisBChebyshevRepuls,
                               BasisRBShapeev, BasisRBTaylor>;
 
-// Q_n and Q'_n of W lanes at distances r, n = 0, 1, ... in turn. Lanes at r >= Rcut (a block's
-// padding) get Q = Q' = 0 for every basis.
-template <class Basis, int W>
+// Q_n and Q'_n of W lanes at distances r, n = 0, 1, ... in turn, in the arithmetic of T. Lanes at
+// r >= Rcut (a block's padding) get Q = Q' = 0 for every basis.
+template <class Basis, int W, class T = double>
 struct RadialBasisLanes {
-  double rc[W], gate[W];  // r clamped to min_dist, and 0 where it was (the "_repuls" bases)
-  typename Basis::template Polynomials<W> poly;
-  double env[W], denv[W];
-  KOKKOS_INLINE_FUNCTION const double* clamp(const double* r, double min_dist) {
+  T rc[W], gate[W];  // r clamped to min_dist, and 0 where it was (the "_repuls" bases)
+  typename Basis::template Polynomials<W, T> poly;
+  T env[W], denv[W];
+  KOKKOS_INLINE_FUNCTION const T* clamp(const T* r, double min_dist) {
     if constexpr (Basis::clamp_below_min) {
       for (int l = 0; l < W; ++l) {
-        const bool below = r[l] <= min_dist;  // MLIP: derivatives 0 once r is clamped to min_dist
-        rc[l] = below ? min_dist : r[l];
-        gate[l] = below ? 0.0 : 1.0;
+        const bool below = r[l] <= T(min_dist);  // MLIP: derivatives 0 once r is clamped to min_dist
+        rc[l] = below ? T(min_dist) : r[l];
+        gate[l] = below ? T(0) : T(1);
       }
       return rc;
     } else {
@@ -201,30 +206,31 @@ struct RadialBasisLanes {
       return r;
     }
   }
-  KOKKOS_INLINE_FUNCTION RadialBasisLanes(const double* r, double min_dist, double max_dist, double scaling)
+  KOKKOS_INLINE_FUNCTION RadialBasisLanes(const T* r, double min_dist, double max_dist, double scaling)
       : poly(clamp(r, min_dist), min_dist, max_dist) {
-    const double* x = Basis::clamp_below_min ? rc : r;
+    const T* x = Basis::clamp_below_min ? rc : r;
+    const T rcut = T(max_dist), s = T(scaling);
     for (int l = 0; l < W; ++l) {
       if constexpr (Basis::envelope == Envelope::CutoffSquare) {
-        const double w = x[l] - max_dist;
-        env[l] = w * w * scaling;
-        denv[l] = 2.0 * w * scaling;
+        const T w = x[l] - rcut;
+        env[l] = w * w * s;
+        denv[l] = T(2) * w * s;
       } else if constexpr (Basis::envelope == Envelope::Shapeev) {
         // e = s (m/r)^2 (M-r)^2 / (M-m)^2, e' = -2 s m^2 M (M-r) / ((M-m)^2 r^3); 0 beyond the cutoff.
-        const double inside = r[l] < max_dist ? scaling : 0.0;
-        const double inv_r = 1.0 / x[l], w = max_dist - x[l];
-        const double k = min_dist * inv_r / (max_dist - min_dist);
+        const T inside = r[l] < rcut ? s : T(0);
+        const T inv_r = T(1) / x[l], w = rcut - x[l];
+        const T k = T(min_dist) * inv_r / T(max_dist - min_dist);
         env[l] = inside * k * k * w * w;
-        denv[l] = -2.0 * inside * k * k * inv_r * max_dist * w;
+        denv[l] = T(-2) * inside * k * k * inv_r * rcut * w;
       } else {
-        env[l] = r[l] < max_dist ? scaling : 0.0;
-        denv[l] = 0.0;
+        env[l] = r[l] < rcut ? s : T(0);
+        denv[l] = T(0);
       }
       if constexpr (Basis::clamp_below_min) denv[l] *= gate[l];
     }
   }
-  KOKKOS_INLINE_FUNCTION void next(int n, double* q, double* dq) {
-    double pn[W], dpn[W];
+  KOKKOS_INLINE_FUNCTION void next(int n, T* q, T* dq) {
+    T pn[W], dpn[W];
     poly.next(n, pn, dpn);
     for (int l = 0; l < W; ++l) {
       q[l] = env[l] * pn[l];

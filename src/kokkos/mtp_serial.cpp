@@ -1,12 +1,15 @@
+// The Serial MTP kernels in double precision.
 #include "mtp_backends.hpp"
 #include "mtp_potential_impl.hpp"
 
 namespace mlpot::kokkos {
+template <>
+std::unique_ptr<MtpPotential> make_mtp_serial<double>(const MtpModel& model) {
 #ifdef KOKKOS_ENABLE_SERIAL
-std::unique_ptr<MtpPotential> make_mtp_serial(const MtpModel& model) {
-  return make_mtp_for_basis<Kokkos::Serial>(model);
-}
+  return make_mtp_for_basis<Kokkos::Serial, double>(model);
 #else
-std::unique_ptr<MtpPotential> make_mtp_serial(const MtpModel&) { return nullptr; }
+  (void)model;
+  return nullptr;
 #endif
+}
 }  // namespace mlpot::kokkos

@@ -312,6 +312,56 @@ TEST(MtpKernel, TeamsOfTwoThreadsMatchSerial) {
 }
 #endif
 
+#ifdef KOKKOS_ENABLE_OPENMP
+// Teams of several threads (a GPU's shape) keep the size of their neighbour cache between calls
+// and evaluate again only the atoms whose neighbours within the cutoff outnumber it: a dilute
+// cell (every atom again in the first call, which starts from none), the same cell with one atom
+// more beside the atom with the most neighbours (it and a few others overflow, the rest not),
+// then the dilute cell again (none), each against Serial with a fresh list.
+TEST(MtpKernel, TeamCacheGrowsOnlyForAtomsThatOverflow) {
+  using Pot = mlpot::kokkos::MtpKokkosPotential<Kokkos::OpenMP, 1, 2>;
+  if (Kokkos::OpenMP().concurrency() < 2) GTEST_SKIP() << "one OpenMP thread: no team of two";
+  mlpot::MtpModel m = random_model("16", 3, 17, 2e-3);
+  mlpot::Structure dilute = mlpot::build_li2co3(1, 2, 2);
+  for (auto& x : dilute.positions) x *= 1.15;
+  for (auto& row : dilute.cell)
+    for (auto& x : row) x *= 1.15;
+  for (auto& sp : dilute.species) sp %= 3;
+  // The most neighbours within the cutoff, and an atom that has them.
+  mlpot::GhostedSystem g = mlpot::build_neighbor_list(dilute, m.max_dist);
+  int most = 0, busiest = 0;
+  for (int i = 0; i < g.n_local; ++i) {
+    const int c = int(g.offsets[i + 1] - g.offsets[i]);
+    if (c > most) most = c, busiest = i;
+  }
+  mlpot::Structure denser = dilute;
+  for (int d = 0; d < 3; ++d) denser.positions.push_back(dilute.positions[3 * busiest + d] + (d == 0 ? 1.7 : 0.4));
+  denser.species.push_back(1);
+  Pot team(m);
+  auto serial = mlpot::make_mtp_potential(m, "Serial");
+  int expect_slots = most;
+  for (const auto& [label, s] : {std::pair<const char*, const mlpot::Structure*>{"dilute", &dilute},
+                                 {"one atom more", &denser}, {"dilute again", &dilute}}) {
+    SCOPED_TRACE(label);
+    mlpot::Evaluation a = mlpot::evaluate(*serial, *s, true, true), b = mlpot::evaluate(team, *s, true, true);
+    EXPECT_NEAR(a.energy, b.energy, 1e-12 * std::fabs(a.energy));
+    for (size_t i = 0; i < a.forces.size(); ++i)
+      EXPECT_NEAR(a.forces[i], b.forces[i], 1e-12 * std::max(1.0, std::fabs(a.forces[i])));
+    for (int q = 0; q < 6; ++q) EXPECT_NEAR(a.virial[q], b.virial[q], 1e-12 * std::max(1.0, std::fabs(a.virial[q])));
+    for (size_t i = 0; i < a.atom_virial.size(); ++i)
+      EXPECT_NEAR(a.atom_virial[i], b.atom_virial[i], 1e-12 * std::max(1.0, std::fabs(a.atom_virial[i])));
+    for (size_t i = 0; i < a.atom_centroid_virial.size(); ++i)
+      EXPECT_NEAR(a.atom_centroid_virial[i], b.atom_centroid_virial[i],
+                  1e-12 * std::max(1.0, std::fabs(a.atom_centroid_virial[i])));
+    if (s == &denser) {
+      EXPECT_GT(team.team_cache_slots(), most) << "the busiest atom gained a neighbour";
+      expect_slots = team.team_cache_slots();
+    }
+    EXPECT_EQ(team.team_cache_slots(), expect_slots) << "the cache grows to the most neighbours seen, never shrinks";
+  }
+}
+#endif
+
 // In the CUDA build the default backend is Cuda: this is the device-against-host check that
 // perf/device/ runs on a GPU. In the host build it compares OpenMP with Serial again.
 TEST(MtpKernel, DefaultBackendMatchesSerialHost) {
@@ -372,7 +422,7 @@ TEST(MtpKernel, GpuTeamScratchFitsSharedMemory) {
   k.max_neighbors = most;
   for (bool grading : {false, true}) {
     k.want_param_rows = grading;
-    const size_t bytes = Pot::ScratchBytes(k.team_doubles(), k.team_ints()) + k.thread_doubles() * sizeof(double) * kTeam;
+    const size_t bytes = Pot::ScratchBytes(k.team_reals(), k.team_ints()) + k.thread_reals() * sizeof(double) * kTeam;
     std::printf("GPU team scratch, %d neighbours within the cutoff, %s: %zu bytes of %zu\n", most,
                 grading ? "grading" : "forces", bytes, level0);
     EXPECT_LE(bytes, level0) << (grading ? "grading" : "forces");

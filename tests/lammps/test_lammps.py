@@ -27,6 +27,10 @@ MOTEP_TOL = 1e-13
 # MD across rank counts and styles after 100 (MTP) or 10 (MACE) steps: worst positions 5.3e-15 A,
 # forces 1.2e-14, energy 1.0e-15.
 MD_TOL = 1e-13
+# precision mixed: run 0 against mlpot eval --precision mixed (the same float kernel), and the NVE
+# drift bound docs/mtp.md states (eV/atom/step).
+MIXED_RUN0_TOL = 1e-6
+MIXED_DRIFT = 1e-8
 # float32 MACE (seed model) through LAMMPS against mace-torch in float32: worst forces 1.6e-6,
 # per-atom virials 1.0e-6, energy 3.4e-9.
 F32_TOL = 1e-5
@@ -378,6 +382,19 @@ def main():
         compare_run0(lmp, "mtp/kk -np 2 backend default", data, ref_mtp, ps_mtp + " backend default", pc_mtp, ranks=2,
                      kokkos=True)
 
+        # precision mixed (docs/mtp.md, "Mixed precision"): run 0 of mtp and mtp/kk on 1 and 2 ranks
+        # against mlpot eval --precision mixed. The same float kernel, but LAMMPS' lists hold the
+        # neighbours in another order, so the float sums of the moments round differently
+        # (~1e-7).
+        r = subprocess.run([mlpot, "eval", "--model", mtp, "--input", cfg, "--output", tmp / "mtp-mixed.cfg",
+                            "--precision", "mixed"], capture_output=True, text=True)
+        check("mlpot eval reference (MTP, precision mixed)", r.returncode == 0, r.stderr)
+        ref_mixed = read_cfg_results(tmp / "mtp-mixed.cfg")[0]
+        for ranks in (1, 2):
+            for kk in (False, True):
+                compare_run0(lmp, f"mtp{'/kk' if kk else ''} -np {ranks} precision mixed", data, ref_mixed,
+                             ps_mtp + " precision mixed", pc_mtp, ranks=ranks, kokkos=kk, tol=MIXED_RUN0_TOL)
+
         # Under pair_style hybrid/overlay (how MTP users add ZBL or other short-range terms), with
         # a zero lj/cut beside it: the same results.
         ps_hybrid = f"pair_style hybrid/overlay mtp {mtp} elements H Li C O F P lj/cut 3.0"
@@ -441,6 +458,21 @@ def main():
                   f"std(E) {np.std(et):.2e} eV, |E| {abs(et[0]):.4g} eV")
         else:
             check("mtp/kk NVE run", False, out[-1500:])
+        # The same run in precision mixed, its drift reported beside double's (docs/mtp.md, "Mixed
+        # precision", states the bound).
+        r, out = lmp.run(md_script(data, ps_mtp + " precision mixed", pc_mtp, 2000, thermo=10), ranks=2, kokkos=True,
+                         name="nve-mixed.in")
+        et = thermo_etotal(out)
+        if r.returncode == 0 and len(et) == 201:
+            et = np.array(et)
+            slope = np.polyfit(np.arange(len(et)) * 10, et, 1)[0]
+            per_atom = abs(slope) / len(pos)
+            check(f"mtp/kk precision mixed NVE, 2000 steps of 0.5 fs at 300 K: drift < {MIXED_DRIFT:g} eV/atom/step",
+                  per_atom < MIXED_DRIFT,
+                  f"drift {per_atom:.2e} eV/atom/step = {abs(slope) / abs(et[0]):.2e} of |E| per step, "
+                  f"std(E) {np.std(et):.2e} eV, |E| {abs(et[0]):.4g} eV")
+        else:
+            check("mtp/kk precision mixed NVE run", False, out[-1500:])
 
         # Restart: continue from a restart file with the pair style given again.
         r, out = lmp.run(md_script(data, ps_mtp, pc_mtp, 20, thermo=20, extra="write_restart li.restart"),
@@ -645,6 +677,11 @@ print "ENERGY $(pe:%.17g)"
         expect_error("mace periodic without an atom map", ps_mace + " periodic", pc_mace, "needs an atom map")
         expect_error("mtp backend not in this build", ps_mtp + " backend cuda", pc_mtp, "not available")
         expect_error("unknown mtp keyword", f"pair_style mtp {mtp} bogus 1", pc_mtp, "unknown keyword 'bogus'")
+        expect_error("mtp precision single", f"pair_style mtp {mtp} precision single", pc_mtp,
+                     "unknown MTP precision 'single'")
+        expect_error("mtp/kk precision mixed with extrapolation",
+                     f"pair_style mtp {mtp} precision mixed extrapolation {tmp / 'x.cfg'}", pc_mtp,
+                     "precision mixed computes no extrapolation grades", kokkos=True)
         expect_error("mace device cuda on a machine without a GPU", ps_mace + " device cuda", pc_mace, "CUDA")
         expect_error("not a MACE model", f"pair_style mace {mtp}", pc_mace, "not a TorchScript")
         expect_error("unknown mace engine", ps_mace + " engine bogus", pc_mace,

@@ -25,6 +25,7 @@ from mlpot_testlib import Checks, random_mtp, read_cfg_results, run, write_cfg
 
 MTP_TOL, MACE64_TOL, MACE32_TOL = 1e-13, 1e-14, 3e-6
 CLI_TOL = 1e-14  # the same kernels as the CLI; a Verlet list may order the neighbours differently
+MIXED_TOL = 1e-6  # precision="mixed" against the CLI's: the same float kernel, neighbours summed in float in another order
 FD_FORCE_TOL, FD_STRESS_TOL = 1e-8, 1e-7  # central differences, eps 1e-5 A and 1e-6 strain
 SYMBOLS = ["H", "Li", "C", "O", "F", "P"]
 check = Checks()
@@ -112,6 +113,17 @@ def mtp_checks(args, tmp, rng):
         de = abs(got[0] - ref["energy"]) / abs(ref["energy"])
         df = rel(got[1], ref["forces"])
         check(f"MTP {name} against mlpot eval", de < CLI_TOL and df < CLI_TOL, f"energy {de:.1e}, forces {df:.1e}")
+        # precision="mixed" against mlpot eval --precision mixed (the same float kernel and list).
+        r = run([args.mlpot, "eval", "--model", path, "--input", cfg, "--output", out, "--precision", "mixed"])
+        if r.returncode != 0:
+            check(f"MTP {name} precision mixed against mlpot eval --precision mixed", False, r.stderr)
+            continue
+        ref = read_cfg_results(out)[0]
+        got = results(atoms, mlpot.Calculator(path, elements=SYMBOLS, precision="mixed"), stress=False)
+        de = abs(got[0] - ref["energy"]) / abs(ref["energy"])
+        df = rel(got[1], ref["forces"])
+        check(f"MTP {name} precision mixed against mlpot eval --precision mixed", de < MIXED_TOL and df < MIXED_TOL,
+              f"energy {de:.1e}, forces {df:.1e}")
     return path
 
 
@@ -312,6 +324,10 @@ def error_checks(args, tmp, mtp_path):
     bad.write_text(mtp_path.read_text().replace("species_count = 6", "species_count = x"))
     expect("malformed MTP file (names file and line)", mlpot.Error, "bad.mtp:5", lambda: mlpot.Calculator(bad, elements=SYMBOLS))
     expect("MTP without elements", mlpot.Error, "elements=", lambda: mlpot.Calculator(mtp_path))
+    expect("precision not double or mixed", mlpot.Error, "unknown MTP precision 'single'",
+           lambda: mlpot.Calculator(mtp_path, elements=SYMBOLS, precision="single"))
+    expect("grades with precision mixed", mlpot.Error, "precision mixed computes no grades",
+           lambda: mlpot.Calculator(mtp_path, elements=SYMBOLS, grades=True, precision="mixed"))
     expect("not an element", mlpot.Error, "'Xx' is not a chemical element",
            lambda: mlpot.Calculator(mtp_path, elements=["H", "Xx"]))
     expect("more elements than species", mlpot.Error, "the model has 6 species",

@@ -193,6 +193,25 @@ def main():
         check("build li2co3", r.returncode == 0 and "48 atoms" in r.stdout, r.stdout + r.stderr)
         r = run([mlpot, "bench", "--model", syn, "--input", li, "--steps", "2"])
         check("bench", r.returncode == 0 and "us/atom-step" in r.stdout, r.stdout + r.stderr)
+        # --precision mixed: the float kernel, within docs/mtp.md's bounds of double (held on larger
+        # systems by test_mtp_mixed_precision), not bit-equal; named in bench's model line.
+        out_d, out_m = tmp / "li-double.cfg", tmp / "li-mixed.cfg"
+        rd = run([mlpot, "eval", "--model", syn, "--input", li, "--output", out_d])
+        rm = run([mlpot, "eval", "--model", syn, "--input", li, "--output", out_m,
+                  "--precision", "mixed"])
+        if rd.returncode == 0 and rm.returncode == 0:
+            d, m = read_cfg_results(out_d)[0], read_cfg_results(out_m)[0]
+            fd, fm = np.asarray(d["forces"]), np.asarray(m["forces"])
+            rel = np.sqrt(((fm - fd) ** 2).sum() / (fd ** 2).sum())
+            de = abs(m["energy"] - d["energy"]) / len(fd)
+            check("eval --precision mixed: forces within 1e-5 relative RMS and energy within 1e-5 eV/atom of double",
+                  1e-12 < rel < 1e-5 and de < 1e-5, f"forces {rel:.2e} relative RMS, energy {de:.2e} eV/atom")
+        else:
+            check("eval --precision double and mixed", False, rd.stderr + rm.stderr)
+        r = run([mlpot, "bench", "--model", syn, "--input", li, "--steps", "2", "--precision", "mixed"])
+        check("bench --precision mixed", r.returncode == 0 and "mixed precision" in r.stdout, r.stdout + r.stderr)
+        expect_error("--precision takes double or mixed", ["eval", "--model", syn, "--input", li, "--precision",
+                                                           "single"], "unknown MTP precision 'single'")
         # The kernel table: the force kernel once per step, and no memory allocated in the
         # steady state (an allocation per step is a cudaMalloc per step on a GPU), with
         # and without the virial, on the host and the Thrust lists.
@@ -234,6 +253,9 @@ def main():
             check(f"bench --grade yes ({mode}): the grade of mlpot grade",
                   r.returncode == 0 and len(got) == 1 and got[0][1] == want_mode and len(mv) == 1
                   and abs(float(got[0][0]) - float(mv[0])) <= 1e-5 * float(mv[0]), f"{got} vs {mv}: {r.stderr}")
+            expect_error(f"bench --grade yes --precision mixed ({mode}): refused, saying why",
+                         ["bench", "--model", almtp, "--input", cfg, "--steps", "1", "--grade", "yes", "--precision",
+                          "mixed"], "precision mixed does not compute extrapolation grades")
 
         # build li2edc with its options: the molecule count, density and minimum distance asked
         # for; the same seed the same file, another seed another packing.

@@ -1,0 +1,15 @@
+// The Serial MTP kernels in mixed precision (float arithmetic, double sums).
+#include "mtp_backends.hpp"
+#include "mtp_potential_impl.hpp"
+
+namespace mlpot::kokkos {
+template <>
+std::unique_ptr<MtpPotential> make_mtp_serial<float>(const MtpModel& model) {
+#ifdef KOKKOS_ENABLE_SERIAL
+  return make_mtp_for_basis<Kokkos::Serial, float>(model);
+#else
+  (void)model;
+  return nullptr;
+#endif
+}
+}  // namespace mlpot::kokkos
