@@ -163,7 +163,9 @@ class Runner:
         if log.exists():
             log.unlink()
         device = " device cuda" if self.backend == "cuda" else ""
-        style = (f"pair_style mtp {model_file} elements H Li C O F P" if model == "mtp" else f"pair_style mace {model_file}{device} periodic")
+        precision = " precision mixed" if self.a.mtp_precision == "mixed" else ""
+        style = (f"pair_style mtp {model_file} elements H Li C O F P{precision}" if model == "mtp"
+                 else f"pair_style mace {model_file}{device} periodic")
         # MACE on a GPU: LibTorch's TorchScript executor profiles and compiles its fused kernels
         # over the first steps (H200, 2026-11-26: steps 1-4 took 0.7-2.1 s each, then 42 ms), so
         # those steps stay out of the timed run. On the CPU nothing is fused and a step takes
@@ -201,6 +203,8 @@ run {steps}
     def library(self, model, model_file, cfg, steps, threads):
         mlpot = self.a.mlpot if model == "mtp" else (self.a.mlpot_mace or self.a.mlpot)
         extra = (["--backend", "Cuda"] if model == "mtp" else ["--device", "cuda"]) if self.backend == "cuda" else []
+        if model == "mtp" and self.a.mtp_precision == "mixed":
+            extra += ["--precision", "mixed"]
         env = dict(os.environ, OMP_NUM_THREADS=str(threads), OMP_PROC_BIND="false")
         code, stdout, stderr, peak = run_child([mlpot, "bench", "--model", model_file, "--input", cfg, "--threads",
                                                 str(threads), "--steps", str(steps), "--warmup", "2", *extra], env)
@@ -232,6 +236,9 @@ def main():
     ap.add_argument("--no-mace", action="store_true")
     ap.add_argument("--only", choices=["mtp", "mace"], help="one model only")
     ap.add_argument("--commit", help="the commit the binaries were built from (default: this checkout's HEAD)")
+    ap.add_argument("--mtp-precision", choices=["double", "mixed"], default="double",
+                    help="the MTP kernel's arithmetic (docs/mtp.md, Mixed precision); rows of mixed runs "
+                         "have the engine column suffixed ' mixed'")
     a = ap.parse_args()
     for k in ("mlpot", "mlpot_mace", "lmp", "plugin_dir", "templates", "mtp_model", "models"):
         if getattr(a, k):
@@ -339,7 +346,7 @@ def main():
                 cost[model] = s / n
                 memory[model] = peak / n
             row = dict(model=model, system=name, kind=kind, atoms=n, threads=thr, steps=steps, s_per_step=s,
-                       wall=wall, engine=engines[model])
+                       wall=wall, engine=engines[model] + (" mixed" if model == "mtp" and a.mtp_precision == "mixed" else ""))
             rows.append(row)
             record(row)
             progress.finish(f"{n / s:10.4g} atom-steps/s  {ns_day(s):9.4g} ns/day  {s * 1e6:12.1f} us/step"

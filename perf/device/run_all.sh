@@ -164,7 +164,7 @@ for cells in 3x5x4 12x20x16 28x48x32; do
   [[ $cells == 28x48x32 ]] && order="double mixed"  # a host list build of 1 M atoms per run
   for precision in $order; do
     timeout 60 "$cuda_bin/mlpot" bench --model "$in/synthetic-l16-6sp.mtp" --system li2co3:$cells --backend $backend \
-      --graph device --steps 10 --warmup 2 --precision $precision 2>&1 | grep -E "^(system|us/atom-step|ms/step)|rror" |
+      --graph device --steps 10 --warmup 2 --precision $precision 2>&1 | grep -E "^(model|system|us/atom-step|ms/step)|rror" |
       sed "s/^/$cells $precision: /" | tee -a "$log"
   done
 done
@@ -299,6 +299,12 @@ if ((${#mace_args[@]})); then
     --models "$in" --out "$out/results-mace" --max-seconds 4 2>&1 | tee -a "$log"
 else
   say "skipped: no MACE runner"
+fi
+section "5c. The main job on the GPU, MTP in precision mixed (LAMMPS mtp/kk ... precision mixed; series cut at 3 s or 1.6 M atoms)"
+if [[ ${MLPOT_DEVICE_SKIP_MTP_BENCH:-0} != 1 ]]; then
+  timeout 150 python3 perf/main_job.py --only mtp --mtp-precision mixed --commit "$(cat "$in/commit")" \
+    --mlpot "$cuda_bin/mlpot" "${lammps_args[@]}" --mtp-model "$in/synthetic-l16-6sp.mtp" --models "$in" \
+    --out "$out/results-mtp-mixed" --max-seconds 3 --max-atoms 1600000 2>&1 | tee -a "$log"
 fi
 section "6. MACE graph rewrites and TF32 on the GPU (seed float32, Li2CO3 1440 atoms; what is left of the time)"
 if ((${#mace_args[@]})); then
