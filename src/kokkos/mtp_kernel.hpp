@@ -37,9 +37,11 @@ namespace mlpot::kokkos {
 template <class ExecSpace, class Real = double>
 struct MtpTuning {
   static constexpr int team_size = 1;
-  // Neighbours evaluated together by one thread (SIMD lanes): 8 doubles or 16 floats fill an
-  // AVX-512 register, two AVX2 or four SSE2 registers.
-  static constexpr int lanes = 64 / int(sizeof(Real));
+  // Neighbours evaluated together by one thread (SIMD lanes): 8 doubles fill an AVX-512 register,
+  // two AVX2 or four SSE2 registers. Floats take 8 lanes too: 16 (the same 64 bytes) were 5 %
+  // slower on one core of this project's AMD EPYC VM (16.3 against 15.4 us/atom-step, medians of
+  // 5 interleaved runs, docs/performance.md).
+  static constexpr int lanes = 8;
   // Grades: per-atom gradient rows contiguous per atom (one thread walks an atom's row), and
   // the inverse selection matrix with rows l contiguous (one thread forms one coefficient).
   using grade_rows_layout = Kokkos::LayoutRight;
