@@ -46,6 +46,9 @@ struct MtpTuning {
   // the inverse selection matrix with rows l contiguous (one thread forms one coefficient).
   using grade_rows_layout = Kokkos::LayoutRight;
   static constexpr bool grade_matrix_transposed = false;
+  // The step in one kernel, or in three with the products one thread per atom (MtpKernel::Stage):
+  // the one kernel until the split has been measured faster somewhere.
+  static constexpr bool split_products = false;
 };
 #ifdef KOKKOS_ENABLE_CUDA
 template <class Real>
@@ -55,6 +58,8 @@ struct MtpTuning<Kokkos::Cuda, Real> {
   // Threads over atoms / over coefficients l read consecutive addresses.
   using grade_rows_layout = Kokkos::LayoutLeft;
   static constexpr bool grade_matrix_transposed = true;
+  // Not yet measured on a GPU (perf/device/: flip it and A/B against the commit before).
+  static constexpr bool split_products = false;
 };
 // The product tables give a warp one contiguous row per term when a team's threads take the
 // moments of a level kProductRound at a time (ProductPass).
@@ -315,13 +320,38 @@ struct MtpKernel {
   // the tag launches it): behind a runtime flag in the one kernel they took the GPU kernel from
   // 80 to 94 registers (ptxas -v, CUDA 13, sm_90) in every step, asked for or not; each tagged
   // kernel has 80.
+  struct WholeStep {};
   struct WithCentroidVirials {};
-  KOKKOS_INLINE_FUNCTION void operator()(const team_member& team) const { compute_atom<false>(team); }
+  KOKKOS_INLINE_FUNCTION void operator()(WholeStep, const team_member& team) const {
+    compute_atom<false, Stage::Whole>(team);
+  }
   KOKKOS_INLINE_FUNCTION void operator()(WithCentroidVirials, const team_member& team) const {
-    compute_atom<true>(team);
+    compute_atom<true, Stage::Whole>(team);
   }
 
-  template <bool Centroid>
+  // The step in three kernels (MtpKokkosPotential with SplitProducts): the basic moments of each
+  // atom into `moments` (a team per atom, as above); the products, the site energy and the
+  // adjoints with one thread per atom (MtpProductsPerAtom: moments stored [moment][atom], so the
+  // threads of a warp read and write consecutive addresses, and all of them read the same
+  // product entry at once); then the forces from the adjoints (a team per atom again: pass 1
+  // once more for the neighbour cache, without the moment sums, then pass 2).
+  enum class Stage { Whole, BasicMoments, Forces };
+  struct BasicMomentsOnly {};
+  struct ForcesFromAdjoints {};
+  struct ForcesFromAdjointsWithCentroidVirials {};
+  Kokkos::View<Real**, Kokkos::LayoutRight, memory_space> moments;   // [n_moments][atoms]
+  Kokkos::View<Real**, Kokkos::LayoutRight, memory_space> adjoints;  // [n_moments][atoms]
+  KOKKOS_INLINE_FUNCTION void operator()(BasicMomentsOnly, const team_member& team) const {
+    compute_atom<false, Stage::BasicMoments>(team);
+  }
+  KOKKOS_INLINE_FUNCTION void operator()(ForcesFromAdjoints, const team_member& team) const {
+    compute_atom<false, Stage::Forces>(team);
+  }
+  KOKKOS_INLINE_FUNCTION void operator()(ForcesFromAdjointsWithCentroidVirials, const team_member& team) const {
+    compute_atom<true, Stage::Forces>(team);
+  }
+
+  template <bool Centroid, Stage St>
   KOKKOS_INLINE_FUNCTION void compute_atom(const team_member& team) const {
     const int i = atom_list ? atom_list[team.league_rank()] : team.league_rank();
     const int K = p.n_radial;
@@ -355,12 +385,12 @@ struct MtpKernel {
     const int nn = neighbor_count(i);
 
     Kokkos::parallel_for(Kokkos::TeamThreadRange(team, p.n_basic), [&](int b) { basic[b] = 0.0; });
-    if (want_param_rows) {
+    if (want_param_rows && St != Stage::BasicMoments) {
       // This atom's radial block is summed over its neighbours in pass 2 (the moment part is set).
       Kokkos::parallel_for(Kokkos::TeamThreadRange(team, p.n_species * K * p.basis_size),
                            [&](int k) { param_rows(i, k) = 0.0; });
     }
-    if constexpr (W > 1) {
+    if constexpr (W > 1 && St != Stage::Forces) {
       Kokkos::parallel_for(Kokkos::TeamThreadRange(team, p.n_basic * W), [&](int q) { mom_lanes[q] = 0.0; });
     }
     Kokkos::single(Kokkos::PerTeam(team), [&]() { cache_j[count_at] = 0; });
@@ -424,6 +454,7 @@ struct MtpKernel {
         int sj[W];
         for (int l = 0; l < W; ++l) sj[l] = species[cache_j[blk * W + l]];
         radial(si, sj, c, f, df, q_basis, q_basis + size_t(p.basis_size) * W);
+        if constexpr (St == Stage::Forces) return;  // the cache is all pass 2 needs
         monomials(c + S, u);
         for (int b = 0; b < p.n_basic; ++b) {
           const Real* fb = f + p.basic_mu(b) * S;
@@ -448,8 +479,9 @@ struct MtpKernel {
           Real* c = cache_slot(cache, c0 + t);
           const int sj = species[cache_j[c0 + t]];
           radial(si, &sj, c, c + 4 * S, c + (4 + K) * S, nullptr, nullptr);
-          monomials(c + S, u);
+          if constexpr (St != Stage::Forces) monomials(c + S, u);
         }
+        if constexpr (St == Stage::Forces) continue;  // the cache is all pass 2 needs
         team.team_barrier();
         Kokkos::parallel_for(Kokkos::TeamThreadRange(team, p.n_basic), [&](int b) {
           const Real* fb = cache_slot(cache, c0) + (4 + p.basic_mu(b)) * S;
@@ -464,7 +496,7 @@ struct MtpKernel {
     team.team_barrier();
 
     // Products and adjoints, then the site energy.
-    if constexpr (W > 1) {
+    if constexpr (W > 1 && St != Stage::Forces) {
       Kokkos::parallel_for(Kokkos::TeamThreadRange(team, p.n_basic), [&](int b) {
         Real sum = 0;
         for (int l = 0; l < W; ++l) sum += mom_lanes[size_t(b) * W + l];
@@ -472,6 +504,21 @@ struct MtpKernel {
       });
       team.team_barrier();
     }
+    if constexpr (St == Stage::BasicMoments) {
+      Kokkos::parallel_for(Kokkos::TeamThreadRange(team, p.n_basic), [&](int b) { moments(b, i) = basic[b]; });
+      return;
+    }
+    if constexpr (St == Stage::Forces) {
+      // MtpProductsPerAtom left the adjoints and the site energy.
+      Kokkos::parallel_for(Kokkos::TeamThreadRange(team, p.n_basic), [&](int t) {
+        adj_by_mono[t] = adjoints(p.basic_by_mono(t), i);
+        basic[t] = adjoints(t, i);
+      });
+      Kokkos::single(Kokkos::PerTeam(team), [&]() {
+        for (int c = 0; c < 6; ++c) atom_w(i, c) = 0.0;
+      });
+      team.team_barrier();
+    } else {
     // Pass 1's monomials are done with: the shared region takes all moments, the basic ones first.
     Kokkos::parallel_for(Kokkos::TeamThreadRange(team, p.n_moments),
                          [&](int m) { mom[m] = m < p.n_basic ? basic[m] : Real(0); });
@@ -500,6 +547,7 @@ struct MtpKernel {
       for (int c = 0; c < 6; ++c) atom_w(i, c) = 0.0;
     });
     team.team_barrier();
+    }
 
     // Pass 2: g_j = sum_b adj_b d/dr_ij [f_mu_b(r) u_b(rhat)]
     //             = sum_m [(B_m - deg_m A_m / r) u_m rhat + (A_m / r) grad u_m],
@@ -680,6 +728,44 @@ struct MtpKernel {
   }
 
   int team_level_ = 0;
+};
+
+// The middle of the split step (MtpKernel::Stage): one thread per atom forms the products of its
+// moments (MLIP's alpha_index_times, in the file's order, as a host team of one does), the site
+// energy (summed in double), the moment part of its grade row, and the adjoints of all moments,
+// with moments and adjoints stored [moment][atom]: the threads of a GPU warp take 32 consecutive
+// atoms, so each of their loads and stores is one contiguous stretch, and all read the same
+// product entry at once (one broadcast load). What it computes is what products_and_adjoints
+// computes for one atom.
+template <class Kernel>
+struct MtpProductsPerAtom {
+  using Real = typename Kernel::real_type;
+  Kernel k;
+  KOKKOS_INLINE_FUNCTION void operator()(int i) const {
+    const auto& p = k.p;
+    auto& m = k.moments;
+    auto& adj = k.adjoints;
+    for (int q = p.n_basic; q < p.n_moments; ++q) m(q, i) = Real(0);
+    for (int t = 0; t < p.n_times; ++t) {
+      const int a = p.times(4 * t), b = p.times(4 * t + 1), c = p.times(4 * t + 3);
+      m(c, i) += Real(p.times(4 * t + 2)) * m(a, i) * m(b, i);
+    }
+    double e = 0.0;
+    for (int q = 0; q < p.n_scalar; ++q) e += p.moment_coeffs(q) * double(m(p.mapping(q), i));
+    const int si = k.species[i];
+    k.atom_energy(i) = p.species_coeffs(si) + e;
+    if (k.want_param_rows) {
+      const int radial_block = p.n_species * p.n_radial * p.basis_size;
+      for (int q = 0; q < p.n_scalar; ++q) k.param_rows(i, radial_block + q) = m(p.mapping(q), i);
+    }
+    for (int q = 0; q < p.n_moments; ++q) adj(q, i) = p.linear(q);
+    for (int t = p.n_times - 1; t >= 0; --t) {
+      const int a = p.times(4 * t), b = p.times(4 * t + 1), c = p.times(4 * t + 3);
+      const Real dk = adj(c, i) * Real(p.times(4 * t + 2));
+      adj(a, i) += dk * m(b, i);
+      adj(b, i) += dk * m(a, i);
+    }
+  }
 };
 
 }  // namespace mlpot::kokkos

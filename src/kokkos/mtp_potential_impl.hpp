@@ -15,8 +15,9 @@ namespace mlpot::kokkos {
 // for the backend; a test runs the host in the GPU's shape, one lane and several threads);
 // Basis: the model's radial basis (mtp_radial_basis.hpp; make_mtp_for_basis picks it);
 // Real: the kernel's arithmetic (double, or float for MtpPrecision::Mixed; mtp_kernel.hpp).
+// SplitProducts: the step in three kernels (MtpKernel::Stage) instead of one.
 template <class ExecSpace, int Lanes = MtpTuning<ExecSpace>::lanes, int TeamSize = MtpTuning<ExecSpace>::team_size,
-          class Basis = BasisRBChebyshev, class Real = double>
+          class Basis = BasisRBChebyshev, class Real = double, bool SplitProducts = false>
 class MtpKokkosPotential final : public MtpPotential {
  public:
   using memory_space = typename ExecSpace::memory_space;
@@ -187,37 +188,61 @@ class MtpKokkosPotential final : public MtpPotential {
     if (n_local > 0) {
       if (int(overflow_.extent(0)) < n_local + 2) overflow_ = decltype(overflow_)("mtp::overflow", n_local + 2);
       k.overflow = overflow_;
-      // One launch over `league` atoms (atom_list, or all) with k's cache size.
-      auto launch = [&](Kernel& kk, int league) {
+      // One launch of the stage `Tag` over `league` atoms (atom_list, or all) with kk's cache size.
+      auto launch = [&](Kernel& kk, int league, auto tag) {
         const size_t team_bytes = ScratchBytes(kk.team_reals(), kk.team_ints());
         const size_t thread_bytes = kk.thread_reals() * sizeof(Real);
         const size_t level0 = team_bytes + thread_bytes * TeamSize;
-        auto run = [&](auto policy) {
-          kk.team_level_ = level0 <= size_t(policy.scratch_size_max(0)) ? 0 : 1;
-          policy.set_scratch_size(kk.team_level_, Kokkos::PerTeam(team_bytes), Kokkos::PerThread(thread_bytes));
-          Kokkos::parallel_for("mlpot::mtp_compute", policy, kk);
-        };
-        if (want_centroid) {
-          run(Kokkos::TeamPolicy<ExecSpace, typename Kernel::WithCentroidVirials>(league, TeamSize));
+        Kokkos::TeamPolicy<ExecSpace, decltype(tag)> policy(league, TeamSize);
+        kk.team_level_ = level0 <= size_t(policy.scratch_size_max(0)) ? 0 : 1;
+        policy.set_scratch_size(kk.team_level_, Kokkos::PerTeam(team_bytes), Kokkos::PerThread(thread_bytes));
+        Kokkos::parallel_for("mlpot::mtp_compute", policy, kk);
+      };
+      // After a launch of `tag` over all atoms, teams of several threads: the atoms whose
+      // neighbours within the cutoff outnumbered the cache (all of them in the first call, which
+      // starts from none) again, with room for the most of them, which the cache keeps from then
+      // on. Their count is the step's one wait on the device.
+      auto again_where_overflowed = [&](auto tag) {
+        if constexpr (TeamSize > 1) {
+          int head[2] = {0, 0};
+          Kokkos::deep_copy(HostInts(head, 2), Kokkos::subview(overflow_, std::make_pair(0, 2)));
+          if (head[0] > 0) {
+            cache_slots_ = head[1];
+            Kernel again = k;
+            again.max_neighbors = head[1];
+            again.atom_list = overflow_.data() + 2;
+            launch(again, head[0], tag);
+            Kokkos::deep_copy(Kokkos::subview(overflow_, std::make_pair(0, 2)), 0);
+          }
+          k.max_neighbors = cache_slots_;
         } else {
-          run(Kokkos::TeamPolicy<ExecSpace>(league, TeamSize));
+          (void)tag;
         }
       };
-      launch(k, n_local);
-      if constexpr (TeamSize > 1) {
-        // The atoms whose neighbours within the cutoff outnumbered the cache (all of them in
-        // the first call, which starts from none): again, with room for the most of them, which
-        // the cache keeps from then on. Their count is the step's one wait on the device.
-        int head[2] = {0, 0};
-        Kokkos::deep_copy(HostInts(head, 2), Kokkos::subview(overflow_, std::make_pair(0, 2)));
-        if (head[0] > 0) {
-          cache_slots_ = head[1];
-          Kernel again = k;
-          again.max_neighbors = head[1];
-          again.atom_list = overflow_.data() + 2;
-          launch(again, head[0]);
-          Kokkos::deep_copy(Kokkos::subview(overflow_, std::make_pair(0, 2)), 0);
+      if constexpr (SplitProducts) {
+        if (int(moments_.extent(0)) != params_.n_moments || int(moments_.extent(1)) < n_local) {
+          moments_ = decltype(moments_)("mtp::moments", params_.n_moments, n_local);
+          adjoints_ = decltype(adjoints_)("mtp::adjoints", params_.n_moments, n_local);
         }
+        k.moments = moments_;
+        k.adjoints = adjoints_;
+        launch(k, n_local, typename Kernel::BasicMomentsOnly{});
+        again_where_overflowed(typename Kernel::BasicMomentsOnly{});
+        Kokkos::parallel_for("mlpot::mtp_products_per_atom", Kokkos::RangePolicy<ExecSpace>(0, n_local),
+                             MtpProductsPerAtom<Kernel>{k});
+        // The cache now holds every atom's neighbours within the cutoff (the same test as above):
+        // the force stage cannot overflow.
+        if (want_centroid) {
+          launch(k, n_local, typename Kernel::ForcesFromAdjointsWithCentroidVirials{});
+        } else {
+          launch(k, n_local, typename Kernel::ForcesFromAdjoints{});
+        }
+      } else if (want_centroid) {
+        launch(k, n_local, typename Kernel::WithCentroidVirials{});
+        again_where_overflowed(typename Kernel::WithCentroidVirials{});
+      } else {
+        launch(k, n_local, typename Kernel::WholeStep{});
+        again_where_overflowed(typename Kernel::WholeStep{});
       }
       if (!direct_forces) Kokkos::Experimental::contribute(f_, f_scatter_);
       if (k.want_atom_virial && !direct_virial) Kokkos::Experimental::contribute(v_, v_scatter_);
@@ -435,6 +460,7 @@ class MtpKokkosPotential final : public MtpPotential {
   bool f_scatter_made_ = false;
   Kokkos::View<int*, memory_space> overflow_;  // Kernel::overflow
   int cache_slots_ = 0;                        // teams of several threads: Kernel::max_neighbors
+  Kokkos::View<Real**, Kokkos::LayoutRight, memory_space> moments_, adjoints_;  // SplitProducts
   typename Kernel::VirialScatter v_scatter_;
   bool v_scatter_made_ = false;
   typename Kernel::CentroidScatter cv_scatter_;
@@ -456,8 +482,8 @@ std::unique_ptr<MtpPotential> make_mtp_for_basis(const MtpModel& model, BasisLis
   std::unique_ptr<MtpPotential> out;
   ((out || model.radial_basis_type != Bases::name
         ? void()
-        : void(out = std::make_unique<MtpKokkosPotential<ExecSpace, Tuning::lanes, Tuning::team_size, Bases, Real>>(
-                   model))),
+        : void(out = std::make_unique<MtpKokkosPotential<ExecSpace, Tuning::lanes, Tuning::team_size, Bases, Real,
+                                                         Tuning::split_products>>(model))),
    ...);
   if (!out) {
     require_evaluable(model);  // names the reason (an untrained template, a table limit, ...)

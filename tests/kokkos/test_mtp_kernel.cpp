@@ -318,9 +318,8 @@ TEST(MtpKernel, TeamsOfTwoThreadsMatchSerial) {
 // cell (every atom again in the first call, which starts from none), the same cell with one atom
 // more beside the atom with the most neighbours (it and a few others overflow, the rest not),
 // then the dilute cell again (none), each against Serial with a fresh list.
-TEST(MtpKernel, TeamCacheGrowsOnlyForAtomsThatOverflow) {
-  using Pot = mlpot::kokkos::MtpKokkosPotential<Kokkos::OpenMP, 1, 2>;
-  if (Kokkos::OpenMP().concurrency() < 2) GTEST_SKIP() << "one OpenMP thread: no team of two";
+template <class Pot>
+void check_team_cache_grows() {
   mlpot::MtpModel m = random_model("16", 3, 17, 2e-3);
   mlpot::Structure dilute = mlpot::build_li2co3(1, 2, 2);
   for (auto& x : dilute.positions) x *= 1.15;
@@ -360,7 +359,43 @@ TEST(MtpKernel, TeamCacheGrowsOnlyForAtomsThatOverflow) {
     EXPECT_EQ(team.team_cache_slots(), expect_slots) << "the cache grows to the most neighbours seen, never shrinks";
   }
 }
+TEST(MtpKernel, TeamCacheGrowsOnlyForAtomsThatOverflow) {
+  if (Kokkos::OpenMP().concurrency() < 2) GTEST_SKIP() << "one OpenMP thread: no team of two";
+  check_team_cache_grows<mlpot::kokkos::MtpKokkosPotential<Kokkos::OpenMP, 1, 2>>();
+  // The split step: its first stage overflows, the force stage has the grown cache.
+  check_team_cache_grows<
+      mlpot::kokkos::MtpKokkosPotential<Kokkos::OpenMP, 1, 2, mlpot::kokkos::BasisRBChebyshev, double, true>>();
+}
+
+// The step in three kernels, the products one thread per atom (MtpKernel::Stage), in the GPU's
+// launch shape on the host (one lane, teams of two OpenMP threads) and with the host's 8 lanes,
+// against the one-kernel Serial step: every template's product schedule, grades in both modes.
+TEST(MtpKernel, SplitProductsMatchOneKernel) {
+  using namespace mlpot::kokkos;
+  using Team = MtpKokkosPotential<Kokkos::OpenMP, 1, 2, BasisRBChebyshev, double, true>;
+  using Lanes = MtpKokkosPotential<Kokkos::Serial, 8, 1, BasisRBChebyshev, double, true>;
+  for (const char* level : {"06", "08", "10", "12", "14", "16", "18", "20", "22", "24", "26", "28"}) {
+    const int species = level[0] == '0' ? 2 : 3;
+    check_shape_matches_serial<Lanes>(1e-12, level, species);
+    if (Kokkos::OpenMP().concurrency() >= 2) check_shape_matches_serial<Team>(1e-12, level, species);
+  }
+  // Another basis (its pair repulsion is added in the force stage).
+  check_shape_matches_serial<MtpKokkosPotential<Kokkos::OpenMP, 1, 2, BasisRBChebyshevRepuls, double, true>>(1e-12,
+                                                                                                            "16", 3);
+}
 #endif
+
+// The split step on the default backend, in its own launch shape (Cuda in the CUDA build, so the
+// device check of perf/device/ runs it on the GPU and the build compiles it for sm_90; OpenMP with
+// 8 lanes here), against the one-kernel Serial step.
+TEST(MtpKernel, SplitProductsOnTheDefaultBackendMatchSerial) {
+  using Exec = Kokkos::DefaultExecutionSpace;
+  using Tuning = mlpot::kokkos::MtpTuning<Exec>;
+  using Split = mlpot::kokkos::MtpKokkosPotential<Exec, Tuning::lanes, Tuning::team_size,
+                                                  mlpot::kokkos::BasisRBChebyshev, double, true>;
+  check_shape_matches_serial<Split>(1e-10);
+  check_shape_matches_serial<Split>(1e-10, "24", 3);
+}
 
 // In the CUDA build the default backend is Cuda: this is the device-against-host check that
 // perf/device/ runs on a GPU. In the host build it compares OpenMP with Serial again.

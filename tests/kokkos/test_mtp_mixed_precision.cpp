@@ -143,6 +143,9 @@ TEST(MtpMixedPrecision, WithinStatedBoundsOfDouble) {
       mixed.emplace_back("one lane, teams of 2 OpenMP threads",
                          std::make_unique<mlpot::kokkos::MtpKokkosPotential<Kokkos::OpenMP, 1, 2,
                                                                             mlpot::kokkos::BasisRBChebyshev, float>>(model));
+      mixed.emplace_back("the split step, one lane, teams of 2 OpenMP threads",
+                         std::make_unique<mlpot::kokkos::MtpKokkosPotential<
+                             Kokkos::OpenMP, 1, 2, mlpot::kokkos::BasisRBChebyshev, float, true>>(model));
     }
 #endif
     for (const auto& [sname, s] : {std::pair<std::string, const mlpot::Structure*>{"Li2CO3 192 atoms", &li2co3},

@@ -281,6 +281,24 @@ def md_final(lmp, data, pair_style, pair_coeff, steps, ranks=1, kokkos=False, na
     return cols[:, 0:3], cols[:, 3:6], pe[0]
 
 
+def check_nve_drift(lmp, label, data, pair_style, pair_coeff, n_atoms, bound, name):
+    """2000 NVE steps of 0.5 fs from 300 K on 2 ranks (Kokkos): the total energy's drift, a linear
+    fit, per atom and step below `bound` (eV), the relative figure reported too (the synthetic
+    models' energy zero is arbitrary). Returns LAMMPS' result and output."""
+    r, out = lmp.run(md_script(data, pair_style, pair_coeff, 2000, thermo=10), ranks=2, kokkos=True, name=name)
+    et = thermo_etotal(out)
+    if r.returncode == 0 and len(et) == 201:
+        et = np.array(et)
+        slope = np.polyfit(np.arange(len(et)) * 10, et, 1)[0]
+        per_atom = abs(slope) / n_atoms
+        check(f"{label} NVE, 2000 steps of 0.5 fs at 300 K: drift < {bound:g} eV/atom/step", per_atom < bound,
+              f"drift {per_atom:.2e} eV/atom/step = {abs(slope) / abs(et[0]):.2e} of |E| per step, "
+              f"std(E) {np.std(et):.2e} eV, |E| {abs(et[0]):.4g} eV")
+    else:
+        check(f"{label} NVE run", False, out[-1500:])
+    return r, out
+
+
 def thermo_etotal(out):
     """The total energies of md_script's thermo lines (step pe ke etotal) in a LAMMPS log."""
     et = []
@@ -443,36 +461,12 @@ def main():
                 compare_md(f"mtp{'/kk' if key[1] else ''} 100 MD steps on {key[0]} rank(s) equal 1 rank (mtp)",
                            got, finals[(1, False)], MD_TOL)
 
-        # NVE energy conservation: 2000 steps of 0.5 fs at 300 K.
-        r, out = lmp.run(md_script(data, ps_mtp, pc_mtp, 2000, thermo=10), ranks=2, kokkos=True, name="nve.in")
-        check("mtp/kk NVE run: exit status 0", r.returncode == 0, "" if r.returncode == 0 else out[-1500:])
-        et = thermo_etotal(out)
-        if r.returncode == 0 and len(et) == 201:
-            et = np.array(et)
-            slope = np.polyfit(np.arange(len(et)) * 10, et, 1)[0]
-            # The synthetic model's energy zero is arbitrary, so the bound is per atom; the relative
-            # figure is reported too.
-            per_atom = abs(slope) / len(pos)
-            check("mtp/kk NVE, 2000 steps of 0.5 fs at 300 K: drift < 1e-8 eV/atom/step", per_atom < 1e-8,
-                  f"drift {per_atom:.2e} eV/atom/step = {abs(slope) / abs(et[0]):.2e} of |E| per step, "
-                  f"std(E) {np.std(et):.2e} eV, |E| {abs(et[0]):.4g} eV")
-        else:
-            check("mtp/kk NVE run", False, out[-1500:])
-        # The same run in precision mixed, its drift reported beside double's (docs/mtp.md, "Mixed
-        # precision", states the bound).
-        r, out = lmp.run(md_script(data, ps_mtp + " precision mixed", pc_mtp, 2000, thermo=10), ranks=2, kokkos=True,
-                         name="nve-mixed.in")
-        et = thermo_etotal(out)
-        if r.returncode == 0 and len(et) == 201:
-            et = np.array(et)
-            slope = np.polyfit(np.arange(len(et)) * 10, et, 1)[0]
-            per_atom = abs(slope) / len(pos)
-            check(f"mtp/kk precision mixed NVE, 2000 steps of 0.5 fs at 300 K: drift < {MIXED_DRIFT:g} eV/atom/step",
-                  per_atom < MIXED_DRIFT,
-                  f"drift {per_atom:.2e} eV/atom/step = {abs(slope) / abs(et[0]):.2e} of |E| per step, "
-                  f"std(E) {np.std(et):.2e} eV, |E| {abs(et[0]):.4g} eV")
-        else:
-            check("mtp/kk precision mixed NVE run", False, out[-1500:])
+        # NVE energy conservation: 2000 steps of 0.5 fs at 300 K, in double and (its drift
+        # reported beside double's; docs/mtp.md, "Mixed precision") in precision mixed.
+        r, _ = check_nve_drift(lmp, "mtp/kk", data, ps_mtp, pc_mtp, len(pos), 1e-8, "nve.in")
+        check("mtp/kk NVE run: exit status 0", r.returncode == 0)
+        check_nve_drift(lmp, "mtp/kk precision mixed", data, ps_mtp + " precision mixed", pc_mtp, len(pos), MIXED_DRIFT,
+                        "nve-mixed.in")
 
         # Restart: continue from a restart file with the pair style given again.
         r, out = lmp.run(md_script(data, ps_mtp, pc_mtp, 20, thermo=20, extra="write_restart li.restart"),
