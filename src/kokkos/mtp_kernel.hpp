@@ -519,34 +519,35 @@ struct MtpKernel {
       });
       team.team_barrier();
     } else {
-    // Pass 1's monomials are done with: the shared region takes all moments, the basic ones first.
-    Kokkos::parallel_for(Kokkos::TeamThreadRange(team, p.n_moments),
-                         [&](int m) { mom[m] = m < p.n_basic ? basic[m] : Real(0); });
-    team.team_barrier();
-    products_and_adjoints(team, mom, adj);
-    // The site energy as MLIP sums it, over the scalar moments (a quarter of all at level 16),
-    // in double.
-    double e = 0.0;
-    Kokkos::parallel_reduce(
-        Kokkos::TeamThreadRange(team, p.n_scalar),
-        [&](int q, double& sum) { sum += p.moment_coeffs(q) * double(mom[p.mapping(q)]); },
-        e);
-    // What pass 2 needs of the adjoints, out of the shared region (its monomials go there): those
-    // of the basic moments in monomial order, and (grading) in their own order.
-    Kokkos::parallel_for(Kokkos::TeamThreadRange(team, p.n_basic), [&](int t) {
-      adj_by_mono[t] = adj[p.basic_by_mono(t)];
-      basic[t] = adj[t];
-    });
-    if (want_param_rows) {
-      const int radial_block = p.n_species * K * p.basis_size;
-      Kokkos::parallel_for(Kokkos::TeamThreadRange(team, p.n_scalar),
-                           [&](int q) { param_rows(i, radial_block + q) = mom[p.mapping(q)]; });
-    }
-    Kokkos::single(Kokkos::PerTeam(team), [&]() {
-      atom_energy(i) = p.species_coeffs(si) + e;
-      for (int c = 0; c < 6; ++c) atom_w(i, c) = 0.0;
-    });
-    team.team_barrier();
+      // The whole step (Stage::Whole): the products in the team.
+      // Pass 1's monomials are done with: the shared region takes all moments, the basic ones first.
+      Kokkos::parallel_for(Kokkos::TeamThreadRange(team, p.n_moments),
+                           [&](int m) { mom[m] = m < p.n_basic ? basic[m] : Real(0); });
+      team.team_barrier();
+      products_and_adjoints(team, mom, adj);
+      // The site energy as MLIP sums it, over the scalar moments (a quarter of all at level 16),
+      // in double.
+      double e = 0.0;
+      Kokkos::parallel_reduce(
+          Kokkos::TeamThreadRange(team, p.n_scalar),
+          [&](int q, double& sum) { sum += p.moment_coeffs(q) * double(mom[p.mapping(q)]); },
+          e);
+      // What pass 2 needs of the adjoints, out of the shared region (its monomials go there): those
+      // of the basic moments in monomial order, and (grading) in their own order.
+      Kokkos::parallel_for(Kokkos::TeamThreadRange(team, p.n_basic), [&](int t) {
+        adj_by_mono[t] = adj[p.basic_by_mono(t)];
+        basic[t] = adj[t];
+      });
+      if (want_param_rows) {
+        const int radial_block = p.n_species * K * p.basis_size;
+        Kokkos::parallel_for(Kokkos::TeamThreadRange(team, p.n_scalar),
+                             [&](int q) { param_rows(i, radial_block + q) = mom[p.mapping(q)]; });
+      }
+      Kokkos::single(Kokkos::PerTeam(team), [&]() {
+        atom_energy(i) = p.species_coeffs(si) + e;
+        for (int c = 0; c < 6; ++c) atom_w(i, c) = 0.0;
+      });
+      team.team_barrier();
     }
 
     // Pass 2: g_j = sum_b adj_b d/dr_ij [f_mu_b(r) u_b(rhat)]
