@@ -226,6 +226,25 @@ TEST(MtpKernel, SerialAndOpenMPAgree) {
   for (size_t i = 0; i < a.atom_virial.size(); ++i) EXPECT_NEAR(a.atom_virial[i], b.atom_virial[i], 1e-12);
 }
 
+// Every output of two evaluations of one structure (with per-atom and centroid virials), each
+// within tol relative to max(1, |value|), the energy relative to itself.
+void expect_same_evaluation(const mlpot::Evaluation& a, const mlpot::Evaluation& b, double tol) {
+  EXPECT_NEAR(a.energy, b.energy, tol * std::fabs(a.energy));
+  for (size_t i = 0; i < a.forces.size(); ++i)
+    EXPECT_NEAR(a.forces[i], b.forces[i], tol * std::max(1.0, std::fabs(a.forces[i])));
+  for (int q = 0; q < 6; ++q) EXPECT_NEAR(a.virial[q], b.virial[q], tol * std::max(1.0, std::fabs(a.virial[q])));
+  // Per-atom values reach 1e4 in a cell smaller than the cutoff: relative bounds.
+  for (size_t i = 0; i < a.atom_energy.size(); ++i)
+    EXPECT_NEAR(a.atom_energy[i], b.atom_energy[i], tol * std::max(1.0, std::fabs(a.atom_energy[i])));
+  for (size_t i = 0; i < a.atom_virial.size(); ++i)
+    EXPECT_NEAR(a.atom_virial[i], b.atom_virial[i], tol * std::max(1.0, std::fabs(a.atom_virial[i])));
+  ASSERT_EQ(a.atom_centroid_virial.size(), 9 * a.atom_energy.size());
+  ASSERT_EQ(b.atom_centroid_virial.size(), a.atom_centroid_virial.size());
+  for (size_t i = 0; i < a.atom_centroid_virial.size(); ++i)
+    EXPECT_NEAR(a.atom_centroid_virial[i], b.atom_centroid_virial[i],
+                tol * std::max(1.0, std::fabs(a.atom_centroid_virial[i])));
+}
+
 // `shaped` (a kernel in another launch shape) against the default Serial kernel (8 SIMD lanes,
 // one thread per atom): energies, forces, virials, per-atom values and both grade modes.
 template <class Shaped>
@@ -244,20 +263,7 @@ void check_shape_matches_serial(double tol, const char* level = "16", int specie
   for (const mlpot::Structure& st : {s, small_triclinic(species, 23, 0.55)}) {
     Shaped one(m);
     auto eight = mlpot::make_mtp_potential(m, "Serial");
-    mlpot::Evaluation a = mlpot::evaluate(*eight, st, true, true), b = mlpot::evaluate(one, st, true, true);
-    EXPECT_NEAR(a.energy, b.energy, tol * std::fabs(a.energy));
-    for (size_t i = 0; i < a.forces.size(); ++i)
-      EXPECT_NEAR(a.forces[i], b.forces[i], tol * std::max(1.0, std::fabs(a.forces[i])));
-    for (int q = 0; q < 6; ++q) EXPECT_NEAR(a.virial[q], b.virial[q], tol * std::max(1.0, std::fabs(a.virial[q])));
-    // Per-atom values reach 1e4 in the cell smaller than the cutoff: relative bounds.
-    for (size_t i = 0; i < a.atom_energy.size(); ++i)
-      EXPECT_NEAR(a.atom_energy[i], b.atom_energy[i], tol * std::max(1.0, std::fabs(a.atom_energy[i])));
-    for (size_t i = 0; i < a.atom_virial.size(); ++i)
-      EXPECT_NEAR(a.atom_virial[i], b.atom_virial[i], tol * std::max(1.0, std::fabs(a.atom_virial[i])));
-    ASSERT_EQ(a.atom_centroid_virial.size(), 9 * a.atom_energy.size());
-    for (size_t i = 0; i < a.atom_centroid_virial.size(); ++i)
-      EXPECT_NEAR(a.atom_centroid_virial[i], b.atom_centroid_virial[i],
-                  tol * std::max(1.0, std::fabs(a.atom_centroid_virial[i])));
+    expect_same_evaluation(mlpot::evaluate(*eight, st, true, true), mlpot::evaluate(one, st, true, true), tol);
   }
   for (auto mode : {mlpot::GradeMode::Configuration, mlpot::GradeMode::Neighborhood}) {
     auto state = std::make_shared<mlpot::SelectionState>(mlpot::initial_selection_state(m, mode));
@@ -342,16 +348,7 @@ void check_team_cache_grows() {
   for (const auto& [label, s] : {std::pair<const char*, const mlpot::Structure*>{"dilute", &dilute},
                                  {"one atom more", &denser}, {"dilute again", &dilute}}) {
     SCOPED_TRACE(label);
-    mlpot::Evaluation a = mlpot::evaluate(*serial, *s, true, true), b = mlpot::evaluate(team, *s, true, true);
-    EXPECT_NEAR(a.energy, b.energy, 1e-12 * std::fabs(a.energy));
-    for (size_t i = 0; i < a.forces.size(); ++i)
-      EXPECT_NEAR(a.forces[i], b.forces[i], 1e-12 * std::max(1.0, std::fabs(a.forces[i])));
-    for (int q = 0; q < 6; ++q) EXPECT_NEAR(a.virial[q], b.virial[q], 1e-12 * std::max(1.0, std::fabs(a.virial[q])));
-    for (size_t i = 0; i < a.atom_virial.size(); ++i)
-      EXPECT_NEAR(a.atom_virial[i], b.atom_virial[i], 1e-12 * std::max(1.0, std::fabs(a.atom_virial[i])));
-    for (size_t i = 0; i < a.atom_centroid_virial.size(); ++i)
-      EXPECT_NEAR(a.atom_centroid_virial[i], b.atom_centroid_virial[i],
-                  1e-12 * std::max(1.0, std::fabs(a.atom_centroid_virial[i])));
+    expect_same_evaluation(mlpot::evaluate(*serial, *s, true, true), mlpot::evaluate(team, *s, true, true), 1e-12);
     if (s == &denser) {
       EXPECT_GT(team.team_cache_slots(), most) << "the busiest atom gained a neighbour";
       expect_slots = team.team_cache_slots();
