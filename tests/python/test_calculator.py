@@ -352,6 +352,8 @@ def error_checks(args, tmp, mtp_path):
     expect("grades without a selection state", mlpot.Error, "selection state",
            lambda: mlpot.Calculator(mtp_path, elements=SYMBOLS, grades=True))
     expect("unknown backend", mlpot.Error, "Cuda9", lambda: mlpot.Calculator(mtp_path, elements=SYMBOLS, backend="Cuda9"))
+    expect("precision with a MACE model (MTP only)", mlpot.Error, "precision='mixed' is for MTP models",
+           lambda: mlpot.Calculator(models / "tiny-float64-lammps.pt", precision="mixed"))
     expect("unknown MACE engine", mlpot.Error, "engine='jax' is not one of auto, native, torch",
            lambda: mlpot.Calculator(models / "tiny-float64-lammps.pt", engine="jax"))
     expect("other thread count than the process's Kokkos", mlpot.Error, "host threads",

@@ -286,6 +286,9 @@ def main():
         expect_error("dtype mismatch", ["eval", "--model", models / "tiny-float32-lammps.pt", "--input", cfg,
                                         "--dtype", "float64"], "dtype mismatch")
         expect_error("missing model", ["eval", "--model", tmp / "none.pt", "--input", cfg], "none.pt")
+        expect_error("--precision (MTP only) with a MACE model", ["eval", "--model", path, "--input", cfg,
+                                                                "--precision", "mixed"], "--precision is for MTP models",
+                     str(path))
         expect_error("bad --mace-rewrite", ["eval", "--model", path, "--input", cfg, "--mace-rewrite", "maybe"],
                      "--mace-rewrite must be yes or no")
         expect_error("bad --mace-tf32", ["eval", "--model", path, "--input", cfg, "--mace-tf32", "1"],
