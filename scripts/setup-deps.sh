@@ -14,7 +14,8 @@
 #   - Python oracles (motep, ase, numpy, matplotlib), torch (LibTorch) and mace-torch: PyPI,
 #     pinned, in a venv; the Python package's build requirements (nanobind, scikit-build-core)
 #     pinned and checksummed in the same venv; older mace-torch wheels (scripts/mace-compat-versions.txt, checksummed)
-#     beside it, to export models as those releases did.
+#     beside it, to export models as those releases did; the training pipeline's labeller
+#     (chgnet 0.4.2 and pymatgen, scripts/train-requirements.txt, hash-checked) in the same venv.
 #   - LAMMPS 4Feb2025 (--lammps): Debian's source package lammps 20250204+dfsg.1-2 (its upstream
 #     tarball, checksummed), built against our Kokkos with KOKKOS (OpenMP), PLUGIN and MPI
 #     (Debian's OpenMPI).
@@ -77,6 +78,18 @@ if [[ ! -f "$build_stamp" || "$(cat "$build_stamp")" != "$build_want" ]]; then
   log "installing the Python package's build requirements (nanobind, scikit-build-core)"
   "$cache/venv/bin/pip" install -q --no-deps --only-binary :all: --require-hashes -r "$build_reqs"
   echo "$build_want" > "$build_stamp"
+fi
+
+# The training pipeline's labeller (models/train, docs/training.md; its smoke run is a test):
+# chgnet 0.4.2 with CHGNet 0.3.0's weights and what it needs beyond the oracles, hash-checked,
+# no dependencies beyond those listed; the two sdists build with the venv's own setuptools.
+train_reqs="$here/train-requirements.txt"
+train_stamp="$cache/venv/.mlpot-train-stamp"
+train_want="$(sha256sum "$train_reqs" | cut -d' ' -f1)"
+if [[ ! -f "$train_stamp" || "$(cat "$train_stamp")" != "$train_want" ]]; then
+  log "installing the training pipeline's labeller (chgnet 0.4.2, pymatgen)"
+  "$cache/venv/bin/pip" install -q --no-deps --no-build-isolation --require-hashes -r "$train_reqs"
+  echo "$train_want" > "$train_stamp"
 fi
 
 # Older mace-torch releases (wheels only, no dependencies: they run on the venv's torch and
