@@ -2,7 +2,8 @@
 (docs/training.md). Stages, each timed:
 
   1. starting structures: Li2CO3 (the builder's crystal, strained and rattled), amorphous Li2EDC
-     (`mlpot build li2edc`), bcc Li; labelled by CHGNet (labeller.py) as the first training set;
+     (`mlpot build li2edc`), bcc Li, LiPF6 (a packing relaxed under CHGNet); labelled by CHGNet
+     (labeller.py) as the first training set;
   2. MTP training with motep (L-BFGS-B on energies, forces and stresses), then MLIP's MaxVol
      active set in neighbourhood mode (active_set.py) written as an .almtp;
   3. active learning: NVT MD in LAMMPS with `pair_style mtp ... extrapolation ... select ...
@@ -39,6 +40,7 @@ from labeller import LABEL_SOURCE, ChgnetLabeller  # noqa: E402
 
 ELEMENTS = ["H", "Li", "C", "O", "F", "P"]  # the seed's six species, in the models' order
 NUMBERS = [1, 3, 6, 8, 9, 15]
+ENGINE = "cext"  # motep's C-extension engine
 MASSES = [1.008, 6.94, 12.011, 15.999, 18.998, 30.974]
 
 
@@ -53,6 +55,7 @@ class Profile:
     li2edc_variants: int
     li_bcc_repeat: int
     li_variants: int
+    lipf6_variants: int
     strain: float          # largest strain component of a variant
     rattle: float          # A, standard deviation of the displacements
     heldout_fraction: float
@@ -71,7 +74,7 @@ class Profile:
 
 PROFILES = {
     "smoke": Profile(level=8, li2co3_cells=(1, 1, 1), li2co3_variants=6, li2edc_molecules=2, li2edc_variants=3,
-                     li_bcc_repeat=2, li_variants=3, strain=0.02, rattle=0.05, heldout_fraction=0.25,
+                     li_bcc_repeat=2, li_variants=3, lipf6_variants=3, strain=0.02, rattle=0.05, heldout_fraction=0.25,
                      lbfgs_iterations=400, lbfgs_retrain_iterations=150, al_iterations=2, md_steps=200, md_temperatures=(300,),
                      select=2.0, breaks=10.0, max_added_per_iteration=4,
                      mace=dict(hidden_irreps="8x0e", max_L=0, correlation=2, num_interactions=2, r_max=5.0,
@@ -79,7 +82,7 @@ PROFILES = {
                                radial_MLP="[16, 16]"),
                      rdf_steps=200, relax_steps=40),
     "full": Profile(level=16, li2co3_cells=(1, 1, 1), li2co3_variants=24, li2edc_molecules=4, li2edc_variants=12,
-                    li_bcc_repeat=3, li_variants=6, strain=0.03, rattle=0.08, heldout_fraction=0.15,
+                    li_bcc_repeat=3, li_variants=6, lipf6_variants=8, strain=0.03, rattle=0.08, heldout_fraction=0.15,
                     lbfgs_iterations=1500, lbfgs_retrain_iterations=500, al_iterations=8, md_steps=2000, md_temperatures=(300, 600),
                     select=2.0, breaks=10.0, max_added_per_iteration=12,
                     mace=dict(hidden_irreps="32x0e+32x1o", max_L=1, correlation=3, num_interactions=2, r_max=5.0,
@@ -129,7 +132,31 @@ def perturbed(atoms, rng, strain, rattle):
     return out
 
 
-def starting_structures(p, tools, rng, work):
+def lipf6_packed(a=8.0, p_f=1.60):
+    """LiPF6 as a rock-salt packing of Li+ and PF6- octahedra (4 formula units, 32 atoms): a
+    starting point, not the experimental R-3 structure; the pipeline relaxes it under CHGNet."""
+    fcc = np.array([[0, 0, 0], [0, 0.5, 0.5], [0.5, 0, 0.5], [0.5, 0.5, 0]])
+    symbols, positions = [], []
+    for site in fcc:
+        phosphorus = (site + [0.5, 0, 0]) % 1.0 * a
+        symbols += ["Li", "P"] + ["F"] * 6
+        positions += [site * a, phosphorus] + [phosphorus + p_f * d for d in np.vstack([np.eye(3), -np.eye(3)])]
+    atoms = Atoms(symbols, positions=positions, cell=[a, a, a], pbc=True)
+    atoms.wrap()
+    return atoms
+
+
+def relaxed_under(atoms, calc, steps=150, fmax=0.05):
+    from ase.filters import FrechetCellFilter
+    from ase.optimize import FIRE
+    out = atoms.copy()
+    out.calc = calc
+    FIRE(FrechetCellFilter(out), logfile=None).run(fmax=fmax, steps=steps)
+    out.calc = None
+    return out
+
+
+def starting_structures(p, tools, rng, work, labeller):
     """{system: pristine Atoms} and the perturbed variants of each (the first training set)."""
     import mlpot
     systems = {"li2co3": mlpot.li2co3(*p.li2co3_cells)}
@@ -138,7 +165,9 @@ def starting_structures(p, tools, rng, work):
                     "--out", str(edc)], check=True, capture_output=True, text=True)
     systems["li2edc"] = read(edc)
     systems["li_bcc"] = bulk("Li", "bcc", a=3.44, cubic=True).repeat(p.li_bcc_repeat)
-    counts = {"li2co3": p.li2co3_variants, "li2edc": p.li2edc_variants, "li_bcc": p.li_variants}
+    systems["lipf6"] = relaxed_under(lipf6_packed(), labeller.calculator())
+    counts = {"li2co3": p.li2co3_variants, "li2edc": p.li2edc_variants, "li_bcc": p.li_variants,
+              "lipf6": p.lipf6_variants}
     variants = []
     for name, atoms in systems.items():
         atoms.info["system"] = name
@@ -171,7 +200,7 @@ def train_mtp(start_mtp, out_mtp, images, iterations, seed, work, tag):
     logging.getLogger("motep").setLevel(logging.WARNING)
     data = read_mtp(start_mtp)
     data.species = NUMBERS
-    trainer = Trainer(data, seed=seed, engine="cext",
+    trainer = Trainer(data, seed=seed, engine=ENGINE,
                       loss={"energy_weight": 1.0, "forces_weight": 0.01, "stress_weight": 0.001},
                       steps=[{"method": "minimize",
                               "kwargs": {"method": "L-BFGS-B", "options": {"maxiter": iterations}}}])
@@ -336,7 +365,7 @@ def main(argv=None):
 
     with log.stage("1 structures and labels"):
         labeller = ChgnetLabeller(threads=a.threads)
-        systems, variants = starting_structures(p, tools, rng, out)
+        systems, variants = starting_structures(p, tools, rng, out, labeller)
         labelled = [labeller.label(v) for v in variants]
         training, heldout = [], []
         for name in systems:  # each system held out in proportion, at least one configuration
@@ -417,7 +446,7 @@ def main(argv=None):
 
     with log.stage("5 validation"):
         import validate
-        report["validation"] = validate.run(final, heldout, labeller, p, out, build, log)
+        report["validation"] = validate.run(final, heldout, labeller, p, a.profile, out, build, log)
     report["models"] = final
     (out / "report.json").write_text(json.dumps(report, indent=1, default=float))
     log(f"report: {out / 'report.json'}")

@@ -116,7 +116,7 @@ def first_peak(r, g):
     return float(r[end])
 
 
-def run(models, heldout, labeller, p, out, build, log):
+def run(models, heldout, labeller, p, p_name, out, build, log):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -178,7 +178,9 @@ def run(models, heldout, labeller, p, out, build, log):
     axes[1, 1].set_ylabel("g Li-O (r)")
     axes[1, 1].legend()
     axes[1, 1].set_title("Li2CO3 at 300 K")
-    fig.suptitle("mlpot built-in models against CHGNet 0.3.0 (labels not DFT)")
+    for k, (kind, message) in enumerate(result.get("md_unstable", {}).items()):
+        axes[1, 1].text(0.02, 0.95 - 0.06 * k, f"{kind.upper()}: MD not stable at 300 K", transform=axes[1, 1].transAxes)
+    fig.suptitle(f"models trained by models/train/pipeline.py ({p_name}) against CHGNet 0.3.0 (labels, not DFT)")
     fig.tight_layout()
     fig.savefig(out / "validation.png", dpi=110)
     plt.close(fig)

@@ -7,7 +7,7 @@ loop promises holds, checked through mlpot's own grading rather than the pipelin
   - once labelled and trained on, the retrained model grades them at most 1 + MaxVol's
     tolerance (its active set was built with motep's gradients, the grades come from mlpot's
     kernel: the two must agree on what the set spans);
-  - the MTP and the MACE model learned CHGNet: held-out force errors below 0.6 x the spread of
+  - the MTP and the MACE model learned CHGNet: held-out force errors below 0.75 x the spread of
     the forces themselves, and both files say their labels are CHGNet's, not DFT.
 """
 import argparse
@@ -80,7 +80,7 @@ def main():
     spread = 1e3 * float(np.sqrt(np.mean(np.concatenate([h.get_forces().ravel() for h in heldout]) ** 2)))
     for kind in ("mtp", "mace"):
         err = report["validation"]["errors"][kind]
-        check(f"{kind}: held-out force RMSE below 0.6 x the RMS force", err["force_meV_per_A"] < 0.6 * spread,
+        check(f"{kind}: held-out force RMSE below 0.75 x the RMS force", err["force_meV_per_A"] < 0.75 * spread,
               f"{err['force_meV_per_A']:.0f} against {spread:.0f} meV/A")
         check(f"{kind}: held-out energy RMSE below 100 meV/atom", err["energy_meV_per_atom"] < 100,
               f"{err['energy_meV_per_atom']:.1f} meV/atom")
