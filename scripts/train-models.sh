@@ -2,12 +2,12 @@
 # The seed study's active-learning loop with CHGNet standing in for DFT (docs/training.md):
 #   scripts/train-models.sh [--profile smoke|full] [--out DIR] [--skip-mace]
 # Builds mlpot (scripts/build.sh, host only) if needed, then runs models/train/pipeline.py.
-# Default: --profile full --out build/train-full. Not part of the test command (its smoke profile
-# is: tests/models/test_train_pipeline.py).
+# Default: --profile smoke --out build/train-smoke (minutes; full takes days on 2 cores, docs/training.md).
+# Not part of the test command, which runs the smoke profile as tests/models/test_train_pipeline.py.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cache="${MLPOT_CACHE:-$HOME/.cache/mlpot}"
-profile=full
+profile=smoke
 out=""
 extra=()
 while (($#)); do
