@@ -41,7 +41,6 @@ from labeller import LABEL_SOURCE, ChgnetLabeller  # noqa: E402
 ELEMENTS = ["H", "Li", "C", "O", "F", "P"]  # the seed's six species, in the models' order
 NUMBERS = [1, 3, 6, 8, 9, 15]
 ENGINE = "cext"  # motep's C-extension engine
-MASSES = [1.008, 6.94, 12.011, 15.999, 18.998, 30.974]
 
 
 @dataclass
@@ -227,7 +226,6 @@ units metal
 atom_style atomic
 boundary p p p
 read_data {data}
-{''.join(f'mass {k + 1} {m}' + chr(10) for k, m in enumerate(MASSES))}
 pair_style mtp {almtp} elements {' '.join(ELEMENTS)} extrapolation {selected_cfg} select {p.select} break {p.breaks}
 pair_coeff * * {' '.join(ELEMENTS)}
 velocity all create {temperature} {seed} loop geom
@@ -309,7 +307,7 @@ def train_mace(train_xyz, valid_xyz, p, seed, work, tag):
             "--batch_size", str(m["batch_size"]), "--valid_batch_size", str(m["batch_size"]),
             "--max_num_epochs", str(m["max_num_epochs"]), "--energy_weight", "100.0", "--forces_weight", "10.0",
             "--stress_weight", "1.0", "--loss", "weighted", "--error_table", "PerAtomRMSE",
-            "--compute_stress", "True", "--save_cpu", "--restart_latest"]
+            "--compute_stress", "True", "--save_cpu"]
     bin_dir = Path(sys.executable).parent
     env = dict(os.environ, PATH=f"{bin_dir}:{os.environ['PATH']}")
     r = subprocess.run([str(bin_dir / args[0])] + args[1:], cwd=work, env=env, capture_output=True, text=True)
