@@ -272,8 +272,7 @@ def read_selected_cfg(path):
 
 
 def run_md(tools, start, almtp, temperature, steps, seed, p, work, name):
-    """NVT MD under the MTP with extrapolation control. Returns (completed, selected Atoms list,
-    LAMMPS log text)."""
+    """NVT MD under the MTP with extrapolation control. Returns (completed, selected Atoms list)."""
     data = work / f"{name}.data"
     write(data, start, format="lammps-data", specorder=ELEMENTS, masses=True, units="metal")
     selected = work / f"{name}.selected.cfg"
@@ -288,7 +287,7 @@ def run_md(tools, start, almtp, temperature, steps, seed, p, work, name):
     if r.returncode != 0 and not broke:
         raise RuntimeError(f"LAMMPS failed in {work / script.name}:\n{r.stdout[-2000:]}{r.stderr[-2000:]}")
     images = read_selected_cfg(selected) if selected.exists() else []
-    return not broke, images, log
+    return not broke, images
 
 
 # ------------------------------------------------------------------------- stage 4: MACE
@@ -393,7 +392,7 @@ def main(argv=None):
             for name, start in systems.items():
                 for temp in p.md_temperatures:
                     md_seed += 1
-                    done, sel, _ = run_md(tools, start, almtp, temp, p.md_steps, md_seed, p, out,
+                    done, sel = run_md(tools, start, almtp, temp, p.md_steps, md_seed, p, out,
                                           f"it{it}-{name}-{temp}K")
                     runs.append({"system": name, "T": temp, "completed": done, "selected": len(sel)})
                     for s in sel:
@@ -415,9 +414,7 @@ def main(argv=None):
                 chosen = [int(np.argmax(grade))]
             chosen = sorted(chosen, key=lambda k: -grade[k])[: p.max_added_per_iteration]
         with log.stage("3 labels"):
-            added = [labeller.label(candidates[k]) for k in chosen]
-            for k, lab in zip(chosen, added):
-                lab.info["system"] = candidates[k].info["system"]
+            added = [labeller.label(candidates[k]) for k in chosen]  # info (system, grade) kept
         training += added
         entry["added"] = len(added)
         iteration_log.append(entry)
